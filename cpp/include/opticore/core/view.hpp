@@ -1,0 +1,43 @@
+// Plain strided views: how the core sees arrays without depending on NumPy, ATen or any container.
+// Strides are in elements (not bytes) and may be zero or negative, so a NumPy or torch view of any
+// layout can be passed without a copy.
+#pragma once
+
+#include <cstdint>
+
+namespace opticore {
+
+/// Read-only view of a 1-D array: element i is data[i * stride].
+template <class T>
+struct VectorView {
+  const T* data = nullptr;
+  int64_t size = 0;
+  int64_t stride = 1;
+
+  VectorView() = default;
+  VectorView(const T* data_, int64_t size_, int64_t stride_ = 1)
+      : data(data_), size(size_), stride(stride_) {}
+
+  const T& operator[](int64_t i) const { return data[i * stride]; }
+};
+
+/// Read-only view of a 2-D array: element (i, j) is data[i * row_stride + j * col_stride].
+/// The three-argument constructor describes a C-contiguous (row-major) array.
+template <class T>
+struct MatrixView {
+  const T* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  int64_t row_stride = 0;
+  int64_t col_stride = 1;
+
+  MatrixView() = default;
+  MatrixView(const T* data_, int64_t rows_, int64_t cols_)
+      : data(data_), rows(rows_), cols(cols_), row_stride(cols_), col_stride(1) {}
+  MatrixView(const T* data_, int64_t rows_, int64_t cols_, int64_t row_stride_, int64_t col_stride_)
+      : data(data_), rows(rows_), cols(cols_), row_stride(row_stride_), col_stride(col_stride_) {}
+
+  const T& operator()(int64_t i, int64_t j) const { return data[i * row_stride + j * col_stride]; }
+};
+
+}  // namespace opticore

@@ -1,0 +1,122 @@
+// A uniform grid over the plane that answers "which stored boxes may overlap this box?".
+//
+// Why: greedy NMS compares each candidate with the boxes kept so far, O(N * kept) when done
+// naively (torchvision, OpenCV). Boxes only interact when they overlap, so bucketing them by grid
+// cell makes each query touch just the neighbourhood: O(N * neighbours).
+//
+// The grid is sized from the boxes it will hold: cells about the mean box size, at most ~4 cells
+// per box in all. A box is registered in every cell its extent touches; a box spanning more than
+// kMaxCellsPerBox cells goes to a list that every query scans instead. Two boxes whose
+// intersection has positive area share at least one cell (a point inside both lies in one), so a
+// query never misses a box with IoU > 0. A query may report the same id more than once.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "boxes/detail/box.hpp"
+
+namespace opticore::detail {
+
+class BoxGrid {
+ public:
+  /// Lays out a grid fitted to `boxes` (the boxes that will be inserted, or a superset).
+  explicit BoxGrid(const std::vector<Box>& boxes) {
+    double min_x = INFINITY, min_y = INFINITY, max_x = -INFINITY, max_y = -INFINITY;
+    double sum_w = 0.0, sum_h = 0.0;
+    int64_t count = 0;
+    for (const Box& b : boxes) {
+      if (b.area <= 0.0) continue;  // zero-area boxes overlap nothing and are never stored
+      min_x = std::min(min_x, b.x1);
+      min_y = std::min(min_y, b.y1);
+      max_x = std::max(max_x, b.x2);
+      max_y = std::max(max_y, b.y2);
+      sum_w += b.x2 - b.x1;
+      sum_h += b.y2 - b.y1;
+      ++count;
+    }
+    if (count == 0) return;
+    origin_x_ = min_x;
+    origin_y_ = min_y;
+    nx_ = cells_along(max_x - min_x, sum_w / count);
+    ny_ = cells_along(max_y - min_y, sum_h / count);
+    const int64_t max_cells = 4 * count + 16;
+    while (nx_ * ny_ > max_cells) {
+      if (nx_ >= ny_) nx_ = (nx_ + 1) / 2; else ny_ = (ny_ + 1) / 2;
+    }
+    // Scale factors from coordinates to cell units; an empty extent maps everything to cell 0.
+    scale_x_ = max_x > min_x ? static_cast<double>(nx_) / (max_x - min_x) : 0.0;
+    scale_y_ = max_y > min_y ? static_cast<double>(ny_) / (max_y - min_y) : 0.0;
+    cells_.resize(static_cast<size_t>(nx_ * ny_));
+  }
+
+  /// Stores `id` for `box`. Zero-area boxes are ignored: they overlap nothing.
+  void insert(int32_t id, const Box& box) {
+    if (box.area <= 0.0 || cells_.empty()) return;
+    all_.push_back(id);
+    const Span s = span(box);
+    if (s.cells() > kMaxCellsPerBox) {
+      wide_.push_back(id);
+      return;
+    }
+    for (int64_t cy = s.y0; cy <= s.y1; ++cy) {
+      for (int64_t cx = s.x0; cx <= s.x1; ++cx) cells_[static_cast<size_t>(cy * nx_ + cx)].push_back(id);
+    }
+  }
+
+  /// Calls visit(id) for every stored id that may overlap `box` (ids may repeat) until visit
+  /// returns true; returns whether it did.
+  template <class Visit>
+  bool any_near(const Box& box, Visit&& visit) const {
+    if (box.area <= 0.0 || cells_.empty()) return false;
+    const Span s = span(box);
+    if (s.cells() > kMaxCellsPerQuery) {
+      for (int32_t id : all_) if (visit(id)) return true;
+      return false;
+    }
+    for (int32_t id : wide_) if (visit(id)) return true;
+    for (int64_t cy = s.y0; cy <= s.y1; ++cy) {
+      for (int64_t cx = s.x0; cx <= s.x1; ++cx) {
+        for (int32_t id : cells_[static_cast<size_t>(cy * nx_ + cx)]) if (visit(id)) return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  static constexpr int64_t kMaxCellsPerBox = 16;
+  static constexpr int64_t kMaxCellsPerQuery = 256;
+  static constexpr int64_t kMaxCellsPerAxis = 1 << 12;
+
+  struct Span {
+    int64_t x0, x1, y0, y1;
+    int64_t cells() const { return (x1 - x0 + 1) * (y1 - y0 + 1); }
+  };
+
+  static int64_t cells_along(double extent, double mean_size) {
+    if (!(extent > 0.0) || !(mean_size > 0.0)) return 1;
+    const double n = std::ceil(extent / mean_size);
+    return static_cast<int64_t>(std::clamp(n, 1.0, static_cast<double>(kMaxCellsPerAxis)));
+  }
+
+  // Clamping in double before the cast keeps huge coordinates well defined.
+  static int64_t cell_of(double v, double origin, double scale, int64_t n) {
+    const double c = std::floor((v - origin) * scale);
+    return static_cast<int64_t>(std::clamp(c, 0.0, static_cast<double>(n - 1)));
+  }
+
+  Span span(const Box& b) const {
+    return {cell_of(b.x1, origin_x_, scale_x_, nx_), cell_of(b.x2, origin_x_, scale_x_, nx_),
+            cell_of(b.y1, origin_y_, scale_y_, ny_), cell_of(b.y2, origin_y_, scale_y_, ny_)};
+  }
+
+  double origin_x_ = 0.0, origin_y_ = 0.0, scale_x_ = 0.0, scale_y_ = 0.0;
+  int64_t nx_ = 1, ny_ = 1;
+  std::vector<std::vector<int32_t>> cells_;
+  std::vector<int32_t> wide_;  // boxes spanning more than kMaxCellsPerBox cells
+  std::vector<int32_t> all_;   // every stored id, for queries wider than kMaxCellsPerQuery cells
+};
+
+}  // namespace opticore::detail

@@ -1,0 +1,40 @@
+// The greedy NMS loop shared by nms and batched_nms.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "boxes/detail/box.hpp"
+#include "core/detail/check.hpp"
+#include "opticore/core/view.hpp"
+
+namespace opticore::detail {
+
+/// Original indices of the boxes with score > score_threshold (all when none), sorted by
+/// descending score, equal scores by ascending index.
+template <class S>
+std::vector<int64_t> indices_by_score(const VectorView<S>& scores, std::optional<double> score_threshold);
+
+/// Greedy NMS over `boxes`, already in visiting order (descending score). Returns the positions
+/// (into `boxes`) of the kept boxes, ascending, at most max_output of them.
+std::vector<int64_t> greedy_nms(const std::vector<Box>& boxes, double iou_threshold, int64_t max_output);
+
+/// The checks nms and batched_nms share; returns max_output with "none" as int64 max.
+template <class T, class S>
+int64_t check_nms_arguments(const MatrixView<T>& boxes, const VectorView<S>& scores,
+                            double iou_threshold, const std::optional<double>& score_threshold,
+                            const std::optional<int64_t>& max_output) {
+  check_boxes(boxes, "boxes");
+  check_scores(scores, boxes.rows, "scores");
+  check_unit_interval(iou_threshold, "iou_threshold");
+  if (score_threshold) check_finite(*score_threshold, "score_threshold");
+  check_max_output(max_output);
+  if (boxes.rows > std::numeric_limits<int32_t>::max()) {
+    fail("boxes: at most 2^31 - 1 boxes are supported, got ", boxes.rows);
+  }
+  return max_output.value_or(std::numeric_limits<int64_t>::max());
+}
+
+}  // namespace opticore::detail

@@ -1,0 +1,73 @@
+#include "opticore/core/threading.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/detail/check.hpp"
+#include "core/detail/parallel.hpp"
+
+namespace opticore {
+namespace {
+
+int default_num_threads() {
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : static_cast<int>(hw);
+}
+
+std::atomic<int>& num_threads_setting() {
+  static std::atomic<int> value{default_num_threads()};
+  return value;
+}
+
+}  // namespace
+
+int get_num_threads() { return num_threads_setting().load(std::memory_order_relaxed); }
+
+void set_num_threads(int n) {
+  if (n < 1) detail::fail("n: expected a thread count >= 1, got ", n);
+  num_threads_setting().store(n, std::memory_order_relaxed);
+}
+
+namespace detail {
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(grain, 1);
+  const int64_t chunks = (n + grain - 1) / grain;
+  const int workers = static_cast<int>(std::min<int64_t>(get_num_threads(), chunks));
+  if (workers <= 1) {
+    body(0, n);
+    return;
+  }
+
+  std::atomic<int64_t> next_chunk{0};
+  std::exception_ptr first_error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    for (;;) {
+      const int64_t chunk = next_chunk.fetch_add(1);
+      if (chunk >= chunks) return;
+      try {
+        body(chunk * grain, std::min(n, (chunk + 1) * grain));
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!first_error) first_error = std::current_exception();
+        next_chunk.store(chunks);  // stop handing out work
+      }
+    }
+  };
+
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(workers - 1));
+  for (int t = 1; t < workers; ++t) threads.emplace_back(work);
+  work();  // the calling thread is one of the workers
+  for (auto& thread : threads) thread.join();
+  if (first_error) std::rethrow_exception(first_error);
+}
+
+}  // namespace detail
+}  // namespace opticore
