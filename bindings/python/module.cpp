@@ -1,0 +1,16 @@
+// opticore._core: one bind_<topic> per file, all called from here.
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+namespace opticore::python {
+void bind_runtime(py::module_& m);
+void bind_boxes(py::module_& m);
+}  // namespace opticore::python
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "opticore's compiled core (NumPy in, NumPy out). Use the typed wrappers in `opticore`.";
+  m.attr("__version__") = OPTICORE_PYTHON_MODULE_VERSION;
+  opticore::python::bind_runtime(m);
+  opticore::python::bind_boxes(m);
+}

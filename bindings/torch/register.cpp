@@ -1,0 +1,24 @@
+// Every torch.ops.opticore schema, in one place, and its CPU kernel. Loading the library that
+// holds this file (libopticore_torch_ops) registers the operators.
+#include <torch/library.h>
+
+#include "opticore/torch/boxes.hpp"
+
+TORCH_LIBRARY(opticore, m) {
+  m.def("box_area(Tensor boxes) -> Tensor");
+  m.def("box_iou(Tensor boxes1, Tensor boxes2) -> Tensor");
+  m.def("nms(Tensor boxes, Tensor scores, float iou_threshold, float? score_threshold=None, "
+        "int? max_output=None) -> Tensor");
+  m.def("batched_nms(Tensor boxes, Tensor scores, Tensor labels, float iou_threshold, "
+        "float? score_threshold=None, int? max_output=None) -> Tensor");
+  m.def("soft_nms(Tensor boxes, Tensor scores, str method='gaussian', float sigma=0.5, "
+        "float iou_threshold=0.3, float score_threshold=0.001, int? max_output=None) -> (Tensor, Tensor)");
+}
+
+TORCH_LIBRARY_IMPL(opticore, CPU, m) {
+  m.impl("box_area", &opticore::tensor::box_area);
+  m.impl("box_iou", &opticore::tensor::box_iou);
+  m.impl("nms", &opticore::tensor::nms);
+  m.impl("batched_nms", &opticore::tensor::batched_nms);
+  m.impl("soft_nms", &opticore::tensor::soft_nms);
+}

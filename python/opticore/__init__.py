@@ -1,0 +1,72 @@
+"""opticore: fast, exact computer-vision operators with a C++ core.
+
+NumPy arrays in, NumPy arrays out; torch tensors in, torch tensors out. ``import opticore``
+never imports torch: torch is loaded the first time a tensor reaches an operator.
+"""
+
+from __future__ import annotations
+
+import os as _os
+from typing import Any, Dict
+
+from . import _core
+from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
+
+__version__: str = _core.__version__
+
+#: Prefix of the installed C++ package: ``cmake -DCMAKE_PREFIX_PATH=<this>`` makes
+#: ``find_package(opticore)`` find opticore::core (and opticore::torch when built).
+cmake_prefix_path: str = _os.path.dirname(_os.path.abspath(__file__))
+
+
+def get_num_threads() -> int:
+    """Number of threads opticore's own parallel loops may use (default: the CPU count)."""
+    return _core.get_num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Cap opticore's parallel loops at ``n`` threads (``n >= 1``; 1 = single-threaded).
+
+    Applies to NumPy and torch calls alike; it does not change torch's own thread count.
+
+    Example:
+        >>> import opticore
+        >>> opticore.set_num_threads(1)
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n: expected an int, got {type(n).__name__}")
+    _core.set_num_threads(n)
+
+
+def build_info() -> Dict[str, Any]:
+    """How this opticore was built.
+
+    Returns:
+        A dict with ``version``, ``compiler``, ``build_type``, ``torch_version`` (the torch
+        opticore::torch was compiled against, or None), ``cuda`` (CUDA kernels built),
+        ``torch_ops`` (the torch operator library is installed) and ``num_threads``.
+
+    Example:
+        >>> import opticore
+        >>> opticore.build_info()["version"] == opticore.__version__
+        True
+    """
+    from .torch import library_path
+
+    info = dict(_core.build_info())
+    info["torch_ops"] = library_path() is not None
+    return info
+
+
+__all__ = [
+    "__version__",
+    "batched_nms",
+    "box_area",
+    "box_iou",
+    "build_info",
+    "cmake_prefix_path",
+    "get_num_threads",
+    "nms",
+    "set_num_threads",
+    "soft_nms",
+]

@@ -1,0 +1,246 @@
+"""Box operators: area, IoU, NMS, class-aware NMS and Soft-NMS.
+
+Conventions shared by every function here:
+
+* Boxes are ``(N, 4)`` arrays of ``x1, y1, x2, y2``, ``float32`` or ``float64``; any layout
+  (non-contiguous, negative strides) is accepted without a copy.
+* Width is ``x2 - x1`` and height ``y2 - y1``, both taken as 0 when negative: an inverted box
+  has zero area (never negative, never NaN), so it neither suppresses nor is suppressed.
+* ``IoU = inter / (area_a + area_b - inter)``, 0 when the union is empty; computed in float64.
+* NaN or infinite coordinates or scores raise ``ValueError``; a non-float dtype ``TypeError``.
+* NumPy in, NumPy out. torch tensors in, tensors out on the same device (computed by the
+  ``torch.ops.opticore`` operators, which also work under ``torch.compile`` and ``torch.export``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Optional, Tuple, TypeVar, Union
+
+import numpy as np
+
+from . import _core
+from ._tensor import is_tensor
+
+if TYPE_CHECKING:
+    import torch
+
+    ArrayLike = Union[np.ndarray, torch.Tensor]
+else:
+    ArrayLike = Any
+
+A = TypeVar("A", np.ndarray, "torch.Tensor")
+
+__all__ = ["box_area", "box_iou", "nms", "batched_nms", "soft_nms"]
+
+
+def _require_tensor(x: Any, name: str) -> None:
+    if not is_tensor(x):
+        raise TypeError(f"{name}: expected a torch.Tensor like boxes, got {type(x).__name__}")
+
+
+def _run_torch(name: str, tensors: Tuple[Any, ...], *args: Any) -> Any:
+    from .torch import run
+
+    return run(name, tensors, *args)
+
+
+def _array(x: Any) -> np.ndarray:
+    """Arrays pass through untouched (any layout); lists and other sequences become arrays."""
+    return x if isinstance(x, np.ndarray) else np.asarray(x)
+
+
+def _optional_float(value: Optional[float]) -> Optional[float]:
+    return None if value is None else float(value)
+
+
+def _optional_int(value: Optional[int], name: str) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an int or None, got {type(value).__name__}")
+    return int(value)
+
+
+def box_area(boxes: A) -> A:
+    """Areas of boxes.
+
+    Args:
+        boxes: ``(N, 4)`` ``x1, y1, x2, y2``, float32 or float64.
+
+    Returns:
+        ``(N,)`` areas, same dtype (and device) as ``boxes``; inverted boxes give 0.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> opticore.box_area(np.array([[0, 0, 4, 2], [3, 3, 1, 5]], dtype=np.float32))
+        array([8., 0.], dtype=float32)
+    """
+    if is_tensor(boxes):
+        return _run_torch("box_area", (boxes,))
+    return _core.box_area(_array(boxes))
+
+
+def box_iou(boxes1: A, boxes2: A) -> A:
+    """Pairwise intersection over union.
+
+    Args:
+        boxes1: ``(N, 4)`` ``x1, y1, x2, y2``, float32 or float64.
+        boxes2: ``(M, 4)``, same convention. With mixed float32/float64 inputs the result is float64.
+
+    Returns:
+        ``(N, M)`` with ``out[i, j] = IoU(boxes1[i], boxes2[j])`` in ``[0, 1]``.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> a = np.array([[0, 0, 2, 1]], dtype=np.float64)
+        >>> b = np.array([[1, 0, 3, 1], [5, 5, 6, 6]], dtype=np.float64)
+        >>> opticore.box_iou(a, b)
+        array([[0.33333333, 0.        ]])
+    """
+    if is_tensor(boxes1):
+        _require_tensor(boxes2, "boxes2")
+        return _run_torch("box_iou", (boxes1, boxes2))
+    return _core.box_iou(_array(boxes1), _array(boxes2))
+
+
+def nms(
+    boxes: A,
+    scores: A,
+    iou_threshold: float,
+    *,
+    score_threshold: Optional[float] = None,
+    max_output: Optional[int] = None,
+) -> A:
+    """Greedy non-maximum suppression.
+
+    Boxes are visited by descending score (equal scores: lower index first); a box is dropped
+    when its IoU with an already kept box is **strictly greater** than ``iou_threshold``.
+
+    Args:
+        boxes: ``(N, 4)`` ``x1, y1, x2, y2``, float32 or float64.
+        scores: ``(N,)`` float32 or float64 (need not match ``boxes``' dtype).
+        iou_threshold: in ``[0, 1]``. 0 drops every box that overlaps a kept one at all;
+            1 drops nothing.
+        score_threshold: if given, only boxes with ``score > score_threshold`` (strict) take part.
+        max_output: if given, at most this many indices are returned (the best ones).
+
+    Returns:
+        ``int64`` ``(K,)`` indices into ``boxes`` of the kept boxes, by descending score.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> boxes = np.array([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]], np.float32)
+        >>> scores = np.array([0.9, 0.8, 0.7], np.float32)
+        >>> opticore.nms(boxes, scores, 0.5)
+        array([0, 2])
+    """
+    score_threshold = _optional_float(score_threshold)
+    max_output = _optional_int(max_output, "max_output")
+    if is_tensor(boxes):
+        _require_tensor(scores, "scores")
+        return _run_torch("nms", (boxes, scores), float(iou_threshold), score_threshold, max_output)
+    return _core.nms(_array(boxes), _array(scores), iou_threshold, score_threshold=score_threshold, max_output=max_output)
+
+
+def batched_nms(
+    boxes: A,
+    scores: A,
+    labels: A,
+    iou_threshold: float,
+    *,
+    score_threshold: Optional[float] = None,
+    max_output: Optional[int] = None,
+) -> A:
+    """Class-aware NMS: a box only suppresses boxes with the same label.
+
+    Same rules as :func:`nms` within each label; the result merges all labels by descending
+    score (ties: lower index). Each label is processed separately -- no coordinate-offset trick --
+    so results are exact for negative or huge coordinates and any number of labels. Labels are
+    spread over ``opticore.get_num_threads()`` threads.
+
+    Args:
+        boxes: ``(N, 4)`` ``x1, y1, x2, y2``, float32 or float64.
+        scores: ``(N,)`` float32 or float64.
+        labels: ``(N,)`` integers (any integer dtype; any values, negative included).
+        iou_threshold: in ``[0, 1]``; suppress when IoU > threshold (strict).
+        score_threshold: if given, only boxes with ``score > score_threshold`` take part.
+        max_output: if given, at most this many indices in total.
+
+    Returns:
+        ``int64`` ``(K,)`` indices of the kept boxes, by descending score.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> boxes = np.array([[0, 0, 10, 10], [1, 1, 10, 10]], np.float32)
+        >>> scores = np.array([0.9, 0.8], np.float32)
+        >>> opticore.batched_nms(boxes, scores, np.array([0, 1]), 0.5)  # different labels
+        array([0, 1])
+    """
+    score_threshold = _optional_float(score_threshold)
+    max_output = _optional_int(max_output, "max_output")
+    if is_tensor(boxes):
+        _require_tensor(scores, "scores")
+        _require_tensor(labels, "labels")
+        return _run_torch("batched_nms", (boxes, scores, labels), float(iou_threshold), score_threshold, max_output)
+    return _core.batched_nms(
+        _array(boxes), _array(scores), _array(labels), iou_threshold, score_threshold=score_threshold, max_output=max_output
+    )
+
+
+def soft_nms(
+    boxes: A,
+    scores: A,
+    *,
+    method: str = "gaussian",
+    sigma: float = 0.5,
+    iou_threshold: float = 0.3,
+    score_threshold: float = 0.001,
+    max_output: Optional[int] = None,
+) -> Tuple[A, A]:
+    """Soft-NMS (Bodla et al. 2017): decay the scores of overlapping boxes instead of dropping them.
+
+    Repeatedly takes the remaining box ``m`` with the highest current score (ties: lower index),
+    outputs it with that score, and decays the score ``s`` of every other remaining box ``b``:
+
+    * ``"gaussian"``: ``s *= exp(-IoU(m, b)**2 / sigma)`` (``iou_threshold`` is not used);
+    * ``"linear"``: ``s *= 1 - IoU(m, b)`` if ``IoU(m, b) > iou_threshold``, else unchanged.
+
+    A box leaves as soon as its score is ``<= score_threshold`` (so every returned score is
+    ``> score_threshold``). Decays are computed in float64, in the order the boxes are taken:
+    the result equals the textbook O(N^2) loop exactly, at a fraction of its cost.
+
+    Args:
+        boxes: ``(N, 4)`` ``x1, y1, x2, y2``, float32 or float64.
+        scores: ``(N,)`` float32 or float64.
+        method: ``"gaussian"`` or ``"linear"``.
+        sigma: gaussian width, > 0.
+        iou_threshold: linear decay threshold in ``[0, 1]``.
+        score_threshold: drop boxes whose score falls to or below this.
+        max_output: if given, stop after this many boxes.
+
+    Returns:
+        ``(indices, rescored)``: ``int64`` ``(K,)`` indices in the order taken, and their decayed
+        scores ``(K,)`` (non-increasing) in the dtype of ``scores``.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 5]], np.float64)
+        >>> idx, s = opticore.soft_nms(boxes, np.array([0.9, 0.8]), method="linear")
+        >>> idx, s.round(3)
+        (array([0, 1]), array([0.9, 0.4]))
+    """
+    max_output = _optional_int(max_output, "max_output")
+    if is_tensor(boxes):
+        _require_tensor(scores, "scores")
+        return _run_torch(
+            "soft_nms", (boxes, scores), method, float(sigma), float(iou_threshold), float(score_threshold), max_output
+        )
+    return _core.soft_nms(
+        _array(boxes),
+        _array(scores),
+        method=method,
+        sigma=sigma,
+        iou_threshold=iou_threshold,
+        score_threshold=score_threshold,
+        max_output=max_output,
+    )

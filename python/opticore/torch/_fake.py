@@ -1,0 +1,75 @@
+"""Fake (meta) kernels: output shapes and dtypes of the operators without running them, so that
+``torch.compile(fullgraph=True)`` and ``torch.export`` can trace through them. NMS-like outputs
+have a data-dependent length, declared as an unbacked dynamic size."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import torch
+
+
+def _check_boxes(boxes: torch.Tensor, name: str = "boxes") -> None:
+    torch._check(boxes.dim() == 2 and boxes.size(1) == 4, lambda: f"{name}: expected shape (N, 4), got {tuple(boxes.shape)}")
+
+
+def _dynamic_length(limit: Optional[int], n: "int | torch.SymInt") -> torch.SymInt:
+    """An unbacked size in [0, min(n, limit)]; bounds must be plain ints, so a symbolic n is
+    left out of the upper bound."""
+    bounds = [b for b in (n, limit) if isinstance(b, int)]
+    ctx = torch.library.get_ctx()
+    return ctx.new_dynamic_size(min=0, max=min(bounds) if bounds else None)
+
+
+@torch.library.register_fake("opticore::box_area")
+def _box_area(boxes: torch.Tensor) -> torch.Tensor:
+    _check_boxes(boxes)
+    return boxes.new_empty((boxes.size(0),))
+
+
+@torch.library.register_fake("opticore::box_iou")
+def _box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    dtype = torch.promote_types(boxes1.dtype, boxes2.dtype)
+    return boxes1.new_empty((boxes1.size(0), boxes2.size(0)), dtype=dtype)
+
+
+@torch.library.register_fake("opticore::nms")
+def _nms(
+    boxes: torch.Tensor,
+    scores: torch.Tensor,
+    iou_threshold: float,
+    score_threshold: Optional[float] = None,
+    max_output: Optional[int] = None,
+) -> torch.Tensor:
+    _check_boxes(boxes)
+    return boxes.new_empty((_dynamic_length(max_output, boxes.size(0)),), dtype=torch.int64)
+
+
+@torch.library.register_fake("opticore::batched_nms")
+def _batched_nms(
+    boxes: torch.Tensor,
+    scores: torch.Tensor,
+    labels: torch.Tensor,
+    iou_threshold: float,
+    score_threshold: Optional[float] = None,
+    max_output: Optional[int] = None,
+) -> torch.Tensor:
+    _check_boxes(boxes)
+    return boxes.new_empty((_dynamic_length(max_output, boxes.size(0)),), dtype=torch.int64)
+
+
+@torch.library.register_fake("opticore::soft_nms")
+def _soft_nms(
+    boxes: torch.Tensor,
+    scores: torch.Tensor,
+    method: str = "gaussian",
+    sigma: float = 0.5,
+    iou_threshold: float = 0.3,
+    score_threshold: float = 0.001,
+    max_output: Optional[int] = None,
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    _check_boxes(boxes)
+    k = _dynamic_length(max_output, boxes.size(0))
+    return boxes.new_empty((k,), dtype=torch.int64), scores.new_empty((k,))
