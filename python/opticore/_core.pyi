@@ -1,0 +1,45 @@
+"""Type stubs for the compiled module opticore._core (pybind11 over opticore::core).
+
+Kept in the tree by hand; tests/python/test_package.py checks that it names exactly what the
+module exports. Use the documented wrappers in ``opticore`` rather than these functions.
+"""
+
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+def get_num_threads() -> int: ...
+def set_num_threads(n: int) -> None: ...
+def build_info() -> Dict[str, Any]: ...
+def box_area(boxes: np.ndarray) -> np.ndarray: ...
+def box_iou(boxes1: np.ndarray, boxes2: np.ndarray) -> np.ndarray: ...
+def nms(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    iou_threshold: float,
+    *,
+    score_threshold: Optional[float] = None,
+    max_output: Optional[int] = None,
+) -> npt.NDArray[np.int64]: ...
+def batched_nms(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    labels: np.ndarray,
+    iou_threshold: float,
+    *,
+    score_threshold: Optional[float] = None,
+    max_output: Optional[int] = None,
+) -> npt.NDArray[np.int64]: ...
+def soft_nms(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    *,
+    method: str = "gaussian",
+    sigma: float = 0.5,
+    iou_threshold: float = 0.3,
+    score_threshold: float = 0.001,
+    max_output: Optional[int] = None,
+) -> Tuple[npt.NDArray[np.int64], np.ndarray]: ...

@@ -1,0 +1,1 @@
+"""Benchmarks, side by side with the reference implementations measured in the same run."""

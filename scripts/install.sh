@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything opticore needs on a fresh Debian/Ubuntu machine with Python >= 3.9, then
+# builds and installs opticore itself (with its torch operators) into the current Python.
+#
+#   bash scripts/install.sh
+#
+# torch is installed first and opticore is built with --no-build-isolation, so the operators are
+# compiled against exactly that torch (torch is deliberately not a build requirement).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+TORCH_VERSION=${TORCH_VERSION:-2.13.0}
+
+# System packages: the C++ toolchain, CMake, GoogleTest for the C++ tests, ccache for rebuilds.
+apt_packages="build-essential cmake ninja-build libgtest-dev ccache"
+if command -v apt-get >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  missing=$(for p in $apt_packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+  if [ -n "$missing" ]; then
+    echo "== apt-get install $missing"
+    $SUDO apt-get update -qq
+    # shellcheck disable=SC2086
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  fi
+else
+  echo "warning: no apt-get; make sure a C++17 compiler, CMake >= 3.18 and GoogleTest are installed" >&2
+fi
+
+echo "== pip install torch==$TORCH_VERSION and the build / test requirements"
+"$PYTHON" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION"
+"$PYTHON" -m pip install -q --disable-pip-version-check \
+  "scikit-build-core>=0.10" "pybind11>=2.12" "cmeel-eigen>=3.3" "numpy>=1.23" \
+  "pytest>=7" "opencv-contrib-python-headless<5" scikit-image tqdm matplotlib
+
+echo "== building and installing opticore"
+"$PYTHON" -m pip install -q --disable-pip-version-check --no-build-isolation .
+"$PYTHON" -c "import opticore; print('opticore', opticore.__version__, 'installed:', opticore.build_info())"
+# pyenv installs console scripts behind shims: make `opticore` callable right away.
+if command -v pyenv >/dev/null 2>&1; then pyenv rehash || true; fi

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole test suite: the C++ tests (GoogleTest and the find_package consumer, via ctest),
+# then the Python tests (pytest) against the installed opticore.
+#
+#   bash scripts/test.sh            (after scripts/install.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+BUILD_DIR=${BUILD_DIR:-build/ctest}
+
+echo "== C++ tests (ctest)"
+# The C++ test build is torch-free: the torch operators are tested from Python.
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DOPTICORE_BUILD_TESTS=ON -DOPTICORE_WITH_TORCH=OFF -DPython_EXECUTABLE="$(command -v "$PYTHON")" >/dev/null
+cmake --build "$BUILD_DIR"
+ctest --test-dir "$BUILD_DIR" --output-on-failure
+
+echo "== Python tests (pytest)"
+"$PYTHON" -m pytest tests/python

@@ -1,0 +1,114 @@
+"""The package as a user meets it: import cost, version, threads, build info, stubs, CLI and the
+installed C++ package."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import opticore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+
+
+def test_import_does_not_import_torch_and_is_fast():
+    out = run_python(
+        "import sys, time; t = time.perf_counter(); import opticore; dt = time.perf_counter() - t; "
+        "opticore.nms([[0.0, 0, 1, 1]], [1.0], 0.5); print('torch' in sys.modules, dt)"
+    )
+    torch_loaded, seconds = out.split()
+    assert torch_loaded == "False"
+    assert float(seconds) < 0.5
+
+
+def test_version_comes_from_cmakelists():
+    text = (ROOT / "CMakeLists.txt").read_text()
+    version = re.search(r"project\(opticore\s+VERSION\s+([0-9.]+)", text).group(1)
+    assert opticore.__version__ == version
+    assert opticore.build_info()["version"] == version
+
+
+def test_build_info_fields():
+    info = opticore.build_info()
+    assert set(info) >= {"version", "compiler", "build_type", "torch_version", "cuda", "num_threads", "torch_ops"}
+    assert info["num_threads"] == opticore.get_num_threads()
+    assert isinstance(info["cuda"], bool)
+
+
+def test_set_num_threads():
+    before = opticore.get_num_threads()
+    try:
+        opticore.set_num_threads(1)
+        assert opticore.get_num_threads() == 1
+        with pytest.raises(ValueError, match="n: expected a thread count >= 1, got 0"):
+            opticore.set_num_threads(0)
+        with pytest.raises(TypeError, match="n: expected an int"):
+            opticore.set_num_threads(2.5)
+    finally:
+        opticore.set_num_threads(before)
+
+
+def test_stub_names_match_the_compiled_module():
+    stub = ast.parse((ROOT / "python" / "opticore" / "_core.pyi").read_text())
+    stubbed = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
+    stubbed |= {n.target.id for n in stub.body if isinstance(n, ast.AnnAssign)}
+    public = {n for n in dir(opticore._core) if not n.startswith("_")} | {"__version__"}
+    assert stubbed == public
+
+
+def test_public_functions_are_documented_with_examples():
+    for name in opticore.__all__:
+        obj = getattr(opticore, name)
+        if callable(obj):
+            doc = obj.__doc__ or ""
+            assert doc.strip(), name
+            if name not in ("get_num_threads",):
+                assert "Example" in doc, name
+
+
+def test_cli_help_info_and_errors():
+    cli = [sys.executable, "-m", "opticore"]
+    help_text = subprocess.run(cli + ["--help"], check=True, capture_output=True, text=True).stdout
+    assert "info" in help_text and "bench" in help_text
+    info = subprocess.run(cli + ["info"], check=True, capture_output=True, text=True).stdout
+    assert opticore.__version__ in info
+    bad = subprocess.run(cli + ["bench", "nonsense"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr and bad.stdout == ""
+    none = subprocess.run(cli, capture_output=True, text=True)
+    assert none.returncode == 2
+
+
+def test_cli_bench_boxes_quick(tmp_path):
+    out = tmp_path / "boxes.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "opticore", "bench", "boxes", "--quick", "--repeats", "1", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "nms" in result.stdout
+    assert out.exists() and out.stat().st_size > 0
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+def test_consumer_builds_against_the_installed_wheel(tmp_path):
+    """A C++ project finds the CMake package shipped inside the installed wheel."""
+    env = dict(os.environ, CMAKE_PREFIX_PATH=opticore.cmake_prefix_path)
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(ROOT / "tests" / "consumer"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"],
+                   check=True, capture_output=True, env=env)
+    subprocess.run(["cmake", "--build", str(build)], check=True, capture_output=True, env=env)
+    out = subprocess.run([str(build / "opticore_consumer")], check=True, capture_output=True, text=True).stdout
+    assert "consumer ok" in out
