@@ -25,54 +25,54 @@ import opticore
 IOU_THRESHOLD = 0.5
 SIGMA = 0.5
 SOFT_SCORE_THRESHOLD = 0.001
-LINEAR_IOU_THRESHOLD = 0.3  # only read by linear Soft-NMS; opticore's default
+LINEAR_IOU_THRESHOLD = 0.3  # read by linear Soft-NMS only; opticore's default
 NUM_CLASSES = 80
 REFERENCES = ("cv2", "torchvision")
 IMPLEMENTATIONS = ("opticore",) + REFERENCES
 SETUP = (
-    "uniform: x1,y1 ~ U(0,1000), w,h ~ U(10,60); clustered: N/50 objects (w,h ~ U(20,80)), "
-    "~50 boxes each, centre jitter N(0, 5% of size), size x U(0.9,1.1); scores U(0,1] float32; "
-    f"IoU {IOU_THRESHOLD}; soft-NMS: integer coords, sigma {SIGMA}, score_threshold "
-    f"{SOFT_SCORE_THRESHOLD}, linear IoU {LINEAR_IOU_THRESHOLD}"
+    "uniform: x1,y1 ~ U(0,1000), w,h ~ U(10,60); clustered: N/50 objects (w,h ~ U(20,80)), ~50 boxes "
+    "each, centre jitter N(0, 5% of size), size x U(0.9,1.1); scores U(0,1] float32; IoU "
+    f"{IOU_THRESHOLD}; soft-NMS: integer coords, sigma {SIGMA}, score_threshold {SOFT_SCORE_THRESHOLD}, "
+    f"linear IoU {LINEAR_IOU_THRESHOLD}"
 )
 
 #: One timed call of one implementation, returning the kept indices.
 Call = Callable[[], np.ndarray]
+Calls = Dict[str, Optional[Call]]
 
 
 @dataclass(frozen=True)
 class Case:
-    """One benchmark case: opticore and each reference as a ready-to-time call (None: n/a)."""
+    """One benchmark case: each implementation as a ready-to-time call (None: not available)."""
 
     name: str
     n: int
-    calls: Dict[str, Optional[Call]]
+    calls: Calls
 
 
 def uniform_boxes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` float32 boxes with corners uniform over a 1000x1000 canvas, sides 10 to 60."""
+    """``n`` float32 boxes, top-left corner uniform over a 1000x1000 canvas, sides 10 to 60."""
     xy = rng.uniform(0, 1000, (n, 2))
     return np.hstack([xy, xy + rng.uniform(10, 60, (n, 2))]).astype(np.float32)
 
 
 def clustered_boxes(rng: np.random.Generator, n: int) -> np.ndarray:
-    """``n`` float32 detector-like boxes: about 50 jittered copies of each of ``n // 50`` objects."""
+    """``n`` float32 detector-like boxes: ~50 jittered copies of each of ``n // 50`` objects."""
     objects = max(1, n // 50)
     size = rng.uniform(20, 80, (objects, 2))
-    owner = rng.integers(0, objects, n)  # ~50 per object on average; detectors are not exact either
+    owner = rng.integers(0, objects, n)  # ~50 per object on average, as uneven as a detector's
     centre = rng.uniform(0, 1000, (objects, 2))[owner] + rng.normal(0, 0.05, (n, 2)) * size[owner]
     half = size[owner] * rng.uniform(0.9, 1.1, (n, 2)) / 2
     return np.hstack([centre - half, centre + half]).astype(np.float32)
 
 
 def _scores(rng: np.random.Generator, n: int) -> np.ndarray:
-    # (0, 1] rather than [0, 1): cv2 only keeps scores > its (non-negative) score_threshold.
+    # (0, 1] rather than [0, 1): cv2 keeps only scores > its score_threshold, which must be >= 0.
     return (1.0 - rng.random(n)).astype(np.float32)
 
 
 def _xywh(boxes: np.ndarray) -> np.ndarray:
-    # float64 so that cv2's x + w gives back x2 exactly.
-    b = boxes.astype(np.float64)
+    b = boxes.astype(np.float64)  # float64, so that cv2's x + w gives back x2 exactly
     return np.hstack([b[:, :2], b[:, 2:] - b[:, :2]])
 
 
@@ -89,19 +89,16 @@ def _load_torchvision(threads: int) -> Optional[Tuple[Any, Any]]:
     try:
         import torch
         import torchvision
-    except (ImportError, RuntimeError, OSError):  # a torch/torchvision mismatch raises RuntimeError
+    except (ImportError, RuntimeError, OSError):  # mismatched torch/torchvision raise RuntimeError
         return None
     torch.set_num_threads(threads)
     return torch, torchvision
 
 
-def _nms_calls(
-    boxes: np.ndarray, scores: np.ndarray, labels: Optional[np.ndarray], cv2: Any, tv: Any
-) -> Dict[str, Optional[Call]]:
-    """Greedy NMS, or class-aware NMS when ``labels`` is given, for each implementation."""
-    calls: Dict[str, Optional[Call]] = dict.fromkeys(IMPLEMENTATIONS)
-    # cv2 parses a list of rects several times faster than an ndarray: give it its best case.
-    rects = _xywh(boxes).tolist()
+def _nms_calls(boxes: np.ndarray, scores: np.ndarray, labels: Optional[np.ndarray], cv2: Any, tv: Any) -> Calls:
+    """Greedy NMS, or class-aware NMS when ``labels`` is given, for every implementation."""
+    calls: Calls = dict.fromkeys(IMPLEMENTATIONS)
+    rects = _xywh(boxes).tolist()  # cv2 parses a list of rects several times faster than an ndarray
     if labels is None:
         calls["opticore"] = lambda: opticore.nms(boxes, scores, IOU_THRESHOLD)
         if cv2 is not None:
@@ -109,29 +106,27 @@ def _nms_calls(
     else:
         calls["opticore"] = lambda: opticore.batched_nms(boxes, scores, labels, IOU_THRESHOLD)
         if cv2 is not None and hasattr(cv2.dnn, "NMSBoxesBatched"):  # OpenCV >= 4.7
-            class_ids = labels.astype(np.int32)
-            calls["cv2"] = lambda: cv2.dnn.NMSBoxesBatched(rects, scores, class_ids, 0.0, IOU_THRESHOLD)
+            ids = labels.astype(np.int32)
+            calls["cv2"] = lambda: cv2.dnn.NMSBoxesBatched(rects, scores, ids, 0.0, IOU_THRESHOLD)
     if tv is not None:
         torch, torchvision = tv
-        tb, ts = torch.from_numpy(boxes), torch.from_numpy(scores)
+        tb, ts, tl = (None if a is None else torch.from_numpy(a) for a in (boxes, scores, labels))
         if labels is None:
             calls["torchvision"] = lambda: torchvision.ops.nms(tb, ts, IOU_THRESHOLD).numpy()
         else:
-            tl = torch.from_numpy(labels)
             calls["torchvision"] = lambda: torchvision.ops.batched_nms(tb, ts, tl, IOU_THRESHOLD).numpy()
     return calls
 
 
-def _soft_nms_calls(boxes: np.ndarray, scores: np.ndarray, method: str, cv2: Any) -> Dict[str, Optional[Call]]:
-    """Soft-NMS for opticore and cv2; torchvision has none."""
-    calls: Dict[str, Optional[Call]] = dict.fromkeys(IMPLEMENTATIONS)
+def _soft_nms_calls(boxes: np.ndarray, scores: np.ndarray, method: str, cv2: Any) -> Calls:
+    """Soft-NMS for opticore and cv2 (torchvision has none)."""
+    calls: Calls = dict.fromkeys(IMPLEMENTATIONS)
     calls["opticore"] = lambda: opticore.soft_nms(
         boxes, scores, method=method, sigma=SIGMA, iou_threshold=LINEAR_IOU_THRESHOLD,
         score_threshold=SOFT_SCORE_THRESHOLD,
     )[0]
     if cv2 is not None:
-        # softNMSBoxes only takes integer Rects, hence the integer-valued boxes: exact here.
-        rects = _xywh(boxes).astype(np.int32)
+        rects = _xywh(boxes).astype(np.int32)  # softNMSBoxes only takes integer Rects; exact here
         flag = getattr(cv2.dnn, f"SOFT_NMSMETHOD_SOFTNMS_{method.upper()}")
         calls["cv2"] = lambda: cv2.dnn.softNMSBoxes(
             rects, scores, SOFT_SCORE_THRESHOLD, LINEAR_IOU_THRESHOLD, top_k=0, sigma=SIGMA, method=flag
@@ -140,7 +135,7 @@ def _soft_nms_calls(boxes: np.ndarray, scores: np.ndarray, method: str, cv2: Any
 
 
 def build_cases(quick: bool, cv2: Any, tv: Any) -> List[Case]:
-    """All cases, inputs drawn from a fixed seed so that runs are comparable."""
+    """Every case, its inputs drawn from a fixed seed so that runs stay comparable."""
     rng = np.random.default_rng(0)
     cases = []
     for kind, make in (("uniform", uniform_boxes), ("clustered", clustered_boxes)):
@@ -151,6 +146,7 @@ def build_cases(quick: bool, cv2: Any, tv: Any) -> List[Case]:
     calls = _nms_calls(clustered_boxes(rng, n), _scores(rng, n), labels, cv2, tv)
     cases.append(Case(f"batched_nms clustered, {NUM_CLASSES} classes", n, calls))
     n = 2_000 if quick else 5_000
+    # Rounded so that cv2's integer Rects see exactly the boxes opticore sees.
     boxes, scores = np.round(clustered_boxes(rng, n)), _scores(rng, n)
     for method in ("gaussian", "linear"):
         cases.append(Case(f"soft_nms {method} clustered", n, _soft_nms_calls(boxes, scores, method, cv2)))
@@ -168,13 +164,13 @@ def _median_ms(call: Call, repeats: int) -> Tuple[float, np.ndarray]:
 
 
 def _agreement(ours: np.ndarray, theirs: np.ndarray) -> float:
-    """Jaccard index of two sets of kept indices: 1.0 when they are the same set."""
+    """Jaccard index of two sets of kept indices: 1.0 exactly when they are the same set."""
     a, b = set(ours.tolist()), set(theirs.tolist())
     return len(a & b) / len(a | b) if a or b else 1.0
 
 
 def run_case(case: Case, repeats: int) -> Dict[str, Any]:
-    """Time every available implementation of ``case`` and compare its kept indices with opticore's."""
+    """Time every available implementation of ``case``; compare its kept indices with opticore's."""
     ms: Dict[str, float] = {}
     kept: Dict[str, np.ndarray] = {}
     for impl, call in case.calls.items():
@@ -183,8 +179,8 @@ def run_case(case: Case, repeats: int) -> Dict[str, Any]:
     return {
         "case": case.name,
         "n": case.n,
-        "ms": {impl: ms.get(impl) for impl in case.calls},
-        "kept": {impl: len(kept[impl]) if impl in kept else None for impl in case.calls},
+        "ms": {impl: ms.get(impl) for impl in IMPLEMENTATIONS},
+        "kept": {impl: len(kept[impl]) if impl in kept else None for impl in IMPLEMENTATIONS},
         "speedup": {ref: ms[ref] / ms["opticore"] if ref in ms else None for ref in REFERENCES},
         "agree": {ref: _agreement(kept["opticore"], kept[ref]) if ref in kept else None for ref in REFERENCES},
     }
@@ -197,61 +193,49 @@ def _fmt(value: Optional[float], kind: str) -> str:
         return f"{value:.3f}" if value < 10 else f"{value:.1f}"
     if kind == "x":
         return f"{value:.2f}x" if value < 1 else f"{value:.1f}x"
-    # Truncate, never round, so that "1.000" always means the very same set.
-    return f"{math.floor(value * 1000) / 1000:.3f}"
+    return f"{math.floor(value * 1000) / 1000:.3f}"  # truncated: "1.000" only for the very same set
 
 
 def format_report(report: Dict[str, Any]) -> str:
-    """The report as a header line, an aligned plain-text table and a legend."""
-    meta = report["metadata"]
-    torch_text = f"torch {meta['torch']}, torchvision {meta['torchvision']}" if meta["torch"] else "torch/torchvision not installed"
+    """``report`` (as returned by :func:`run`) as a header, an aligned plain-text table and a legend."""
+    m = report["metadata"]
+    torch = f"torch {m['torch']}, torchvision {m['torchvision']}" if m["torch"] else "torch not installed"
     header = (
-        f"opticore {meta['opticore']} | threads {meta['threads']} | repeats {meta['repeats']} | "
-        f"cv2 {meta['cv2'] or 'not installed'} | {torch_text} | {meta['cpu']}, {meta['cpu_count']} CPUs | "
-        f"Python {meta['python']}"
+        f"opticore {m['opticore']} | threads {m['threads']} | repeats {m['repeats']} | cv2 "
+        f"{m['cv2'] or 'not installed'} | {torch} | {m['cpu']}, {m['cpu_count']} CPUs | Python {m['python']}"
     )
-    rows = [["case", "N", "opticore ms", "cv2 ms", "torchvision ms", "x vs cv2", "x vs torchvision", "agree cv2", "agree tv"]]
+    rows = [["case", "N", "opticore ms", "cv2 ms", "torchvision ms", "x vs cv2", "x vs torchvision",
+             "agree cv2", "agree tv"]]
     for r in report["cases"]:
-        rows.append(
-            [r["case"], str(r["n"])]
-            + [_fmt(r["ms"][impl], "ms") for impl in ("opticore",) + REFERENCES]
-            + [_fmt(r["speedup"][ref], "x") for ref in REFERENCES]
-            + [_fmt(r["agree"][ref], "agree") for ref in REFERENCES]
-        )
+        rows.append([r["case"], str(r["n"])] + [_fmt(r["ms"][i], "ms") for i in IMPLEMENTATIONS]
+                    + [_fmt(r["speedup"][ref], "x") for ref in REFERENCES]
+                    + [_fmt(r["agree"][ref], "agree") for ref in REFERENCES])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])]) for row in rows]
-    lines.insert(1, "-" * len(lines[0]))
-    legend = (
-        "x = reference ms / opticore ms (>1: opticore faster); agree = |A & B| / |A | B| of kept indices "
-        "(cv2 and torchvision compute IoU in float32, so rare threshold ties may differ)"
-    )
-    return "\n".join([header, SETUP, ""] + lines + ["", legend])
+    lines = ["  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])])
+             for row in rows]
+    legend = ("x = reference ms / opticore ms (>1: opticore faster); agree = |A & B| / |A | B| of the "
+              "kept indices (1.000: identical sets)")
+    return "\n".join([header, SETUP, "", lines[0], "-" * len(lines[0])] + lines[1:] + ["", legend])
 
 
 def _cpu_name() -> str:
-    # platform.processor() is empty on most Linux systems; /proc/cpuinfo names the model.
+    # platform.processor() is empty on most Linux systems, where /proc/cpuinfo names the model.
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        models = []
+    return models[0] if models else platform.processor() or platform.machine()
 
 
 def _metadata(quick: bool, threads: int, repeats: int, cv2: Any, tv: Any) -> Dict[str, Any]:
+    torch, torchvision = tv if tv is not None else (None, None)
     return {
-        "opticore": opticore.__version__,
-        "quick": quick,
-        "threads": threads,
-        "repeats": repeats,
-        "cv2": cv2.__version__ if cv2 is not None else None,
-        "torch": tv[0].__version__ if tv is not None else None,
-        "torchvision": tv[1].__version__ if tv is not None else None,
-        "cpu": _cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
+        "opticore": opticore.__version__, "quick": quick, "threads": threads, "repeats": repeats,
+        "cv2": getattr(cv2, "__version__", None),
+        "torch": getattr(torch, "__version__", None),
+        "torchvision": getattr(torchvision, "__version__", None),
+        "cpu": _cpu_name(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
         "setup": SETUP,
     }
 
@@ -264,12 +248,14 @@ def _progress(cases: List[Case]) -> Iterable[Case]:
     return tqdm(cases, desc="bench boxes", unit="case", file=sys.stderr, leave=False)
 
 
-def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None, repeats: Optional[int] = None) -> Dict[str, Any]:
-    """Run every case, print the table and return ``{"metadata": ..., "cases": [...]}``.
+def run(
+    quick: bool = False, threads: int = 1, json_path: Optional[str] = None, repeats: Optional[int] = None
+) -> Dict[str, Any]:
+    """Run every case, print the table and return ``{"metadata": {...}, "cases": [...]}``.
 
     Args:
-        quick: smaller inputs and 3 repeats instead of 7 (about 10 to 20 s on 2 cores).
-        threads: thread count given to opticore, cv2 and torch alike (left set afterwards).
+        quick: smaller inputs and 3 repeats instead of 7 (a few seconds on 2 cores).
+        threads: thread count for opticore, cv2 and torch alike; left set when this returns.
         json_path: if given, the returned dict is also written there as JSON.
         repeats: timed calls per implementation and case; the median is reported.
     """
@@ -297,14 +283,14 @@ def _positive_int(text: str) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Command line entry point; returns the exit status (argparse exits with 2 on bad arguments)."""
+    """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs, 3 repeats")
-    parser.add_argument("--threads", type=_positive_int, default=1, help="threads for every library (default 1)")
+    parser.add_argument("--threads", type=_positive_int, default=1, help="threads for every library (1)")
     parser.add_argument("--json", metavar="PATH", dest="json_path", help="also write the results as JSON")
-    parser.add_argument("--repeats", type=_positive_int, help="timed calls per case (default 7, quick 3)")
+    parser.add_argument("--repeats", type=_positive_int, help="timed calls per case (7; --quick: 3)")
     args = parser.parse_args(argv)
-    # Fail now rather than after the whole run.
+    # Checked now rather than after a run of minutes.
     if args.json_path and not os.path.isdir(os.path.dirname(os.path.abspath(args.json_path))):
         parser.error(f"--json: no such directory for {args.json_path}")
     run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
