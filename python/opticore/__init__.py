@@ -10,6 +10,7 @@ import os as _os
 from typing import Any, Dict
 
 from . import _core
+from .alignment import umeyama
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
 
 __version__: str = _core.__version__
@@ -69,4 +70,5 @@ __all__ = [
     "nms",
     "set_num_threads",
     "soft_nms",
+    "umeyama",
 ]

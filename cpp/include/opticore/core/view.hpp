@@ -40,4 +40,31 @@ struct MatrixView {
   const T& operator()(int64_t i, int64_t j) const { return data[i * row_stride + j * col_stride]; }
 };
 
+/// Read-only view of a stack of B matrices (a 3-D array): element (b, i, j) is
+/// data[b * batch_stride + i * row_stride + j * col_stride].
+template <class T>
+struct MatrixBatchView {
+  const T* data = nullptr;
+  int64_t batch = 0;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  int64_t batch_stride = 0;
+  int64_t row_stride = 0;
+  int64_t col_stride = 1;
+
+  MatrixBatchView() = default;
+  /// A C-contiguous (B, rows, cols) array.
+  MatrixBatchView(const T* data_, int64_t batch_, int64_t rows_, int64_t cols_)
+      : data(data_), batch(batch_), rows(rows_), cols(cols_), batch_stride(rows_ * cols_),
+        row_stride(cols_), col_stride(1) {}
+  MatrixBatchView(const T* data_, int64_t batch_, int64_t rows_, int64_t cols_, int64_t batch_stride_,
+                  int64_t row_stride_, int64_t col_stride_)
+      : data(data_), batch(batch_), rows(rows_), cols(cols_), batch_stride(batch_stride_),
+        row_stride(row_stride_), col_stride(col_stride_) {}
+
+  MatrixView<T> operator[](int64_t b) const {
+    return {data + b * batch_stride, rows, cols, row_stride, col_stride};
+  }
+};
+
 }  // namespace opticore

@@ -1,0 +1,62 @@
+// Point-set alignment: Umeyama similarity estimation, single and batched.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include "numpy_view.hpp"
+#include "opticore/geometry/umeyama.hpp"
+
+namespace opticore::python {
+namespace {
+
+template <class T>
+MatrixBatchView<T> batch_view(const py::array& a) {
+  const auto item = static_cast<py::ssize_t>(sizeof(T));
+  return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), a.shape(2),
+          a.strides(0) / item, a.strides(1) / item, a.strides(2) / item};
+}
+
+py::array umeyama_py(const py::array& src_in, const py::array& dst_in, bool estimate_scale) {
+  require_float(src_in, "src");
+  require_float(dst_in, "dst");
+  if (src_in.ndim() != 2 && src_in.ndim() != 3) {
+    throw py::value_error("src: expected shape (N, D) or (B, N, D), got " + shape_string(src_in));
+  }
+  if (dst_in.ndim() != src_in.ndim()) {
+    throw py::value_error("dst: expected the shape of src " + shape_string(src_in) + ", got " + shape_string(dst_in));
+  }
+  // Points are few per set: one common precision (float64 unless both are float32) is simplest.
+  const bool both_f32 = src_in.dtype().itemsize() == 4 && dst_in.dtype().itemsize() == 4;
+  const char* dtype = both_f32 ? "float32" : "float64";
+  const py::array src = element_strided(src_in.attr("astype")(dtype, py::arg("copy") = false).cast<py::array>());
+  const py::array dst = element_strided(dst_in.attr("astype")(dtype, py::arg("copy") = false).cast<py::array>());
+
+  const py::ssize_t d = src.shape(src.ndim() - 1);
+  return with_float_type(src, [&](auto t) -> py::array {
+    using T = decltype(t);
+    if (src.ndim() == 2) {
+      const auto sv = matrix_view<T>(src), dv = matrix_view<T>(dst);
+      std::vector<double> m;
+      {
+        py::gil_scoped_release release;
+        m = umeyama(sv, dv, estimate_scale);
+      }
+      py::array_t<double> out({d + 1, d + 1});
+      std::copy(m.begin(), m.end(), out.mutable_data());
+      return std::move(out);
+    }
+    py::array_t<double> out({src.shape(0), d + 1, d + 1});
+    const auto sv = batch_view<T>(src), dv = batch_view<T>(dst);
+    double* dst_ptr = out.mutable_data();
+    py::gil_scoped_release release;
+    umeyama_batch(sv, dv, estimate_scale, dst_ptr);
+    return std::move(out);
+  });
+}
+
+}  // namespace
+
+void bind_alignment(py::module_& m) {
+  m.def("umeyama", &umeyama_py, py::arg("src"), py::arg("dst"), py::kw_only(), py::arg("estimate_scale") = true);
+}
+
+}  // namespace opticore::python
