@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 
 #include "numpy_view.hpp"
+#include "opticore/geometry/face_templates.hpp"
 #include "opticore/geometry/umeyama.hpp"
 
 namespace opticore::python {
@@ -53,10 +54,23 @@ py::array umeyama_py(const py::array& src_in, const py::array& dst_in, bool esti
   });
 }
 
+template <class Points>
+py::array_t<double> points_array(const Points& points) {
+  py::array_t<double> out({static_cast<py::ssize_t>(points.size()), py::ssize_t{2}});
+  auto w = out.mutable_unchecked<2>();
+  for (size_t i = 0; i < points.size(); ++i) {
+    w(i, 0) = points[i][0];
+    w(i, 1) = points[i][1];
+  }
+  return out;
+}
+
 }  // namespace
 
 void bind_alignment(py::module_& m) {
   m.def("umeyama", &umeyama_py, py::arg("src"), py::arg("dst"), py::kw_only(), py::arg("estimate_scale") = true);
+  m.def("arcface_template", [](int64_t size) { return points_array(face::arcface_template(size)); }, py::arg("size"));
+  m.def("mean_shape68", [](int64_t size) { return points_array(face::mean_shape68(size)); }, py::arg("size"));
 }
 
 }  // namespace opticore::python

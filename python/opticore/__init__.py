@@ -10,7 +10,7 @@ import os as _os
 from typing import Any, Dict
 
 from . import _core
-from .alignment import umeyama
+from .alignment import ARCFACE_112, arcface_template, landmarks_to_5, mean_shape68, umeyama
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
 
 __version__: str = _core.__version__
@@ -60,13 +60,17 @@ def build_info() -> Dict[str, Any]:
 
 
 __all__ = [
+    "ARCFACE_112",
     "__version__",
+    "arcface_template",
     "batched_nms",
     "box_area",
     "box_iou",
     "build_info",
     "cmake_prefix_path",
     "get_num_threads",
+    "landmarks_to_5",
+    "mean_shape68",
     "nms",
     "set_num_threads",
     "soft_nms",
