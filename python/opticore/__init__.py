@@ -11,6 +11,7 @@ from typing import Any, Dict
 
 from . import _core
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
+from .warp import remap, resize, warp_affine
 
 __version__: str = _core.__version__
 
@@ -67,6 +68,9 @@ __all__ = [
     "cmake_prefix_path",
     "get_num_threads",
     "nms",
+    "remap",
+    "resize",
     "set_num_threads",
     "soft_nms",
+    "warp_affine",
 ]
