@@ -7,6 +7,7 @@ namespace opticore::python {
 void bind_runtime(py::module_& m);
 void bind_boxes(py::module_& m);
 void bind_alignment(py::module_& m);
+void bind_warp(py::module_& m);
 }  // namespace opticore::python
 
 PYBIND11_MODULE(_core, m) {
@@ -15,4 +16,5 @@ PYBIND11_MODULE(_core, m) {
   opticore::python::bind_runtime(m);
   opticore::python::bind_boxes(m);
   opticore::python::bind_alignment(m);
+  opticore::python::bind_warp(m);
 }

@@ -12,6 +12,7 @@ from typing import Any, Dict
 from . import _core
 from .alignment import ARCFACE_112, arcface_template, landmarks_to_5, mean_shape68, umeyama
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
+from .warp import remap, resize, warp_affine
 
 __version__: str = _core.__version__
 
@@ -72,7 +73,10 @@ __all__ = [
     "landmarks_to_5",
     "mean_shape68",
     "nms",
+    "remap",
+    "resize",
     "set_num_threads",
     "soft_nms",
     "umeyama",
+    "warp_affine",
 ]

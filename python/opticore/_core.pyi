@@ -4,7 +4,7 @@ Kept in the tree by hand; tests/python/test_package.py checks that it names exac
 module exports. Use the documented wrappers in ``opticore`` rather than these functions.
 """
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -46,3 +46,20 @@ def soft_nms(
 def umeyama(src: np.ndarray, dst: np.ndarray, *, estimate_scale: bool = True) -> npt.NDArray[np.float64]: ...
 def arcface_template(size: int) -> npt.NDArray[np.float64]: ...
 def mean_shape68(size: int) -> npt.NDArray[np.float64]: ...
+def warp_affine(
+    image: np.ndarray,
+    M: Any,
+    dsize: Tuple[int, int],
+    interpolation: str = "linear",
+    border_mode: str = "constant",
+    border_value: Union[float, Sequence[float]] = 0,
+) -> np.ndarray: ...
+def remap(
+    image: np.ndarray,
+    map_x: np.ndarray,
+    map_y: np.ndarray,
+    interpolation: str = "linear",
+    border_mode: str = "constant",
+    border_value: Union[float, Sequence[float]] = 0,
+) -> np.ndarray: ...
+def resize(image: np.ndarray, dsize: Tuple[int, int], interpolation: str = "linear") -> np.ndarray: ...

@@ -1,0 +1,225 @@
+// Warps: warp_affine, remap, resize. Images are (H, W) or (H, W, C) uint8 / float32 arrays of any
+// layout, read in place; the output is a new C-contiguous array of the same dtype and layout kind.
+// The GIL is released around every call into the core; dtype errors are TypeError, shape and value
+// errors ValueError, each naming the argument.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <array>
+#include <string>
+
+#include "numpy_view.hpp"
+#include "opticore/core/image.hpp"
+#include "opticore/geometry/warp.hpp"
+
+namespace opticore::python {
+namespace {
+
+/// (H, W) or (H, W, C) with C in 1..4, uint8 or float32; element-strided (copied otherwise).
+py::array prepare_image(const py::array& image) {
+  if (image.ndim() != 2 && image.ndim() != 3) {
+    throw py::value_error("image: expected shape (H, W) or (H, W, C), got " + shape_string(image));
+  }
+  const char kind = image.dtype().kind();
+  const auto size = image.dtype().itemsize();
+  if (!((kind == 'u' && size == 1) || (kind == 'f' && size == 4))) {
+    throw py::type_error("image: expected uint8 or float32, got " + dtype_name(image));
+  }
+  if (image.ndim() == 3 && (image.shape(2) < 1 || image.shape(2) > 4)) {
+    throw py::value_error("image: expected 1 to 4 channels, got shape " + shape_string(image));
+  }
+  return element_strided(image);
+}
+
+int64_t channels_of(const py::array& image) { return image.ndim() == 3 ? image.shape(2) : 1; }
+
+template <class T>
+ImageView<T> image_view(const py::array& a) {
+  const auto item = static_cast<py::ssize_t>(sizeof(T));
+  const bool has_c = a.ndim() == 3;
+  return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), has_c ? a.shape(2) : 1,
+          a.strides(0) / item, a.strides(1) / item, has_c ? a.strides(2) / item : 1};
+}
+
+/// A new (height, width) or (height, width, C) array, following the input's layout kind.
+template <class T>
+py::array_t<T> make_output(int64_t height, int64_t width, const py::array& like) {
+  if (like.ndim() == 3) return py::array_t<T>({height, width, like.shape(2)});
+  return py::array_t<T>({height, width});
+}
+
+template <class T>
+OutputImage<T> output_view(py::array_t<T>& out, int64_t channels) {
+  return {out.mutable_data(), out.shape(0), out.shape(1), channels};
+}
+
+/// Calls f(T{}) with T = uint8_t or float, after the (checked) image's dtype.
+template <class F>
+decltype(auto) with_image_type(const py::array& image, F&& f) {
+  if (image.dtype().itemsize() == 1) return f(uint8_t{});
+  return f(float{});
+}
+
+Interpolation parse_interpolation(const std::string& name) {
+  if (name == "linear") return Interpolation::Linear;
+  if (name == "nearest") return Interpolation::Nearest;
+  if (name == "cubic") return Interpolation::Cubic;
+  throw py::value_error("interpolation: expected 'nearest', 'linear' or 'cubic', got '" + name + "'");
+}
+
+BorderMode parse_border_mode(const std::string& name) {
+  if (name == "constant") return BorderMode::Constant;
+  if (name == "replicate") return BorderMode::Replicate;
+  if (name == "reflect") return BorderMode::Reflect;
+  if (name == "reflect101") return BorderMode::Reflect101;
+  throw py::value_error("border_mode: expected 'constant', 'replicate', 'reflect' or 'reflect101', got '" + name + "'");
+}
+
+double as_number(const py::handle& value, const char* name) {
+  // Numbers and NumPy scalars; not bools, not strings (PyNumber_Check is false for those).
+  if (PyBool_Check(value.ptr()) || !PyNumber_Check(value.ptr())) {
+    throw py::type_error(std::string(name) + ": expected numbers, got " +
+                         py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
+  }
+  return py::float_(py::reinterpret_borrow<py::object>(value)).cast<double>();
+}
+
+/// A number (every channel) or one number per channel (a sequence or a 1-D array).
+std::array<double, 4> parse_border_value(const py::object& value, int64_t channels) {
+  std::array<double, 4> out{};
+  py::object values = value;
+  if (py::isinstance<py::array>(value)) {
+    const auto a = value.cast<py::array>();
+    values = a.ndim() == 0 ? value.attr("item")() : value.attr("ravel")().attr("tolist")();
+  }
+  if (!py::isinstance<py::sequence>(values) || py::isinstance<py::str>(values)) {
+    out.fill(as_number(values, "border_value"));
+    return out;
+  }
+  const auto seq = py::reinterpret_borrow<py::sequence>(values);
+  if (static_cast<int64_t>(seq.size()) != channels) {
+    throw py::value_error("border_value: expected a number or " + std::to_string(channels) +
+                          " values (one per channel), got " + std::to_string(seq.size()));
+  }
+  for (int64_t c = 0; c < channels; ++c) out[c] = as_number(seq[c], "border_value");
+  return out;
+}
+
+/// 2x3, or 3x3 with last row (0, 0, 1); any real dtype; read as float64.
+std::array<double, 6> parse_matrix(const py::object& M_in) {
+  const py::array raw = py::isinstance<py::array>(M_in) ? M_in.cast<py::array>()
+                                                       : py::module_::import("numpy").attr("asarray")(M_in).cast<py::array>();
+  const char kind = raw.dtype().kind();
+  if (kind != 'f' && kind != 'i' && kind != 'u') throw py::type_error("M: expected a float array, got " + dtype_name(raw));
+  if (raw.ndim() != 2 || raw.shape(1) != 3 || (raw.shape(0) != 2 && raw.shape(0) != 3)) {
+    throw py::value_error("M: expected shape (2, 3) or (3, 3), got " + shape_string(raw));
+  }
+  const auto M = py::array_t<double, py::array::forcecast>::ensure(raw);
+  const auto m = M.unchecked<2>();
+  if (raw.shape(0) == 3 && !(m(2, 0) == 0.0 && m(2, 1) == 0.0 && m(2, 2) == 1.0)) {
+    throw py::value_error("M: expected the last row of a 3x3 matrix to be (0, 0, 1), got (" + std::to_string(m(2, 0)) +
+                          ", " + std::to_string(m(2, 1)) + ", " + std::to_string(m(2, 2)) + ")");
+  }
+  return {m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)};
+}
+
+/// (width, height), positive integers, as in OpenCV.
+std::array<int64_t, 2> parse_dsize(const py::object& dsize) {
+  if (!py::isinstance<py::sequence>(dsize) || py::len(dsize) != 2) {
+    throw py::value_error("dsize: expected (width, height), got " + py::repr(dsize).cast<std::string>());
+  }
+  std::array<int64_t, 2> out{};
+  const auto seq = py::reinterpret_borrow<py::sequence>(dsize);
+  for (size_t i = 0; i < 2; ++i) {
+    const py::object v = seq[i];
+    if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr())) {
+      throw py::type_error("dsize: expected integers, got " + py::repr(dsize).cast<std::string>());
+    }
+    out[i] = v.cast<int64_t>();
+  }
+  if (out[0] <= 0 || out[1] <= 0) {
+    throw py::value_error("dsize: expected positive width and height, got (" + std::to_string(out[0]) + ", " +
+                          std::to_string(out[1]) + ")");
+  }
+  return out;
+}
+
+/// A 2-D float32 map (float64 is converted), element-strided.
+py::array prepare_map(const py::array& map, const char* name) {
+  require_ndim(map, 2, name, "(H, W)");
+  if (map.dtype().kind() != 'f') throw py::type_error(std::string(name) + ": expected float32, got " + dtype_name(map));
+  if (map.dtype().itemsize() != 4) return py::array_t<float, py::array::forcecast>::ensure(map);
+  return element_strided(map);
+}
+
+}  // namespace
+
+void bind_warp(py::module_& m) {
+  m.def("warp_affine", [](const py::array& image_in, const py::object& M_in, const py::object& dsize_in,
+                          const std::string& interpolation, const std::string& border_mode,
+                          const py::object& border_value) -> py::array {
+    const py::array image = prepare_image(image_in);
+    const std::array<double, 6> M = parse_matrix(M_in);
+    const auto dsize = parse_dsize(dsize_in);
+    const int64_t channels = channels_of(image);
+    WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
+                        parse_border_value(border_value, channels)};
+    return with_image_type(image, [&](auto t) -> py::array {
+      using T = decltype(t);
+      auto out = make_output<T>(dsize[1], dsize[0], image);
+      const auto src = image_view<T>(image);
+      const auto dst = output_view(out, channels);
+      py::gil_scoped_release release;
+      warp_affine(src, M, dst, options);
+      return std::move(out);
+    });
+  }, py::arg("image"), py::arg("M"), py::arg("dsize"), py::arg("interpolation") = "linear",
+     py::arg("border_mode") = "constant", py::arg("border_value") = 0);
+
+  m.def("remap", [](const py::array& image_in, const py::array& map_x_in, const py::array& map_y_in,
+                    const std::string& interpolation, const std::string& border_mode,
+                    const py::object& border_value) -> py::array {
+    const py::array image = prepare_image(image_in);
+    const py::array map_x = prepare_map(map_x_in, "map_x");
+    const py::array map_y = prepare_map(map_y_in, "map_y");
+    if (map_y.shape(0) != map_x.shape(0) || map_y.shape(1) != map_x.shape(1)) {
+      throw py::value_error("map_y: expected shape " + shape_string(map_x) + " like map_x, got " + shape_string(map_y));
+    }
+    if (map_x.shape(0) == 0 || map_x.shape(1) == 0) {
+      throw py::value_error("map_x: expected a non-empty (H, W) map, got " + shape_string(map_x));
+    }
+    const int64_t channels = channels_of(image);
+    WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
+                        parse_border_value(border_value, channels)};
+    return with_image_type(image, [&](auto t) -> py::array {
+      using T = decltype(t);
+      auto out = make_output<T>(map_x.shape(0), map_x.shape(1), image);
+      const auto src = image_view<T>(image);
+      const auto mx = matrix_view<float>(map_x);
+      const auto my = matrix_view<float>(map_y);
+      const auto dst = output_view(out, channels);
+      py::gil_scoped_release release;
+      remap(src, mx, my, dst, options);
+      return std::move(out);
+    });
+  }, py::arg("image"), py::arg("map_x"), py::arg("map_y"), py::arg("interpolation") = "linear",
+     py::arg("border_mode") = "constant", py::arg("border_value") = 0);
+
+  m.def("resize", [](const py::array& image_in, const py::object& dsize_in, const std::string& interpolation) -> py::array {
+    const py::array image = prepare_image(image_in);
+    const auto dsize = parse_dsize(dsize_in);
+    const Interpolation interp = parse_interpolation(interpolation);
+    const int64_t channels = channels_of(image);
+    return with_image_type(image, [&](auto t) -> py::array {
+      using T = decltype(t);
+      auto out = make_output<T>(dsize[1], dsize[0], image);
+      const auto src = image_view<T>(image);
+      const auto dst = output_view(out, channels);
+      py::gil_scoped_release release;
+      resize(src, dst, interp);
+      return std::move(out);
+    });
+  }, py::arg("image"), py::arg("dsize"), py::arg("interpolation") = "linear");
+}
+
+}  // namespace opticore::python

@@ -1,0 +1,62 @@
+// Image warps: affine warp, remap with coordinate maps, resize. Same semantics as OpenCV's
+// cv::warpAffine (without WARP_INVERSE_MAP), cv::remap (CV_32FC1 maps) and cv::resize.
+//
+// Conventions:
+//   - Images are H x W x C, C in 1..4, uint8_t or float, read through strided views (any layout);
+//     outputs are C-contiguous with the input's channel count. Pixel centres at integer coordinates.
+//   - warp_affine: M (row-major 2x3) maps SOURCE to DESTINATION; it is inverted internally and
+//     dst(x, y) = image(M^-1 (x, y)).  remap: dst(x, y) = image(map_x(y, x), map_y(y, x)).
+//   - Arithmetic (OpenCV's scheme, so that results match it closely): source coordinates are
+//     quantised to 1/32 pixel (INTER_BITS = 5; warp_affine goes through 1/1024 fixed point first
+//     like OpenCV), "nearest" rounds to the nearest pixel, "linear" / "cubic" weights come from a
+//     32 x 32 table per fractional position (cubic: Keys kernel with A = -0.75). uint8 images are
+//     interpolated in 15-bit fixed point with rounding and saturation (INTER_REMAP_COEF_BITS),
+//     float images in float. Source coordinates are clamped to the int16 range, as in OpenCV.
+//   - Borders: taps outside the image read `border_value` (Constant; a pixel whose taps are all
+//     outside gets it directly), the nearest edge pixel (Replicate), the mirror image with the edge
+//     repeated (Reflect: fedcba|abcdef) or not (Reflect101: gfedcb|abcdefg).
+//   - resize uses OpenCV's cv::resize arithmetic instead: "linear" and "cubic" sample at
+//     ((x + 0.5) * in / out - 0.5) with replicated borders, uint8 in 11-bit fixed point per axis;
+//     "nearest" takes floor(x * in / out).
+//
+// Requires: a non-empty image with 1..4 channels (warp_affine / remap: width and height <= 32767),
+//           dst non-empty with the image's channels, finite and invertible M, maps of equal shape
+//           equal to dst's, a border value that is not NaN for uint8 images.
+// Throws:   std::invalid_argument naming the argument otherwise.
+//
+// Threads: output rows are split over get_num_threads() (small outputs stay on one thread).
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "opticore/core/image.hpp"
+#include "opticore/core/view.hpp"
+
+namespace opticore {
+
+enum class Interpolation { Nearest, Linear, Cubic };
+
+enum class BorderMode { Constant, Replicate, Reflect, Reflect101 };
+
+struct WarpOptions {
+  Interpolation interpolation = Interpolation::Linear;
+  BorderMode border_mode = BorderMode::Constant;
+  std::array<double, 4> border_value{};  ///< per channel, used by BorderMode::Constant
+};
+
+/// dst(x, y) = image(M^-1 (x, y)); M = {a, b, c, d, e, f} is the 2x3 matrix [[a, b, c], [d, e, f]].
+template <class T>
+void warp_affine(ImageView<T> image, const std::array<double, 6>& M, OutputImage<T> dst,
+                 const WarpOptions& options = {});
+
+/// dst(x, y) = image(map_x(y, x), map_y(y, x)); the maps are absolute source coordinates.
+template <class T>
+void remap(ImageView<T> image, MatrixView<float> map_x, MatrixView<float> map_y, OutputImage<T> dst,
+           const WarpOptions& options = {});
+
+/// Resizes `image` to dst's width and height.
+template <class T>
+void resize(ImageView<T> image, OutputImage<T> dst, Interpolation interpolation = Interpolation::Linear);
+
+}  // namespace opticore

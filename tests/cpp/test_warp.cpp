@@ -1,0 +1,119 @@
+// Warps: identity and integer translations are exact copies, borders, and the argument checks.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "opticore/opticore.hpp"
+
+namespace {
+
+using opticore::BorderMode;
+using opticore::ImageView;
+using opticore::Interpolation;
+using opticore::OutputImage;
+using opticore::WarpOptions;
+
+std::vector<uint8_t> ramp(int64_t h, int64_t w, int64_t c) {
+  std::vector<uint8_t> v(static_cast<size_t>(h * w * c));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>((i * 37 + i / 7) % 256);
+  return v;
+}
+
+const Interpolation kAll[] = {Interpolation::Nearest, Interpolation::Linear, Interpolation::Cubic};
+
+TEST(WarpAffine, IdentityReturnsTheImage) {
+  for (int64_t c : {1, 3, 4}) {
+    const auto src = ramp(9, 11, c);
+    for (Interpolation interp : kAll) {
+      std::vector<uint8_t> out(src.size());
+      WarpOptions options;
+      options.interpolation = interp;
+      opticore::warp_affine(ImageView<uint8_t>(src.data(), 9, 11, c), {1, 0, 0, 0, 1, 0},
+                            OutputImage<uint8_t>{out.data(), 9, 11, c}, options);
+      EXPECT_EQ(out, src) << "channels " << c;
+    }
+  }
+}
+
+TEST(WarpAffine, IntegerTranslationShiftsExactly) {
+  std::vector<float> src(6 * 8);
+  for (size_t i = 0; i < src.size(); ++i) src[i] = 0.25f * static_cast<float>(i);
+  for (Interpolation interp : kAll) {
+    std::vector<float> out(src.size());
+    WarpOptions options;
+    options.interpolation = interp;
+    options.border_value = {-1, 0, 0, 0};
+    // dst(x, y) = src(x - 2, y + 1)
+    opticore::warp_affine(ImageView<float>(src.data(), 6, 8), {1, 0, 2, 0, 1, -1},
+                          OutputImage<float>{out.data(), 6, 8, 1}, options);
+    for (int64_t y = 0; y < 6; ++y) {
+      for (int64_t x = 0; x < 8; ++x) {
+        const float expected = (x >= 2 && y + 1 < 6) ? src[(y + 1) * 8 + x - 2] : -1.f;
+        EXPECT_EQ(out[y * 8 + x], expected) << x << "," << y;
+      }
+    }
+  }
+}
+
+TEST(Remap, BordersFollowOpenCVRules) {
+  const std::vector<float> src = {10, 20, 30};  // 1 x 3
+  const std::vector<float> mx = {-2, -1, 3, 4}, my = {0, 0, 0, 0};
+  const opticore::MatrixView<float> map_x(mx.data(), 1, 4), map_y(my.data(), 1, 4);
+  const std::pair<BorderMode, std::vector<float>> cases[] = {
+      {BorderMode::Constant, {5, 5, 5, 5}},
+      {BorderMode::Replicate, {10, 10, 30, 30}},
+      {BorderMode::Reflect, {20, 10, 30, 20}},
+      {BorderMode::Reflect101, {30, 20, 20, 10}},
+  };
+  for (const auto& [mode, expected] : cases) {
+    std::vector<float> out(4);
+    WarpOptions options;
+    options.interpolation = Interpolation::Nearest;
+    options.border_mode = mode;
+    options.border_value = {5, 5, 5, 5};
+    opticore::remap(ImageView<float>(src.data(), 1, 3), map_x, map_y, OutputImage<float>{out.data(), 1, 4, 1}, options);
+    EXPECT_EQ(out, expected);
+  }
+}
+
+TEST(Resize, HalvingAveragesBlocks) {
+  const std::vector<uint8_t> src = {0, 2, 10, 20, 4, 6, 30, 41};  // 2 x 4
+  std::vector<uint8_t> out(2);
+  opticore::resize(ImageView<uint8_t>(src.data(), 2, 4), OutputImage<uint8_t>{out.data(), 1, 2, 1});
+  EXPECT_EQ(out, (std::vector<uint8_t>{3, 25}));
+}
+
+TEST(Warp, ArgumentErrorsNameTheArgument) {
+  const auto src = ramp(4, 4, 3);
+  std::vector<uint8_t> out(4 * 4 * 3);
+  const ImageView<uint8_t> image(src.data(), 4, 4, 3);
+  const OutputImage<uint8_t> dst{out.data(), 4, 4, 3};
+  auto message = [](auto&& f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string("no exception");
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(message([&] { opticore::warp_affine(image, {1, 0, nan, 0, 1, 0}, dst); }).rfind("M: expected finite values", 0), 0u);
+  EXPECT_EQ(message([&] { opticore::warp_affine(image, {1, 2, 0, 2, 4, 0}, dst); }).rfind("M: not invertible", 0), 0u);
+  EXPECT_EQ(message([&] { opticore::warp_affine(image, {1, 0, 0, 0, 1, 0}, OutputImage<uint8_t>{out.data(), 5, 0, 3}); }),
+            "dsize: expected positive width and height, got (0, 5)");
+  EXPECT_EQ(message([&] { opticore::resize(ImageView<uint8_t>(src.data(), 0, 4, 3), dst); }).rfind("image: expected a non-empty image", 0), 0u);
+  EXPECT_EQ(message([&] { opticore::resize(ImageView<uint8_t>(src.data(), 1, 1, 5), dst); }).rfind("image: expected 1 to 4 channels", 0), 0u);
+  EXPECT_EQ(message([&] { opticore::resize(image, OutputImage<uint8_t>{out.data(), 2, 2, 1}); }).rfind("dst: expected 3 channels", 0), 0u);
+  std::vector<float> m(6);
+  const opticore::MatrixView<float> map(m.data(), 2, 3), other(m.data(), 3, 2);
+  EXPECT_EQ(message([&] { opticore::remap(image, map, other, dst); }).rfind("map_y: expected shape (2, 3)", 0), 0u);
+  EXPECT_EQ(message([&] { opticore::remap(image, map, map, dst); }).rfind("dst: expected 2x3 like the maps", 0), 0u);
+  WarpOptions options;
+  options.border_value = {nan, 0, 0, 0};
+  EXPECT_EQ(message([&] { opticore::warp_affine(image, {1, 0, 0, 0, 1, 0}, dst, options); }).rfind("border_value", 0), 0u);
+}
+
+}  // namespace
