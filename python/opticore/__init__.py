@@ -10,7 +10,7 @@ import os as _os
 from typing import Any, Dict
 
 from . import _core
-from .alignment import ARCFACE_112, arcface_template, landmarks_to_5, mean_shape68, umeyama
+from .alignment import ARCFACE_112, align_face, align_faces, arcface_template, landmarks_to_5, mean_shape68, umeyama
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
 from .warp import remap, resize, warp_affine
 
@@ -63,6 +63,8 @@ def build_info() -> Dict[str, Any]:
 __all__ = [
     "ARCFACE_112",
     "__version__",
+    "align_face",
+    "align_faces",
     "arcface_template",
     "batched_nms",
     "box_area",

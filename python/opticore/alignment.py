@@ -7,11 +7,21 @@ Its top two rows are the 2x3 matrix that ``cv2.warpAffine`` / ``opticore.warp_af
 
 from __future__ import annotations
 
+from typing import Tuple, Union
+
 import numpy as np
 
 from . import _core
 
-__all__ = ["ARCFACE_112", "arcface_template", "landmarks_to_5", "mean_shape68", "umeyama"]
+__all__ = [
+    "ARCFACE_112",
+    "align_face",
+    "align_faces",
+    "arcface_template",
+    "landmarks_to_5",
+    "mean_shape68",
+    "umeyama",
+]
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -119,3 +129,99 @@ def umeyama(src: np.ndarray, dst: np.ndarray, *, estimate_scale: bool = True) ->
                [0., 0., 1.]])
     """
     return _core.umeyama(np.asarray(src), np.asarray(dst), estimate_scale=bool(estimate_scale))
+
+
+Template = Union[str, np.ndarray]
+
+
+def _template_points(template: Template, size: int, k: int) -> Tuple[np.ndarray, bool]:
+    """Destination points for ``template`` and whether the landmarks must be reduced to 5."""
+    if isinstance(template, str):
+        if template == "arcface":
+            return arcface_template(size), k != 5
+        if template == "mean68":
+            if k != 68:
+                raise ValueError(f"landmarks: template 'mean68' needs 68 landmarks per face, got {k}")
+            return mean_shape68(size), False
+        raise ValueError(f"template: expected 'arcface', 'mean68' or a (K, 2) array, got {template!r}")
+    points = np.asarray(template, dtype=np.float64)
+    if points.shape != (k, 2):
+        raise ValueError(f"template: expected shape ({k}, 2) like the landmarks, got {points.shape}")
+    return points, False
+
+
+def align_faces(
+    image: np.ndarray, landmarks: np.ndarray, *, size: int = 112, template: Template = "arcface"
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Crop and align several faces of one image onto a canonical template.
+
+    For each face, the similarity transform mapping its landmarks onto the template is fitted
+    with :func:`umeyama` (all faces in one batched call), and the face is warped with
+    :func:`opticore.warp_affine` (bilinear, constant border 0) into a ``size x size`` crop --
+    the same result as insightface's ``norm_crop`` (scikit-image estimate + ``cv2.warpAffine``).
+
+    Args:
+        image: ``H x W`` or ``H x W x C`` uint8 or float32 image.
+        landmarks: ``(F, K, 2)`` ``(x, y)`` pixels; K = 5 (ArcFace order), 68 (iBUG) or 98 (WFLW).
+        size: crop side in pixels.
+        template: ``"arcface"`` (5 points; 68 / 98 landmarks are reduced with
+            :func:`landmarks_to_5`), ``"mean68"`` (68 landmarks onto :func:`mean_shape68`), or
+            a ``(K, 2)`` array of destination points.
+
+    Returns:
+        ``(crops, matrices)``: ``(F, size, size[, C])`` in the image's dtype, and float64
+        ``(F, 2, 3)`` matrices mapping image to crop (``cv2.warpAffine`` convention). A face
+        whose landmarks are degenerate (all equal) gets a NaN matrix and an all-zero crop.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> image = np.zeros((256, 256, 3), np.uint8)
+        >>> faces = np.stack([opticore.ARCFACE_112 + 40, opticore.ARCFACE_112 * 1.5])
+        >>> crops, M = opticore.align_faces(image, faces)
+        >>> crops.shape, M.shape
+        ((2, 112, 112, 3), (2, 2, 3))
+    """
+    from .warp import warp_affine
+
+    pts = np.asarray(landmarks, dtype=np.float64)
+    if pts.ndim != 3 or pts.shape[-1] != 2:
+        raise ValueError(f"landmarks: expected shape (F, K, 2), got {pts.shape}")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
+        raise ValueError(f"size: expected a positive int, got {size!r}")
+    dst, reduce = _template_points(template, int(size), pts.shape[1])
+    src = landmarks_to_5(pts) if reduce else pts
+    matrices = umeyama(src, np.broadcast_to(dst, src.shape))[:, :2, :]
+    image = np.asarray(image)
+    crops = np.zeros((len(pts), size, size) + image.shape[2:], dtype=image.dtype)
+    for crop, m in zip(crops, matrices):
+        if np.isfinite(m).all():
+            crop[...] = warp_affine(image, m, (size, size))
+    return crops, matrices
+
+
+def align_face(
+    image: np.ndarray, landmarks: np.ndarray, *, size: int = 112, template: Template = "arcface"
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Crop and align one face: :func:`align_faces` for a single ``(K, 2)`` set of landmarks.
+
+    Returns:
+        ``(crop, M)``: ``size x size[ x C]`` crop in the image's dtype and the float64 ``(2, 3)``
+        matrix mapping image to crop.
+
+    Raises:
+        ValueError: degenerate landmarks (all equal), bad shapes or template.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> image = np.zeros((200, 200), np.uint8)
+        >>> crop, M = opticore.align_face(image, opticore.ARCFACE_112 * 1.2 + 10, size=112)
+        >>> crop.shape, np.allclose(M, [[1 / 1.2, 0, -10 / 1.2], [0, 1 / 1.2, -10 / 1.2]])
+        ((112, 112), True)
+    """
+    pts = np.asarray(landmarks, dtype=np.float64)
+    if pts.ndim != 2:
+        raise ValueError(f"landmarks: expected shape (K, 2), got {pts.shape}")
+    crops, matrices = align_faces(image, pts[None], size=size, template=template)
+    if not np.isfinite(matrices[0]).all():
+        raise ValueError("landmarks: degenerate (all points equal): the alignment is not determined")
+    return crops[0], matrices[0]
