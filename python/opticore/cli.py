@@ -15,7 +15,7 @@ import sys
 from typing import List, Optional
 
 # Benchmarks by name: module under opticore.bench with a main(argv) -> int.
-BENCHMARKS = {"boxes": "opticore.bench.boxes"}
+BENCHMARKS = {"boxes": "opticore.bench.boxes", "geometry": "opticore.bench.geometry"}
 
 
 def _info(args: argparse.Namespace) -> int:

@@ -1,0 +1,260 @@
+"""Umeyama, warp_affine and face alignment: opticore beside scikit-image and OpenCV, timed in one process.
+
+Every case times opticore and its reference on the same inputs, converted before the clock starts;
+each figure is the median of ``repeats`` calls after one warm-up call. The scikit-image Umeyama loop
+is timed on a subset of the sets and scaled linearly to the full batch (marked ``*``). A reference
+that cannot be imported is reported as ``n/a``. Run ``python -m opticore.bench.geometry --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+import opticore
+
+CROP = 112
+SETUP = (
+    f"faces: ARCFACE_112 rotated U(-30,30) deg, scaled U(0.8,2.5), centred U(130,382) px, noise "
+    f"N(0,1) px, seed 0; image skimage.data.astronaut() 512x512x3 uint8; crops {CROP}x{CROP} bilinear, "
+    "border 0; references: skimage SimilarityTransform (loop), cv2.warpAffine"
+)
+
+
+def _median_ms(call: Callable[[], Any], repeats: int) -> Tuple[float, Any]:
+    out = call()  # warm-up: first-call costs (page faults, lazy initialisation) are not measured
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3, out
+
+
+def face_landmarks(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``(n, 5, 2)`` float64 ArcFace-order landmarks: jittered similarity copies of ARCFACE_112."""
+    angle = np.deg2rad(rng.uniform(-30, 30, n))
+    scale = rng.uniform(0.8, 2.5, n)
+    c, s = np.cos(angle) * scale, np.sin(angle) * scale
+    rot = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], 1)  # (n, 2, 2)
+    centred = opticore.ARCFACE_112 - CROP / 2
+    pts = np.einsum("nij,kj->nki", rot, centred) + rng.uniform(130, 382, (n, 1, 2))
+    return pts + rng.normal(0, 1.0, pts.shape)
+
+
+def _skimage_estimate() -> Optional[Callable[[np.ndarray, np.ndarray], np.ndarray]]:
+    """``f(src, dst) -> (3, 3) params`` with scikit-image's SimilarityTransform, or None."""
+    try:
+        from skimage.transform import SimilarityTransform
+    except ImportError:
+        return None
+    if hasattr(SimilarityTransform, "from_estimate"):  # scikit-image >= 0.26
+        return lambda src, dst: SimilarityTransform.from_estimate(src, dst).params
+
+    def estimate(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        t = SimilarityTransform()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            t.estimate(src, dst)
+        return t.params
+    return estimate
+
+
+def _within1(ours: np.ndarray, theirs: np.ndarray) -> float:
+    return float(np.mean(np.abs(ours.astype(np.int16) - theirs.astype(np.int16)) <= 1))
+
+
+def _row(case: str, size: str, ours: Optional[float], ref: Optional[float], target: float,
+         agree: Optional[float], agree_kind: str, reference: str, note: str = "",
+         extrapolated_from: Optional[int] = None) -> Dict[str, Any]:
+    ratio = ref / ours if ours and ref else None
+    return {"case": case, "size": size, "reference": reference, "ms": {"opticore": ours, "reference": ref},
+            "extrapolated_from": extrapolated_from, "ratio": ratio, "target": target,
+            "met": None if ratio is None else ratio >= target,
+            "agree": {"kind": agree_kind, "value": agree}, "note": note}
+
+
+def run_cases(quick: bool, repeats: Optional[int], cv2: Any, estimate: Any, progress: Any) -> List[Dict]:
+    rng = np.random.default_rng(0)
+    rows = []
+    # 1. Umeyama: one batched call against a Python loop of scikit-image estimates on a subset.
+    n, subset = (2_000, 200) if quick else (10_000, 1_000)
+    src = face_landmarks(rng, n)
+    dst = np.ascontiguousarray(np.broadcast_to(opticore.arcface_template(CROP), src.shape))
+    ours, mats = _median_ms(lambda: opticore.umeyama(src, dst), repeats or (3 if quick else 7))
+    ref = agree = None
+    if estimate is not None:
+        sub_src, sub_dst = list(src[:subset]), list(dst[:subset])
+        loop = lambda: [estimate(a, b) for a, b in zip(sub_src, sub_dst)]  # noqa: E731
+        ref_ms, params = _median_ms(loop, min(repeats or 5, 3 if quick else 5))  # ~50 us per set
+        ref = ref_ms * n / subset
+        agree = float(np.max(np.abs(mats[:subset] - np.stack(params))))
+    rows.append(_row("umeyama batch", f"{n} x 5 pts", ours, ref, 50, agree, "max|dM|",
+                     "skimage SimilarityTransform loop", extrapolated_from=subset))
+    progress.update()
+    # 2. warp_affine: one 512x512x3 image to a 112x112 crop with a face-alignment matrix.
+    from skimage.data import astronaut
+    image = np.ascontiguousarray(astronaut())
+    face = face_landmarks(rng, 1)[0]
+    m = opticore.umeyama(face, opticore.arcface_template(CROP))[:2]
+    reps = repeats or (300 if quick else 2000)
+    ours, crop = _median_ms(lambda: opticore.warp_affine(image, m, (CROP, CROP)), reps)
+    ref = agree = None
+    if cv2 is not None:
+        ref, ref_crop = _median_ms(lambda: cv2.warpAffine(image, m, (CROP, CROP)), reps)
+        agree = _within1(crop, ref_crop)
+    rows.append(_row("warp_affine", f"512x512x3 -> {CROP}", ours, ref, 0.8, agree, "px within 1",
+                     "cv2.warpAffine"))
+    progress.update()
+    # 3. align_faces: 64 faces of one image against insightface's norm_crop per face.
+    faces = face_landmarks(rng, 64)
+    template = opticore.arcface_template(CROP)
+    reps = repeats or (10 if quick else 100)
+    ours, (crops, _) = _median_ms(lambda: opticore.align_faces(image, faces, size=CROP), reps)
+    ref = agree = None
+    if cv2 is not None and estimate is not None:
+        def norm_crop() -> np.ndarray:
+            return np.stack([cv2.warpAffine(image, estimate(f, template)[:2], (CROP, CROP), borderValue=0.0)
+                             for f in faces])
+        ref, ref_crops = _median_ms(norm_crop, reps)
+        agree = _within1(crops, ref_crops)
+    rows.append(_row("align_faces", f"64 faces, {CROP}x{CROP}", ours, ref, 2, agree, "px within 1",
+                     "skimage estimate + cv2.warpAffine per face"))
+    progress.update()
+    # 4. random_warp: no reference yet, so not timed whether or not opticore has it.
+    note = "no reference yet" if hasattr(opticore, "random_warp") else "not implemented yet"
+    rows.append(_row("random_warp", "-", None, None, 0, None, "", "-", note=note))
+    progress.update()
+    return rows
+
+
+def _fmt(value: Optional[float], kind: str) -> str:
+    if value is None:
+        return "n/a"
+    if kind == "ms":
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    if kind == "x":
+        return f"{value:.2f}x" if value < 1 else f"{value:.1f}x"
+    if kind == "max|dM|":
+        return f"max|dM| {value:.1e}"
+    return f"{math.floor(value * 10000) / 100:.2f}% <=1"  # truncated: "100.00%" only when all are
+
+
+def format_report(report: Dict[str, Any]) -> str:
+    """``report`` (as returned by :func:`run`) as a header, an aligned plain-text table and a legend."""
+    m = report["metadata"]
+    header = (f"opticore {m['opticore']} | threads {m['threads']} | cv2 {m['cv2'] or 'not installed'} | "
+              f"scikit-image {m['skimage'] or 'not installed'} | {m['cpu']}, {m['cpu_count']} CPUs | "
+              f"Python {m['python']}")
+    rows = [["case", "size", "opticore ms", "reference ms", "ratio", "target", "met?", "agree"]]
+    for r in report["cases"]:
+        if r["note"]:
+            rows.append([r["case"], r["size"], r["note"], "", "", "", "", ""])
+            continue
+        ref = _fmt(r["ms"]["reference"], "ms") + ("*" if r["extrapolated_from"] else "")
+        met = "n/a" if r["met"] is None else ("yes" if r["met"] else "NO")
+        rows.append([r["case"], r["size"], _fmt(r["ms"]["opticore"], "ms"), ref, _fmt(r["ratio"], "x"),
+                     f">={r['target']:g}x", met, _fmt(r["agree"]["value"], r["agree"]["kind"])])
+    widths = [max(len(row[i]) for row in rows if row[3] or i < 3) for i in range(len(rows[0]))]
+    lines = ["  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1])]
+                       + [c.rjust(w) for c, w in zip(row[2:], widths[2:]) if row[3]]
+                       + ([] if row[3] else [row[2]])).rstrip() for row in rows]
+    refs = "; ".join(f"{r['case']}: {r['reference']}" for r in report["cases"] if not r["note"])
+    extra = [f"* {r['case']}: reference timed on the first {r['extrapolated_from']} sets, scaled linearly "
+             f"to {r['size'].split()[0]}" for r in report["cases"] if r["extrapolated_from"]]
+    legend = ("ratio = reference ms / opticore ms (>1: opticore faster); agree: max abs difference of "
+              "the matrices, or share of crop pixels within +-1 of the reference")
+    return "\n".join([header, SETUP, "", lines[0], "-" * len(lines[0])] + lines[1:]
+                     + ["", "references: " + refs] + extra + [legend])
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
+    except OSError:
+        models = []
+    return models[0] if models else platform.processor() or platform.machine()
+
+
+class _NoProgress:
+    def update(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
+        repeats: Optional[int] = None) -> Dict[str, Any]:
+    """Run every case, print the table and return ``{"metadata": {...}, "cases": [...]}``.
+
+    Args:
+        quick: smaller batches and fewer repeats (a few seconds).
+        threads: thread count for opticore and cv2 alike; left set when this returns.
+        json_path: if given, the returned dict is also written there as JSON.
+        repeats: timed calls per case (default per case: umeyama 7, warp_affine 2000,
+            align_faces 100; --quick: 3, 300, 10); the median is reported.
+    """
+    if threads < 1 or (repeats is not None and repeats < 1):
+        raise ValueError(f"threads and repeats must be >= 1, got {threads}, {repeats}")
+    opticore.set_num_threads(threads)
+    try:
+        import cv2
+        cv2.setNumThreads(threads)
+    except ImportError:
+        cv2 = None
+    estimate = _skimage_estimate()
+    try:
+        from tqdm import tqdm
+        progress: Any = tqdm(total=4, desc="bench geometry", unit="case", file=sys.stderr, leave=False)
+    except ImportError:
+        progress = _NoProgress()
+    try:
+        cases = run_cases(quick, repeats, cv2, estimate, progress)
+    finally:
+        progress.close()
+    try:
+        import skimage
+        skimage_version: Optional[str] = skimage.__version__
+    except ImportError:
+        skimage_version = None
+    metadata = {"opticore": opticore.__version__, "quick": quick, "threads": threads, "repeats": repeats,
+                "cv2": getattr(cv2, "__version__", None), "skimage": skimage_version, "cpu": _cpu_name(),
+                "cpu_count": os.cpu_count(), "python": platform.python_version(), "setup": SETUP}
+    report = {"metadata": metadata, "cases": cases}
+    print(format_report(report))
+    if json_path is not None:
+        with open(json_path, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
+    return report
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller batches, fewer repeats")
+    parser.add_argument("--threads", type=int, default=1, help="threads for every library (1)")
+    parser.add_argument("--json", metavar="PATH", dest="json_path", help="also write the results as JSON")
+    parser.add_argument("--repeats", type=int, help="timed calls per case (default: per case)")
+    args = parser.parse_args(argv)
+    if args.threads < 1 or (args.repeats is not None and args.repeats < 1):
+        parser.error("--threads and --repeats must be >= 1")
+    if args.json_path and not os.path.isdir(os.path.dirname(os.path.abspath(args.json_path))):
+        parser.error(f"--json: no such directory for {args.json_path}")
+    run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
