@@ -1,7 +1,8 @@
 """The ``opticore`` command line.
 
     opticore info                    how this opticore was built
-    opticore bench boxes [--quick]   NMS / batched NMS / Soft-NMS against OpenCV and torchvision
+    opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
+    opticore bench geometry [--quick]   umeyama, warp_affine, align_faces against scikit-image / OpenCV
 
 Exit codes: 0 success, 1 failure while running, 2 bad usage. Errors go to stderr.
 """
