@@ -86,16 +86,18 @@ def _load_cv2(threads: int) -> Optional[Any]:
 
 
 def _load_torchvision(threads: int) -> Optional[Tuple[Any, Any]]:
-    try:
-        import torch
+    try:  # torchvision first: where it is missing, torch is not imported for nothing
         import torchvision
+        import torch
     except (ImportError, RuntimeError, OSError):  # mismatched torch/torchvision raise RuntimeError
         return None
     torch.set_num_threads(threads)
     return torch, torchvision
 
 
-def _nms_calls(boxes: np.ndarray, scores: np.ndarray, labels: Optional[np.ndarray], cv2: Any, tv: Any) -> Calls:
+def _nms_calls(
+    boxes: np.ndarray, scores: np.ndarray, labels: Optional[np.ndarray], cv2: Any, tv: Any
+) -> Calls:
     """Greedy NMS, or class-aware NMS when ``labels`` is given, for every implementation."""
     calls: Calls = dict.fromkeys(IMPLEMENTATIONS)
     rects = _xywh(boxes).tolist()  # cv2 parses a list of rects several times faster than an ndarray
@@ -182,7 +184,7 @@ def run_case(case: Case, repeats: int) -> Dict[str, Any]:
         "ms": {impl: ms.get(impl) for impl in IMPLEMENTATIONS},
         "kept": {impl: len(kept[impl]) if impl in kept else None for impl in IMPLEMENTATIONS},
         "speedup": {ref: ms[ref] / ms["opticore"] if ref in ms else None for ref in REFERENCES},
-        "agree": {ref: _agreement(kept["opticore"], kept[ref]) if ref in kept else None for ref in REFERENCES},
+        "agree": {r: _agreement(kept["opticore"], kept[r]) if r in kept else None for r in REFERENCES},
     }
 
 
@@ -275,21 +277,16 @@ def run(
     return report
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text}")
-    return value
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs, 3 repeats")
-    parser.add_argument("--threads", type=_positive_int, default=1, help="threads for every library (1)")
+    parser.add_argument("--threads", type=int, default=1, help="threads for every library (1)")
     parser.add_argument("--json", metavar="PATH", dest="json_path", help="also write the results as JSON")
-    parser.add_argument("--repeats", type=_positive_int, help="timed calls per case (7; --quick: 3)")
+    parser.add_argument("--repeats", type=int, help="timed calls per case (7; --quick: 3)")
     args = parser.parse_args(argv)
+    if args.threads < 1 or (args.repeats is not None and args.repeats < 1):
+        parser.error("--threads and --repeats must be >= 1")
     # Checked now rather than after a run of minutes.
     if args.json_path and not os.path.isdir(os.path.dirname(os.path.abspath(args.json_path))):
         parser.error(f"--json: no such directory for {args.json_path}")
