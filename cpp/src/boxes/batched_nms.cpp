@@ -1,7 +1,6 @@
 #include "opticore/boxes/batched_nms.hpp"
 
 #include <algorithm>
-#include <numeric>
 #include <utility>
 
 #include "boxes/detail/greedy_nms.hpp"
@@ -18,19 +17,18 @@ std::vector<int64_t> batched_nms(MatrixView<T> boxes, VectorView<S> scores, Vect
     detail::fail("labels: expected ", boxes.rows, " values (one per box), got ", labels.size);
   }
 
-  // Global visiting order, then the ranks in that order grouped by label. A stable sort keeps
-  // each group in visiting order, so every group is ready for the greedy loop as it is.
+  // Global visiting order, then the ranks in that order grouped by label: sorting (label, rank)
+  // pairs keeps each group in visiting order, ready for the greedy loop as it is.
   const std::vector<int64_t> order = detail::indices_by_score(scores, options.score_threshold);
+  std::vector<std::pair<int64_t, int64_t>> by_label(order.size());  // (label, rank)
+  for (size_t r = 0; r < order.size(); ++r) by_label[r] = {labels[order[r]], static_cast<int64_t>(r)};
+  std::sort(by_label.begin(), by_label.end());
   std::vector<int64_t> ranks(order.size());
-  std::iota(ranks.begin(), ranks.end(), int64_t{0});
-  std::stable_sort(ranks.begin(), ranks.end(),
-                   [&](int64_t a, int64_t b) { return labels[order[a]] < labels[order[b]]; });
   std::vector<std::pair<size_t, size_t>> groups;  // [begin, end) into ranks
-  for (size_t begin = 0; begin < ranks.size();) {
-    size_t end = begin + 1;
-    while (end < ranks.size() && labels[order[ranks[end]]] == labels[order[ranks[begin]]]) ++end;
-    groups.emplace_back(begin, end);
-    begin = end;
+  for (size_t k = 0; k < by_label.size(); ++k) {
+    ranks[k] = by_label[k].second;
+    if (k == 0 || by_label[k].first != by_label[k - 1].first) groups.emplace_back(k, k);
+    groups.back().second = k + 1;
   }
 
   // Each label on its own. A group can contribute at most max_output boxes to the global top

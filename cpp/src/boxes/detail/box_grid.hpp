@@ -4,9 +4,11 @@
 // naively (torchvision, OpenCV). Boxes only interact when they overlap, so bucketing them by grid
 // cell makes each query touch just the neighbourhood: O(N * neighbours).
 //
-// The grid is sized from the boxes it will hold: cells about the mean box size, at most ~4 cells
-// per box in all. A box is registered in every cell its extent touches; a box spanning more than
-// kMaxCellsPerBox cells goes to a list that every query scans instead. Two boxes whose
+// The grid is sized from the boxes it may hold (all known up front): cells about the mean box
+// size, at most ~4 cells per box in all. A box is registered in every cell its extent touches; a
+// box spanning more than kMaxCellsPerBox cells goes to a list that every query scans instead.
+// Since the candidates are known, each cell gets a fixed slice of one flat array sized for every
+// candidate that touches it: inserting never allocates, and a cell's ids stay contiguous. Two boxes whose
 // intersection has positive area share at least one cell (a point inside both lies in one), so a
 // query never misses a box with IoU > 0. A query may report the same id more than once.
 #pragma once
@@ -22,7 +24,7 @@ namespace opticore::detail {
 
 class BoxGrid {
  public:
-  /// Lays out a grid fitted to `boxes` (the boxes that will be inserted, or a superset).
+  /// Lays out a grid fitted to `boxes`; insert(i, boxes[i]) may then be called once per box.
   explicit BoxGrid(const std::vector<Box>& boxes) {
     double min_x = INFINITY, min_y = INFINITY, max_x = -INFINITY, max_y = -INFINITY;
     double sum_w = 0.0, sum_h = 0.0;
@@ -49,28 +51,39 @@ class BoxGrid {
     // Scale factors from coordinates to cell units; an empty extent maps everything to cell 0.
     scale_x_ = max_x > min_x ? static_cast<double>(nx_) / (max_x - min_x) : 0.0;
     scale_y_ = max_y > min_y ? static_cast<double>(ny_) / (max_y - min_y) : 0.0;
-    cells_.resize(static_cast<size_t>(nx_ * ny_));
+
+    // Room in each cell for every box that touches it: count, then prefix-sum into offsets.
+    const size_t n_cells = static_cast<size_t>(nx_ * ny_);
+    begin_.assign(n_cells + 1, 0);
+    for (const Box& b : boxes) {
+      if (b.area <= 0.0) continue;
+      const Span s = span(b);
+      if (s.cells() > kMaxCellsPerBox) continue;
+      for_each_cell(s, [&](size_t c) { ++begin_[c + 1]; });
+    }
+    for (size_t c = 0; c < n_cells; ++c) begin_[c + 1] += begin_[c];
+    end_.assign(begin_.begin(), begin_.end() - 1);
+    slots_.resize(static_cast<size_t>(begin_.back()));
   }
 
-  /// Stores `id` for `box`. Zero-area boxes are ignored: they overlap nothing.
+  /// Stores `id` for `box` (one of the boxes given to the constructor, each at most once).
+  /// Zero-area boxes are ignored: they overlap nothing.
   void insert(int32_t id, const Box& box) {
-    if (box.area <= 0.0 || cells_.empty()) return;
+    if (box.area <= 0.0 || begin_.empty()) return;
     all_.push_back(id);
     const Span s = span(box);
     if (s.cells() > kMaxCellsPerBox) {
       wide_.push_back(id);
       return;
     }
-    for (int64_t cy = s.y0; cy <= s.y1; ++cy) {
-      for (int64_t cx = s.x0; cx <= s.x1; ++cx) cells_[static_cast<size_t>(cy * nx_ + cx)].push_back(id);
-    }
+    for_each_cell(s, [&](size_t c) { slots_[static_cast<size_t>(end_[c]++)] = id; });
   }
 
   /// Calls visit(id) for every stored id that may overlap `box` (ids may repeat) until visit
   /// returns true; returns whether it did.
   template <class Visit>
   bool any_near(const Box& box, Visit&& visit) const {
-    if (box.area <= 0.0 || cells_.empty()) return false;
+    if (box.area <= 0.0 || begin_.empty()) return false;
     const Span s = span(box);
     if (s.cells() > kMaxCellsPerQuery) {
       for (int32_t id : all_) if (visit(id)) return true;
@@ -79,7 +92,8 @@ class BoxGrid {
     for (int32_t id : wide_) if (visit(id)) return true;
     for (int64_t cy = s.y0; cy <= s.y1; ++cy) {
       for (int64_t cx = s.x0; cx <= s.x1; ++cx) {
-        for (int32_t id : cells_[static_cast<size_t>(cy * nx_ + cx)]) if (visit(id)) return true;
+        const size_t c = static_cast<size_t>(cy * nx_ + cx);
+        for (int64_t k = begin_[c]; k < end_[c]; ++k) if (visit(slots_[static_cast<size_t>(k)])) return true;
       }
     }
     return false;
@@ -107,6 +121,13 @@ class BoxGrid {
     return static_cast<int64_t>(std::clamp(c, 0.0, static_cast<double>(n - 1)));
   }
 
+  template <class F>
+  void for_each_cell(const Span& s, F&& f) const {
+    for (int64_t cy = s.y0; cy <= s.y1; ++cy) {
+      for (int64_t cx = s.x0; cx <= s.x1; ++cx) f(static_cast<size_t>(cy * nx_ + cx));
+    }
+  }
+
   Span span(const Box& b) const {
     return {cell_of(b.x1, origin_x_, scale_x_, nx_), cell_of(b.x2, origin_x_, scale_x_, nx_),
             cell_of(b.y1, origin_y_, scale_y_, ny_), cell_of(b.y2, origin_y_, scale_y_, ny_)};
@@ -114,7 +135,9 @@ class BoxGrid {
 
   double origin_x_ = 0.0, origin_y_ = 0.0, scale_x_ = 0.0, scale_y_ = 0.0;
   int64_t nx_ = 1, ny_ = 1;
-  std::vector<std::vector<int32_t>> cells_;
+  std::vector<int64_t> begin_;   // cell c's slice of slots_ starts at begin_[c] (n_cells + 1 values)
+  std::vector<int64_t> end_;     // ... and is filled up to end_[c]
+  std::vector<int32_t> slots_;
   std::vector<int32_t> wide_;  // boxes spanning more than kMaxCellsPerBox cells
   std::vector<int32_t> all_;   // every stored id, for queries wider than kMaxCellsPerQuery cells
 };
