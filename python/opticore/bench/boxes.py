@@ -7,20 +7,16 @@ that cannot be imported is reported as ``n/a``. Run ``python -m opticore.bench.b
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import os
-import platform
-import statistics
 import sys
-import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 import opticore
+
+from ._common import machine, median_ms, parse_args, write_json
 
 IOU_THRESHOLD = 0.5
 SIGMA = 0.5
@@ -155,16 +151,6 @@ def build_cases(quick: bool, cv2: Any, tv: Any) -> List[Case]:
     return cases
 
 
-def _median_ms(call: Call, repeats: int) -> Tuple[float, np.ndarray]:
-    kept = call()  # warm-up: first-call costs (page faults, lazy initialisation) are not measured
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3, np.asarray(kept).ravel()
-
-
 def _agreement(ours: np.ndarray, theirs: np.ndarray) -> float:
     """Jaccard index of two sets of kept indices: 1.0 exactly when they are the same set."""
     a, b = set(ours.tolist()), set(theirs.tolist())
@@ -177,7 +163,8 @@ def run_case(case: Case, repeats: int) -> Dict[str, Any]:
     kept: Dict[str, np.ndarray] = {}
     for impl, call in case.calls.items():
         if call is not None:
-            ms[impl], kept[impl] = _median_ms(call, repeats)
+            ms[impl], out = median_ms(call, repeats)
+            kept[impl] = np.asarray(out).ravel()
     return {
         "case": case.name,
         "n": case.n,
@@ -220,16 +207,6 @@ def format_report(report: Dict[str, Any]) -> str:
     return "\n".join([header, SETUP, "", lines[0], "-" * len(lines[0])] + lines[1:] + ["", legend])
 
 
-def _cpu_name() -> str:
-    # platform.processor() is empty on most Linux systems, where /proc/cpuinfo names the model.
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-    except OSError:
-        models = []
-    return models[0] if models else platform.processor() or platform.machine()
-
-
 def _metadata(quick: bool, threads: int, repeats: int, cv2: Any, tv: Any) -> Dict[str, Any]:
     torch, torchvision = tv if tv is not None else (None, None)
     return {
@@ -237,7 +214,7 @@ def _metadata(quick: bool, threads: int, repeats: int, cv2: Any, tv: Any) -> Dic
         "cv2": getattr(cv2, "__version__", None),
         "torch": getattr(torch, "__version__", None),
         "torchvision": getattr(torchvision, "__version__", None),
-        "cpu": _cpu_name(), "cpu_count": os.cpu_count(), "python": platform.python_version(),
+        **machine(),
         "setup": SETUP,
     }
 
@@ -271,25 +248,13 @@ def run(
     cases = [run_case(case, repeats) for case in _progress(build_cases(quick, cv2, tv))]
     report = {"metadata": _metadata(quick, threads, repeats, cv2, tv), "cases": cases}
     print(format_report(report))
-    if json_path is not None:
-        with open(json_path, "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=2)
+    write_json(report, json_path)
     return report
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller inputs, 3 repeats")
-    parser.add_argument("--threads", type=int, default=1, help="threads for every library (1)")
-    parser.add_argument("--json", metavar="PATH", dest="json_path", help="also write the results as JSON")
-    parser.add_argument("--repeats", type=int, help="timed calls per case (7; --quick: 3)")
-    args = parser.parse_args(argv)
-    if args.threads < 1 or (args.repeats is not None and args.repeats < 1):
-        parser.error("--threads and --repeats must be >= 1")
-    # Checked now rather than after a run of minutes.
-    if args.json_path and not os.path.isdir(os.path.dirname(os.path.abspath(args.json_path))):
-        parser.error(f"--json: no such directory for {args.json_path}")
+    args = parse_args(argv, __doc__.splitlines()[0], "smaller inputs, 3 repeats", "timed calls per case (7; --quick: 3)")
     run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
     return 0
 

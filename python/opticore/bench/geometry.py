@@ -8,20 +8,16 @@ that cannot be imported is reported as ``n/a``. Run ``python -m opticore.bench.g
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import os
-import platform
-import statistics
 import sys
-import time
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 import opticore
+
+from ._common import machine, median_ms, parse_args, write_json
 
 CROP = 112
 SETUP = (
@@ -29,16 +25,6 @@ SETUP = (
     f"N(0,1) px, seed 0; image skimage.data.astronaut() 512x512x3 uint8; crops {CROP}x{CROP} bilinear, "
     "border 0; references: skimage SimilarityTransform (loop), cv2.warpAffine"
 )
-
-
-def _median_ms(call: Callable[[], Any], repeats: int) -> Tuple[float, Any]:
-    out = call()  # warm-up: first-call costs (page faults, lazy initialisation) are not measured
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3, out
 
 
 def face_landmarks(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -91,12 +77,12 @@ def run_cases(quick: bool, repeats: Optional[int], cv2: Any, estimate: Any, prog
     n, subset = (2_000, 200) if quick else (10_000, 1_000)
     src = face_landmarks(rng, n)
     dst = np.ascontiguousarray(np.broadcast_to(opticore.arcface_template(CROP), src.shape))
-    ours, mats = _median_ms(lambda: opticore.umeyama(src, dst), repeats or (3 if quick else 7))
+    ours, mats = median_ms(lambda: opticore.umeyama(src, dst), repeats or (3 if quick else 7))
     ref = agree = None
     if estimate is not None:
         sub_src, sub_dst = list(src[:subset]), list(dst[:subset])
         loop = lambda: [estimate(a, b) for a, b in zip(sub_src, sub_dst)]  # noqa: E731
-        ref_ms, params = _median_ms(loop, min(repeats or 5, 3 if quick else 5))  # ~50 us per set
+        ref_ms, params = median_ms(loop, min(repeats or 5, 3 if quick else 5))  # ~50 us per set
         ref = ref_ms * n / subset
         agree = float(np.max(np.abs(mats[:subset] - np.stack(params))))
     rows.append(_row("umeyama batch", f"{n} x 5 pts", ours, ref, 50, agree, "max|dM|",
@@ -108,10 +94,10 @@ def run_cases(quick: bool, repeats: Optional[int], cv2: Any, estimate: Any, prog
     face = face_landmarks(rng, 1)[0]
     m = opticore.umeyama(face, opticore.arcface_template(CROP))[:2]
     reps = repeats or (300 if quick else 2000)
-    ours, crop = _median_ms(lambda: opticore.warp_affine(image, m, (CROP, CROP)), reps)
+    ours, crop = median_ms(lambda: opticore.warp_affine(image, m, (CROP, CROP)), reps)
     ref = agree = None
     if cv2 is not None:
-        ref, ref_crop = _median_ms(lambda: cv2.warpAffine(image, m, (CROP, CROP)), reps)
+        ref, ref_crop = median_ms(lambda: cv2.warpAffine(image, m, (CROP, CROP)), reps)
         agree = _within1(crop, ref_crop)
     rows.append(_row("warp_affine", f"512x512x3 -> {CROP}", ours, ref, 0.8, agree, "px within 1",
                      "cv2.warpAffine"))
@@ -120,13 +106,13 @@ def run_cases(quick: bool, repeats: Optional[int], cv2: Any, estimate: Any, prog
     faces = face_landmarks(rng, 64)
     template = opticore.arcface_template(CROP)
     reps = repeats or (10 if quick else 100)
-    ours, (crops, _) = _median_ms(lambda: opticore.align_faces(image, faces, size=CROP), reps)
+    ours, (crops, _) = median_ms(lambda: opticore.align_faces(image, faces, size=CROP), reps)
     ref = agree = None
     if cv2 is not None and estimate is not None:
         def norm_crop() -> np.ndarray:
             return np.stack([cv2.warpAffine(image, estimate(f, template)[:2], (CROP, CROP), borderValue=0.0)
                              for f in faces])
-        ref, ref_crops = _median_ms(norm_crop, reps)
+        ref, ref_crops = median_ms(norm_crop, reps)
         agree = _within1(crops, ref_crops)
     rows.append(_row("align_faces", f"64 faces, {CROP}x{CROP}", ours, ref, 2, agree, "px within 1",
                      "skimage estimate + cv2.warpAffine per face"))
@@ -178,15 +164,6 @@ def format_report(report: Dict[str, Any]) -> str:
                      + ["", "references: " + refs] + extra + [legend])
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            models = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-    except OSError:
-        models = []
-    return models[0] if models else platform.processor() or platform.machine()
-
-
 class _NoProgress:
     def update(self) -> None:
         pass
@@ -230,28 +207,16 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
     except ImportError:
         skimage_version = None
     metadata = {"opticore": opticore.__version__, "quick": quick, "threads": threads, "repeats": repeats,
-                "cv2": getattr(cv2, "__version__", None), "skimage": skimage_version, "cpu": _cpu_name(),
-                "cpu_count": os.cpu_count(), "python": platform.python_version(), "setup": SETUP}
+                "cv2": getattr(cv2, "__version__", None), "skimage": skimage_version, **machine(), "setup": SETUP}
     report = {"metadata": metadata, "cases": cases}
     print(format_report(report))
-    if json_path is not None:
-        with open(json_path, "w", encoding="utf-8") as f:
-            json.dump(report, f, indent=2)
+    write_json(report, json_path)
     return report
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller batches, fewer repeats")
-    parser.add_argument("--threads", type=int, default=1, help="threads for every library (1)")
-    parser.add_argument("--json", metavar="PATH", dest="json_path", help="also write the results as JSON")
-    parser.add_argument("--repeats", type=int, help="timed calls per case (default: per case)")
-    args = parser.parse_args(argv)
-    if args.threads < 1 or (args.repeats is not None and args.repeats < 1):
-        parser.error("--threads and --repeats must be >= 1")
-    if args.json_path and not os.path.isdir(os.path.dirname(os.path.abspath(args.json_path))):
-        parser.error(f"--json: no such directory for {args.json_path}")
+    args = parse_args(argv, __doc__.splitlines()[0], "smaller batches, fewer repeats", "timed calls per case (default: per case)")
     run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
     return 0
 
