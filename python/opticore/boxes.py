@@ -139,7 +139,9 @@ def nms(
     if is_tensor(boxes):
         _require_tensor(scores, "scores")
         return _run_torch("nms", (boxes, scores), float(iou_threshold), score_threshold, max_output)
-    return _core.nms(_array(boxes), _array(scores), iou_threshold, score_threshold=score_threshold, max_output=max_output)
+    return _core.nms(
+        _array(boxes), _array(scores), iou_threshold, score_threshold=score_threshold, max_output=max_output
+    )
 
 
 def batched_nms(
@@ -183,7 +185,12 @@ def batched_nms(
         _require_tensor(labels, "labels")
         return _run_torch("batched_nms", (boxes, scores, labels), float(iou_threshold), score_threshold, max_output)
     return _core.batched_nms(
-        _array(boxes), _array(scores), _array(labels), iou_threshold, score_threshold=score_threshold, max_output=max_output
+        _array(boxes),
+        _array(scores),
+        _array(labels),
+        iou_threshold,
+        score_threshold=score_threshold,
+        max_output=max_output,
     )
 
 

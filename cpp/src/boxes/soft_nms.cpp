@@ -18,11 +18,8 @@ SoftNmsResult<S> soft_nms(MatrixView<T> boxes, VectorView<S> scores, const SoftN
   }
   detail::check_unit_interval(options.iou_threshold, "iou_threshold");
   detail::check_finite(options.score_threshold, "score_threshold");
-  detail::check_max_output(options.max_output);
-  if (boxes.rows > std::numeric_limits<int32_t>::max()) {
-    detail::fail("boxes: at most 2^31 - 1 boxes are supported, got ", boxes.rows);
-  }
-  const int64_t max_output = options.max_output.value_or(std::numeric_limits<int64_t>::max());
+  detail::BoxGrid::check_capacity(boxes.rows);
+  const int64_t max_output = detail::check_max_output(options.max_output);
   const double floor = options.score_threshold;
   const bool gaussian = options.method == SoftNmsMethod::Gaussian;
 

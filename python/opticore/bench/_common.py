@@ -43,7 +43,9 @@ def write_json(report: Dict[str, Any], path: Optional[str]) -> None:
             json.dump(report, f, indent=2)
 
 
-def parse_args(argv: Optional[Sequence[str]], description: str, quick_help: str, repeats_help: str) -> argparse.Namespace:
+def parse_args(
+    argv: Optional[Sequence[str]], description: str, quick_help: str, repeats_help: str
+) -> argparse.Namespace:
     """The options every benchmark takes: --quick, --threads, --json PATH, --repeats.
     Bad values exit with status 2 (argparse's convention) before any work starts."""
     parser = argparse.ArgumentParser(description=description)

@@ -254,7 +254,10 @@ def run(
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
-    args = parse_args(argv, __doc__.splitlines()[0], "smaller inputs, 3 repeats", "timed calls per case (7; --quick: 3)")
+    args = parse_args(
+        argv, __doc__.splitlines()[0], "smaller inputs, 3 repeats",
+        "timed calls per case (7; --quick: 3)",
+    )
     run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
     return 0
 

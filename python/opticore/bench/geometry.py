@@ -216,7 +216,10 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
-    args = parse_args(argv, __doc__.splitlines()[0], "smaller batches, fewer repeats", "timed calls per case (default: per case)")
+    args = parse_args(
+        argv, __doc__.splitlines()[0], "smaller batches, fewer repeats",
+        "timed calls per case (default: per case)",
+    )
     run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
     return 0
 

@@ -10,7 +10,9 @@ import torch
 
 
 def _check_boxes(boxes: torch.Tensor, name: str = "boxes") -> None:
-    torch._check(boxes.dim() == 2 and boxes.size(1) == 4, lambda: f"{name}: expected shape (N, 4), got {tuple(boxes.shape)}")
+    torch._check(
+        boxes.dim() == 2 and boxes.size(1) == 4, lambda: f"{name}: expected shape (N, 4), got {tuple(boxes.shape)}"
+    )
 
 
 def _dynamic_length(limit: Optional[int], n: "int | torch.SymInt") -> torch.SymInt:
@@ -19,6 +21,12 @@ def _dynamic_length(limit: Optional[int], n: "int | torch.SymInt") -> torch.SymI
     bounds = [b for b in (n, limit) if isinstance(b, int)]
     ctx = torch.library.get_ctx()
     return ctx.new_dynamic_size(min=0, max=min(bounds) if bounds else None)
+
+
+def _kept_indices(boxes: torch.Tensor, max_output: Optional[int]) -> torch.Tensor:
+    """NMS output: int64 indices of data-dependent length, at most min(N, max_output)."""
+    _check_boxes(boxes)
+    return boxes.new_empty((_dynamic_length(max_output, boxes.size(0)),), dtype=torch.int64)
 
 
 @torch.library.register_fake("opticore::box_area")
@@ -43,8 +51,7 @@ def _nms(
     score_threshold: Optional[float] = None,
     max_output: Optional[int] = None,
 ) -> torch.Tensor:
-    _check_boxes(boxes)
-    return boxes.new_empty((_dynamic_length(max_output, boxes.size(0)),), dtype=torch.int64)
+    return _kept_indices(boxes, max_output)
 
 
 @torch.library.register_fake("opticore::batched_nms")
@@ -56,8 +63,7 @@ def _batched_nms(
     score_threshold: Optional[float] = None,
     max_output: Optional[int] = None,
 ) -> torch.Tensor:
-    _check_boxes(boxes)
-    return boxes.new_empty((_dynamic_length(max_output, boxes.size(0)),), dtype=torch.int64)
+    return _kept_indices(boxes, max_output)
 
 
 @torch.library.register_fake("opticore::soft_nms")

@@ -16,14 +16,21 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "boxes/detail/box.hpp"
+#include "core/detail/check.hpp"
 
 namespace opticore::detail {
 
 class BoxGrid {
  public:
+  /// Ids are int32: throws std::invalid_argument when `n` boxes would not fit.
+  static void check_capacity(int64_t n) {
+    if (n > std::numeric_limits<int32_t>::max()) fail("boxes: at most 2^31 - 1 boxes are supported, got ", n);
+  }
+
   /// Lays out a grid fitted to `boxes`; insert(i, boxes[i]) may then be called once per box.
   explicit BoxGrid(const std::vector<Box>& boxes) {
     double min_x = INFINITY, min_y = INFINITY, max_x = -INFINITY, max_y = -INFINITY;

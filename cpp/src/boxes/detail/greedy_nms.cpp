@@ -1,9 +1,7 @@
 #include "boxes/detail/greedy_nms.hpp"
 
 #include <algorithm>
-#include <numeric>
 
-#include "boxes/detail/box_grid.hpp"
 
 namespace opticore::detail {
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "boxes/detail/box.hpp"
+#include "boxes/detail/box_grid.hpp"
 #include "core/detail/check.hpp"
 #include "opticore/core/view.hpp"
 
@@ -30,11 +31,8 @@ int64_t check_nms_arguments(const MatrixView<T>& boxes, const VectorView<S>& sco
   check_scores(scores, boxes.rows, "scores");
   check_unit_interval(iou_threshold, "iou_threshold");
   if (score_threshold) check_finite(*score_threshold, "score_threshold");
-  check_max_output(max_output);
-  if (boxes.rows > std::numeric_limits<int32_t>::max()) {
-    fail("boxes: at most 2^31 - 1 boxes are supported, got ", boxes.rows);
-  }
-  return max_output.value_or(std::numeric_limits<int64_t>::max());
+  BoxGrid::check_capacity(boxes.rows);
+  return check_max_output(max_output);
 }
 
 }  // namespace opticore::detail

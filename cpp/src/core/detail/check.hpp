@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -56,8 +57,10 @@ inline void check_finite(double value, const char* name) {
   if (!std::isfinite(value)) fail(name, ": expected a finite value, got ", value);
 }
 
-inline void check_max_output(const std::optional<int64_t>& max_output) {
+/// Checks max_output and returns it as a limit (int64 max when not given).
+inline int64_t check_max_output(const std::optional<int64_t>& max_output) {
   if (max_output && *max_output < 0) fail("max_output: expected >= 0, got ", *max_output);
+  return max_output.value_or(std::numeric_limits<int64_t>::max());
 }
 
 }  // namespace opticore::detail
