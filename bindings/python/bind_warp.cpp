@@ -1,15 +1,17 @@
-// Warps: warp_affine, remap, resize. Images are (H, W) or (H, W, C) uint8 / float32 arrays of any
+// Warps: warp_affine, remap, resize, and the random_warp augmentation. Images are (H, W) or (H, W, C) uint8 / float32 arrays of any
 // layout, read in place; the output is a new C-contiguous array of the same dtype and layout kind.
 // The GIL is released around every call into the core; dtype errors are TypeError, shape and value
 // errors ValueError, each naming the argument.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 
 #include "numpy_view.hpp"
 #include "opticore/core/image.hpp"
+#include "opticore/geometry/random_warp.hpp"
 #include "opticore/geometry/warp.hpp"
 
 namespace opticore::python {
@@ -204,6 +206,47 @@ void bind_warp(py::module_& m) {
     });
   }, py::arg("image"), py::arg("map_x"), py::arg("map_y"), py::arg("interpolation") = "linear",
      py::arg("border_mode") = "constant", py::arg("border_value") = 0);
+
+  // Jitter comes from the caller (opticore.augment draws it with NumPy), so this call is
+  // deterministic. Returns (warped, target, M) with M the (2, 3) float64 matrix of the target.
+  m.def("random_warp", [](const py::array& image_in, const py::array& jitter_in, int64_t grid, double coverage,
+                          double noise, int64_t out_size, const std::string& border_mode,
+                          const py::object& border_value) -> py::tuple {
+    const py::array image = prepare_image(image_in);
+    require_float(jitter_in, "jitter");
+    require_ndim(jitter_in, 3, "jitter", "(2, grid, grid)");
+    const py::array jitter = element_strided(py::array_t<double, py::array::forcecast>::ensure(jitter_in));
+    const int64_t channels = channels_of(image);
+    RandomWarpOptions options;
+    options.grid = grid;
+    options.coverage = coverage;
+    options.noise = noise;
+    options.out_size = out_size;
+    options.border_mode = parse_border_mode(border_mode);
+    options.border_value = parse_border_value(border_value, channels);
+    const auto item = static_cast<py::ssize_t>(sizeof(double));
+    const MatrixBatchView<double> jv{static_cast<const double*>(jitter.data()), jitter.shape(0), jitter.shape(1),
+                                     jitter.shape(2), jitter.strides(0) / item, jitter.strides(1) / item,
+                                     jitter.strides(2) / item};
+    const int64_t side = std::max<int64_t>(out_size, 1);  // the core reports a bad out_size
+    return with_image_type(image, [&](auto t) -> py::tuple {
+      using T = decltype(t);
+      auto warped = make_output<T>(side, side, image);
+      auto target = make_output<T>(side, side, image);
+      py::array_t<double> M({py::ssize_t{2}, py::ssize_t{3}});
+      const auto src = image_view<T>(image);
+      const auto w = output_view(warped, channels);
+      const auto tg = output_view(target, channels);
+      std::array<double, 6> m{};
+      {
+        py::gil_scoped_release release;
+        m = random_warp(src, jv, w, tg, options);
+      }
+      std::copy(m.begin(), m.end(), M.mutable_data());
+      return py::make_tuple(std::move(warped), std::move(target), std::move(M));
+    });
+  }, py::arg("image"), py::arg("jitter"), py::arg("grid"), py::arg("coverage"), py::arg("noise"),
+     py::arg("out_size"), py::arg("border_mode") = "replicate", py::arg("border_value") = 0);
 
   m.def("resize", [](const py::array& image_in, const py::object& dsize_in, const std::string& interpolation) -> py::array {
     const py::array image = prepare_image(image_in);

@@ -11,6 +11,7 @@ from typing import Any, Dict
 
 from . import _core
 from .alignment import ARCFACE_112, align_face, align_faces, arcface_template, landmarks_to_5, mean_shape68, umeyama
+from .augment import random_transform, random_warp
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
 from .warp import remap, resize, warp_affine
 
@@ -75,6 +76,8 @@ __all__ = [
     "landmarks_to_5",
     "mean_shape68",
     "nms",
+    "random_transform",
+    "random_warp",
     "remap",
     "resize",
     "set_num_threads",

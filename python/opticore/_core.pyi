@@ -63,3 +63,13 @@ def remap(
     border_value: Union[float, Sequence[float]] = 0,
 ) -> np.ndarray: ...
 def resize(image: np.ndarray, dsize: Tuple[int, int], interpolation: str = "linear") -> np.ndarray: ...
+def random_warp(
+    image: np.ndarray,
+    jitter: npt.NDArray[np.float64],
+    grid: int,
+    coverage: float,
+    noise: float,
+    out_size: int,
+    border_mode: str = "replicate",
+    border_value: Union[float, Sequence[float]] = 0,
+) -> Tuple[np.ndarray, np.ndarray, npt.NDArray[np.float64]]: ...

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["opticore", "opticore.boxes", "opticore.alignment"]
+MODULES = ["opticore", "opticore.boxes", "opticore.alignment", "opticore.augment"]
 
 
 @pytest.mark.parametrize("name", MODULES)
