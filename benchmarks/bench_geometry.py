@@ -1,4 +1,4 @@
-"""Umeyama, warp_affine and face alignment: opticore beside scikit-image and OpenCV (``--help`` for options)."""
+"""Umeyama, warp_affine, face alignment, random_warp: opticore beside scikit-image, NumPy and OpenCV (``--help``)."""
 import sys
 
 from opticore.bench.geometry import main

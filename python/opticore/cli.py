@@ -2,7 +2,7 @@
 
     opticore info                    how this opticore was built
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
-    opticore bench geometry [--quick]   umeyama, warp_affine, align_faces against scikit-image / OpenCV
+    opticore bench geometry [--quick]   umeyama, warp_affine, align_faces, random_warp vs scikit-image / NumPy + OpenCV
 
 Exit codes: 0 success, 1 failure while running, 2 bad usage. Errors go to stderr.
 """

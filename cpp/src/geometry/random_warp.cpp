@@ -28,10 +28,11 @@ void check_side(const OutputImage<T>& out, int64_t size, int64_t channels, const
   }
 }
 
-/// Interleaved (x, y) control points, row-major over grid rows then columns (see the header).
+/// Control points, planar: the g * g x values (row-major over grid rows, then columns), then the y
+/// values (see the header).
 std::vector<double> control_points(int64_t width, int64_t height, MatrixBatchView<double> jitter,
                                    const RandomWarpOptions& o) {
-  const int64_t g = o.grid;
+  const int64_t g = o.grid, n = g * g;
   if (jitter.data == nullptr || jitter.batch != 2 || jitter.rows != g || jitter.cols != g) {
     detail::fail("jitter: expected shape (2, ", g, ", ", g, ") for grid ", g, ", got (", jitter.batch, ", ", jitter.rows,
                  ", ", jitter.cols, ")");
@@ -41,7 +42,7 @@ std::vector<double> control_points(int64_t width, int64_t height, MatrixBatchVie
   const double sx = o.noise * w, sy = o.noise * h;
   const double last = static_cast<double>(g - 1);
   const MatrixView<double> jx = jitter[0], jy = jitter[1];
-  std::vector<double> points(static_cast<size_t>(2 * g * g));
+  std::vector<double> points(static_cast<size_t>(2 * n));
   for (int64_t i = 0; i < g; ++i) {
     for (int64_t j = 0; j < g; ++j) {
       const double zx = jx(i, j), zy = jy(i, j);
@@ -50,8 +51,8 @@ std::vector<double> control_points(int64_t width, int64_t height, MatrixBatchVie
       }
       const double bx = cx + (static_cast<double>(j) / last - 0.5) * o.coverage * w;
       const double by = cy + (static_cast<double>(i) / last - 0.5) * o.coverage * h;
-      points[static_cast<size_t>(2 * (i * g + j))] = bx + sx * zx;
-      points[static_cast<size_t>(2 * (i * g + j) + 1)] = by + sy * zy;
+      points[static_cast<size_t>(i * g + j)] = bx + sx * zx;
+      points[static_cast<size_t>(n + i * g + j)] = by + sy * zy;
     }
   }
   return points;
@@ -86,36 +87,44 @@ std::array<double, 6> random_warp(ImageView<T> image, MatrixBatchView<double> ji
   check_side(target, s, image.channels, "target");
   const std::vector<double> points = control_points(image.width, image.height, jitter, options);
 
-  // Dense map: bilinear interpolation of the control points, one lerp along x per row pair, then y.
+  // Dense map: bilinear interpolation of the control points (a lerp along x on the two grid rows
+  // around v, then one along y), per plane.
   const std::vector<Cell> cell = cells(s, g);
-  std::vector<float> map_x(static_cast<size_t>(s * s)), map_y(static_cast<size_t>(s * s));
-  const auto at = [&](int64_t i, int64_t j, int64_t d) { return points[static_cast<size_t>(2 * (i * g + j) + d)]; };
-  for (int64_t y = 0; y < s; ++y) {
-    const auto [i, fv] = cell[static_cast<size_t>(y)];
-    for (int64_t x = 0; x < s; ++x) {
-      const auto [j, fu] = cell[static_cast<size_t>(x)];
-      for (int64_t d = 0; d < 2; ++d) {
-        const double top = at(i, j, d) + fu * (at(i, j + 1, d) - at(i, j, d));
-        const double bottom = at(i + 1, j, d) + fu * (at(i + 1, j + 1, d) - at(i + 1, j, d));
-        const float v = static_cast<float>(top + fv * (bottom - top));
-        (d == 0 ? map_x : map_y)[static_cast<size_t>(y * s + x)] = v;
+  std::vector<float> maps(static_cast<size_t>(2 * s * s));
+  for (int64_t d = 0; d < 2; ++d) {
+    const double* plane = points.data() + d * g * g;
+    float* out = maps.data() + d * s * s;
+    for (int64_t y = 0; y < s; ++y) {
+      const Cell row = cell[static_cast<size_t>(y)];
+      const double* p0 = plane + row.k * g;
+      const double* p1 = p0 + g;
+      const double fv = row.f;
+      float* o = out + y * s;
+      for (int64_t x = 0; x < s; ++x) {
+        const Cell c = cell[static_cast<size_t>(x)];
+        const double top = p0[c.k] + c.f * (p0[c.k + 1] - p0[c.k]);
+        const double bottom = p1[c.k] + c.f * (p1[c.k + 1] - p1[c.k]);
+        o[x] = static_cast<float>(top + fv * (bottom - top));
       }
     }
   }
   const WarpOptions warp_options{Interpolation::Linear, options.border_mode, options.border_value};
-  remap(image, MatrixView<float>(map_x.data(), s, s), MatrixView<float>(map_y.data(), s, s), warped, warp_options);
+  remap(image, MatrixView<float>(maps.data(), s, s), MatrixView<float>(maps.data() + s * s, s, s), warped,
+        warp_options);
 
-  // Target: the similarity from the jittered control points to the regular output nodes.
+  // Target: the similarity from the jittered control points to the regular output nodes (both
+  // planar, read as (g * g, 2) views).
+  const int64_t n = g * g;
   std::vector<double> nodes(points.size());
   const double step = static_cast<double>(s) / static_cast<double>(g - 1);
   for (int64_t i = 0; i < g; ++i) {
     for (int64_t j = 0; j < g; ++j) {
-      nodes[static_cast<size_t>(2 * (i * g + j))] = static_cast<double>(j) * step - 0.5;
-      nodes[static_cast<size_t>(2 * (i * g + j) + 1)] = static_cast<double>(i) * step - 0.5;
+      nodes[static_cast<size_t>(i * g + j)] = static_cast<double>(j) * step - 0.5;
+      nodes[static_cast<size_t>(n + i * g + j)] = static_cast<double>(i) * step - 0.5;
     }
   }
-  const std::vector<double> m = umeyama(MatrixView<double>(points.data(), g * g, 2),
-                                        MatrixView<double>(nodes.data(), g * g, 2), true);
+  const std::vector<double> m = umeyama(MatrixView<double>(points.data(), n, 2, 1, n),
+                                        MatrixView<double>(nodes.data(), n, 2, 1, n), true);
   const std::array<double, 6> M{m[0], m[1], m[2], m[3], m[4], m[5]};
   warp_affine(image, M, target, warp_options);
   return M;

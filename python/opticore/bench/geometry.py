@@ -1,4 +1,4 @@
-"""Umeyama, warp_affine and face alignment: opticore beside scikit-image and OpenCV, timed in one process.
+"""Umeyama, warp_affine, align_faces, random_warp: opticore beside scikit-image, NumPy and OpenCV, in one process.
 
 Every case times opticore and its reference on the same inputs, converted before the clock starts;
 each figure is the median of ``repeats`` calls after one warm-up call. The scikit-image Umeyama loop
@@ -23,7 +23,9 @@ CROP = 112
 SETUP = (
     f"faces: ARCFACE_112 rotated U(-30,30) deg, scaled U(0.8,2.5), centred U(130,382) px, noise "
     f"N(0,1) px, seed 0; image skimage.data.astronaut() 512x512x3 uint8; crops {CROP}x{CROP} bilinear, "
-    "border 0; references: skimage SimilarityTransform (loop), cv2.warpAffine"
+    "border 0; references: skimage SimilarityTransform (loop), cv2.warpAffine; random_warp: the image "
+    "resized to 256x256x3, grid 5, out 64, noise 5/256, replicate border, jitter drawn per call, against "
+    "a faceswap-style NumPy + OpenCV reference"
 )
 
 
@@ -54,6 +56,49 @@ def _skimage_estimate() -> Optional[Callable[[np.ndarray, np.ndarray], np.ndarra
             t.estimate(src, dst)
         return t.params
     return estimate
+
+
+def _umeyama_np(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Plain NumPy Umeyama similarity (what faceswap ships), ``(3, 3)``."""
+    ms, md = src.mean(0), dst.mean(0)
+    s, d = src - ms, dst - md
+    a = d.T @ s / len(src)
+    u, sv, vt = np.linalg.svd(a)
+    sign = np.array([1.0, -1.0 if np.linalg.det(a) < 0 else 1.0])
+    r = (u * sign) @ vt
+    c = (sv * sign).sum() / (s * s).sum(1).mean()
+    m = np.eye(3)
+    m[:2, :2] = c * r
+    m[:2, 2] = md - c * r @ ms
+    return m
+
+
+def reference_random_warp(cv2: Any, image: np.ndarray, jitter: np.ndarray, grid: int = 5,
+                          coverage: float = 0.625, noise: float = 5 / 256,
+                          out_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """faceswap's ``random_warp`` in NumPy + OpenCV, with opticore.random_warp's conventions.
+
+    ``jitter`` is the ``(2, grid, grid)`` standard-normal draw. The dense map is faceswap's
+    ``cv2.resize`` of the control grid followed by a crop, so ``out_size`` must make both the
+    resized side ``out_size * grid / (grid - 1)`` and the crop ``out_size / (2 (grid - 1))``
+    whole numbers (true for the faceswap case 5 / 64). Borders replicate.
+    """
+    if (out_size * grid) % (grid - 1) or out_size % (2 * (grid - 1)):
+        raise ValueError(f"grid {grid} and out_size {out_size}: the resize-and-crop map is not exact")
+    h, w = image.shape[:2]
+    t = np.linspace(-0.5, 0.5, grid)
+    mapx = np.broadcast_to((w - 1) / 2 + t * coverage * w, (grid, grid)) + jitter[0] * (noise * w)
+    mapy = np.broadcast_to(((h - 1) / 2 + t * coverage * h)[:, None], (grid, grid)) + jitter[1] * (noise * h)
+    big, pad = out_size * grid // (grid - 1), out_size // (2 * (grid - 1))
+    interp_x = cv2.resize(mapx, (big, big))[pad:pad + out_size, pad:pad + out_size].astype(np.float32)
+    interp_y = cv2.resize(mapy, (big, big))[pad:pad + out_size, pad:pad + out_size].astype(np.float32)
+    warped = cv2.remap(image, interp_x, interp_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    nodes = np.arange(grid) * (out_size / (grid - 1)) - 0.5
+    dst = np.stack(np.meshgrid(nodes, nodes), -1).reshape(-1, 2)
+    src = np.stack([mapx.ravel(), mapy.ravel()], -1)
+    m = _umeyama_np(src, dst)[:2]
+    target = cv2.warpAffine(image, m, (out_size, out_size), borderMode=cv2.BORDER_REPLICATE)
+    return warped, target
 
 
 def _within1(ours: np.ndarray, theirs: np.ndarray) -> float:
@@ -117,9 +162,21 @@ def run_cases(quick: bool, repeats: Optional[int], cv2: Any, estimate: Any, prog
     rows.append(_row("align_faces", f"64 faces, {CROP}x{CROP}", ours, ref, 2, agree, "px within 1",
                      "skimage estimate + cv2.warpAffine per face"))
     progress.update()
-    # 4. random_warp: no reference yet, so not timed whether or not opticore has it.
-    note = "no reference yet" if hasattr(opticore, "random_warp") else "not implemented yet"
-    rows.append(_row("random_warp", "-", None, None, 0, None, "", "-", note=note))
+    # 4. random_warp: faceswap's case (256x256x3 -> 64, grid 5), a fresh jitter every call on both sides.
+    face = opticore.resize(image, (256, 256))
+    reps = repeats or (300 if quick else 2000)
+    ours_rng = np.random.default_rng(1)
+    ours, _ = median_ms(lambda: opticore.random_warp(face, rng=ours_rng), reps)
+    ref = agree = None
+    if cv2 is not None:
+        ref_rng = np.random.default_rng(1)
+        ref, _ = median_ms(lambda: reference_random_warp(cv2, face, ref_rng.normal(size=(2, 5, 5))), reps)
+        pairs = [(opticore.random_warp(face, rng=seed),
+                  reference_random_warp(cv2, face, np.random.default_rng(seed).normal(size=(2, 5, 5))))
+                 for seed in range(20)]
+        agree = _within1(np.stack([np.stack(p[0]) for p in pairs]), np.stack([np.stack(p[1]) for p in pairs]))
+    rows.append(_row("random_warp", "256x256x3 -> 64, grid 5", ours, ref, 2, agree, "px within 1",
+                     "NumPy + cv2 (resize, remap, umeyama, warpAffine)"))
     progress.update()
     return rows
 
@@ -181,7 +238,7 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
         threads: thread count for opticore and cv2 alike; left set when this returns.
         json_path: if given, the returned dict is also written there as JSON.
         repeats: timed calls per case (default per case: umeyama 7, warp_affine 2000,
-            align_faces 100; --quick: 3, 300, 10); the median is reported.
+            align_faces 100, random_warp 2000; --quick: 3, 300, 10, 300); the median is reported.
     """
     if threads < 1 or (repeats is not None and repeats < 1):
         raise ValueError(f"threads and repeats must be >= 1, got {threads}, {repeats}")
