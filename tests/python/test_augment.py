@@ -129,7 +129,7 @@ def test_random_warp_matches_reference_general(shape, grid, coverage, noise, out
     else:
         img = np.ascontiguousarray(np.dstack([base, base[..., :1]])[..., : shape[2]])
     for seed in range(3):
-        kw = dict(grid=grid, coverage=coverage, noise=noise, out_size=out_size, border_mode=border_mode)
+        kw = {"grid": grid, "coverage": coverage, "noise": noise, "out_size": out_size, "border_mode": border_mode}
         warped, target, M = opticore.random_warp(img, rng=seed, return_matrix=True, **kw)
         rw, rt, rM, _ = random_warp_ref(img, seed, **kw)
         if rw.ndim == 2 and img.ndim == 3:  # cv2 drops a channel axis of 1
@@ -230,21 +230,21 @@ def test_random_warp_constant_border_value():
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        (dict(grid=1), ValueError, "grid"),
-        (dict(grid=2.0), TypeError, "grid"),
-        (dict(grid=True), TypeError, "grid"),
-        (dict(out_size=0), ValueError, "out_size"),
-        (dict(coverage=0.0), ValueError, "coverage"),
-        (dict(coverage=float("nan")), ValueError, "coverage"),
-        (dict(coverage=float("inf")), ValueError, "coverage"),
-        (dict(noise=-0.1), ValueError, "noise"),
-        (dict(noise=float("nan")), ValueError, "noise"),
-        (dict(noise="1"), TypeError, "noise"),
-        (dict(rng=1.5), TypeError, "rng"),
-        (dict(rng=-1), ValueError, "rng"),
-        (dict(rng=np.random.RandomState(0)), TypeError, "rng"),
-        (dict(border_mode="wrap"), ValueError, "border_mode"),
-        (dict(border_value=(1, 2)), ValueError, "border_value"),
+        ({"grid": 1}, ValueError, "grid"),
+        ({"grid": 2.0}, TypeError, "grid"),
+        ({"grid": True}, TypeError, "grid"),
+        ({"out_size": 0}, ValueError, "out_size"),
+        ({"coverage": 0.0}, ValueError, "coverage"),
+        ({"coverage": float("nan")}, ValueError, "coverage"),
+        ({"coverage": float("inf")}, ValueError, "coverage"),
+        ({"noise": -0.1}, ValueError, "noise"),
+        ({"noise": float("nan")}, ValueError, "noise"),
+        ({"noise": "1"}, TypeError, "noise"),
+        ({"rng": 1.5}, TypeError, "rng"),
+        ({"rng": -1}, ValueError, "rng"),
+        ({"rng": np.random.RandomState(0)}, TypeError, "rng"),
+        ({"border_mode": "wrap"}, ValueError, "border_mode"),
+        ({"border_value": (1, 2)}, ValueError, "border_value"),
     ],
 )
 def test_random_warp_errors(kwargs, exc, match):
@@ -296,7 +296,7 @@ def test_random_transform_matches_opencv(dtype):
     img = img if dtype == np.uint8 else as_float(img)
     flips = set()
     for seed in range(8):
-        kw = dict(rotation=30.0, zoom=0.2, shift=0.1, flip_prob=0.5)
+        kw = {"rotation": 30.0, "zoom": 0.2, "shift": 0.1, "flip_prob": 0.5}
         out, M = opticore.random_transform(img, rng=seed, **kw)
         rM, flip = transform_ref(300, 400, seed, **kw)
         flips.add(flip)
@@ -364,17 +364,17 @@ def test_random_transform_determinism_and_layout():
 @pytest.mark.parametrize(
     "kwargs, exc, match",
     [
-        (dict(rotation=-1.0), ValueError, "rotation"),
-        (dict(rotation=float("inf")), ValueError, "rotation"),
-        (dict(zoom=1.0), ValueError, "zoom"),
-        (dict(zoom=-0.1), ValueError, "zoom"),
-        (dict(shift=float("nan")), ValueError, "shift"),
-        (dict(shift=-0.1), ValueError, "shift"),
-        (dict(flip_prob=1.5), ValueError, "flip_prob"),
-        (dict(flip_prob=-0.1), ValueError, "flip_prob"),
-        (dict(flip_prob=None), TypeError, "flip_prob"),
-        (dict(rng="seed"), TypeError, "rng"),
-        (dict(border_mode="wrap"), ValueError, "border_mode"),
+        ({"rotation": -1.0}, ValueError, "rotation"),
+        ({"rotation": float("inf")}, ValueError, "rotation"),
+        ({"zoom": 1.0}, ValueError, "zoom"),
+        ({"zoom": -0.1}, ValueError, "zoom"),
+        ({"shift": float("nan")}, ValueError, "shift"),
+        ({"shift": -0.1}, ValueError, "shift"),
+        ({"flip_prob": 1.5}, ValueError, "flip_prob"),
+        ({"flip_prob": -0.1}, ValueError, "flip_prob"),
+        ({"flip_prob": None}, TypeError, "flip_prob"),
+        ({"rng": "seed"}, TypeError, "rng"),
+        ({"border_mode": "wrap"}, ValueError, "border_mode"),
     ],
 )
 def test_random_transform_errors(kwargs, exc, match):
