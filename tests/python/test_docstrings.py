@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["opticore", "opticore.boxes", "opticore.alignment"]
+MODULES = ["opticore", "opticore.boxes", "opticore.alignment", "opticore.tracking.fhog"]
 
 
 @pytest.mark.parametrize("name", MODULES)

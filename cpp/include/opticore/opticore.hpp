@@ -11,3 +11,4 @@
 #include "opticore/boxes/batched_nms.hpp"
 #include "opticore/boxes/soft_nms.hpp"
 #include "opticore/geometry/warp.hpp"
+#include "opticore/tracking/fhog.hpp"
