@@ -1,16 +1,22 @@
 // FHOG in three passes: (1) per pixel, the winning channel's gradient magnitude and its nearest
 // signed orientation bin; (2) bilinear spatial votes into an 18-bin cell histogram; (3) Dollar's
 // 8/7 edge correction, 2x2-block normalisation, truncation and the 31 output channels.
-// Pass 1 is the costly one and is split over threads for large images; 2 and 3 are cheap.
+// Passes 1 and 2 stream one image row at a time; everything runs on the calling thread.
 #include "opticore/tracking/fhog.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/detail/check.hpp"
-#include "core/detail/parallel.hpp"
+
+#if defined(__GNUC__) || defined(_MSC_VER)
+#define OPTICORE_RESTRICT __restrict
+#else
+#define OPTICORE_RESTRICT
+#endif
 
 namespace opticore {
 namespace {
@@ -27,51 +33,36 @@ constexpr float kTextureScale = 0.2357f;
 // weight of an interior cell (exactly so for even cell sizes), so edge cells are scaled by 8/7.
 constexpr float kEdgeGain = 8.0f / 7.0f;
 // tan(10), tan(30), tan(50), tan(70) degrees: the boundaries between the nearest multiples of
-// 20 degrees in the first quadrant.
-constexpr double kTanBoundary[4] = {0.17632698070846498, 0.5773502691896257, 1.19175359259421,
-                                    2.7474774194546216};
+// 20 degrees in the first quadrant. Compared in float: for every gradient of a uint8 image
+// (multiples of 1/2 up to 255) the float decision equals the exact one (checked exhaustively;
+// the closest gradient is 1.5e-6 relative away from a boundary).
+constexpr float kTanBoundary[4] = {0.17632698f, 0.57735027f, 1.19175359f, 2.74747742f};
 
 /// Nearest of the 18 signed bins (centres k * 20 degrees) of the gradient (dx, dy), without
 /// atan2: the folded angle phi = atan(|dy| / |dx|) in [0, 90] degrees is placed among the
 /// boundaries by comparing |dy| with |dx| tan(boundary) (j = nearest multiple of 20 degrees,
 /// 0..4), then unfolded by the signs. Exactly 90 / 270 degrees (dx == 0) give 5 / 14.
-inline int orientation_bin(float dx, float dy) {
-  const double ax = std::fabs(static_cast<double>(dx)), ay = std::fabs(static_cast<double>(dy));
-  const int j = (ay > ax * kTanBoundary[0]) + (ay > ax * kTanBoundary[1]) + (ay > ax * kTanBoundary[2]) +
-                (ay > ax * kTanBoundary[3]);
-  if (dy >= 0) return dx > 0 ? j : kUnsigned - j;        // phi, or 180 - phi
-  if (dx < 0) return kUnsigned + j;                      // 180 + phi
-  return j == 0 ? 0 : kSigned - j;                       // 360 - phi
+/// Written with selects only, so that the loops calling it vectorise.
+inline int32_t orientation_bin(float dx, float dy) {
+  const float ax = std::fabs(dx), ay = std::fabs(dy);
+  const int32_t j = static_cast<int32_t>(ay > ax * kTanBoundary[0]) + static_cast<int32_t>(ay > ax * kTanBoundary[1]) +
+                    static_cast<int32_t>(ay > ax * kTanBoundary[2]) + static_cast<int32_t>(ay > ax * kTanBoundary[3]);
+  const int32_t upper = dx > 0 ? j : kUnsigned - j;                  // dy >= 0: phi, or 180 - phi
+  const int32_t lower = dx < 0 ? kUnsigned + j : (kSigned - j) % kSigned;  // dy < 0: 180 + phi, 360 - phi
+  return dy >= 0 ? upper : lower;
 }
 
-/// Rows of one channel converted to float, loaded on demand; three slots (y - 1, y, y + 1) per
-/// channel, so that each image row is converted once per channel while walking down.
-template <class T>
-class RowCache {
- public:
-  explicit RowCache(const ImageView<T>& image) : image_(image), width_(image.width) {
-    const auto slots = static_cast<size_t>(3 * image.channels);
-    data_.resize(slots * static_cast<size_t>(width_));
-    row_of_.assign(slots, -1);
-  }
-
-  const float* get(int64_t c, int64_t y) {
-    const auto slot = static_cast<size_t>(3 * c + y % 3);
-    float* dst = data_.data() + slot * static_cast<size_t>(width_);
-    if (row_of_[slot] != y) {
-      const T* src = image_.data + y * image_.row_stride + c * image_.channel_stride;
-      for (int64_t x = 0; x < width_; ++x) dst[x] = static_cast<float>(src[x * image_.col_stride]);
-      row_of_[slot] = y;
-    }
-    return dst;
-  }
-
- private:
-  ImageView<T> image_;
-  int64_t width_;
-  std::vector<float> data_;
-  std::vector<int64_t> row_of_;
-};
+/// `mask` (all ones or all zeros) ? a : b, written with bit operations: GCC vectorises this where
+/// it leaves a loop of float ternaries scalar.
+inline float select_bits(uint32_t mask, float a, float b) {
+  uint32_t ia, ib;
+  std::memcpy(&ia, &a, sizeof ia);
+  std::memcpy(&ib, &b, sizeof ib);
+  const uint32_t r = (ia & mask) | (ib & ~mask);
+  float out;
+  std::memcpy(&out, &r, sizeof out);
+  return out;
+}
 
 /// Horizontal centred differences of `row` (full image width) for x in [0, n), one-sided at the
 /// image border, 0 when the image is one pixel wide.
@@ -86,22 +77,37 @@ void gradient_x(const float* row, int64_t width, int64_t n, float* gx) {
   if (n == width) gx[width - 1] = row[width - 1] - row[width - 2];
 }
 
-/// Pass 1 for image rows [begin, end): the vote (magnitude / cell_size^2) and the signed bin of
-/// each pixel x < n of the winning channel.
+/// Pass 1, one image row at a time: the vote (magnitude / cell_size^2) and the signed bin of each
+/// pixel x < n, from the gradient of the strongest channel. Image rows are converted to float
+/// once per channel and kept in three slots (y - 1, y, y + 1) while walking down.
 template <class T>
-void pixel_votes(const ImageView<T>& image, int64_t n, float magnitude_scale, int64_t begin, int64_t end,
-                 float* votes, uint8_t* bins) {
-  RowCache<T> cache(image);
-  const auto un = static_cast<size_t>(n);
-  std::vector<float> gx(un), gy(un), best_gx(un), best_gy(un), best_m2(un);
-  const int64_t last = image.height - 1;
-  for (int64_t y = begin; y < end; ++y) {
-    const int64_t up = std::max<int64_t>(y - 1, 0), down = std::min(y + 1, last);
+class PixelVoter {
+ public:
+  PixelVoter(const ImageView<T>& image, int64_t n, float vote_scale)
+      : image_(image), n_(n), vote_scale_(vote_scale) {
+    const auto un = static_cast<size_t>(n), slots = static_cast<size_t>(3 * image.channels);
+    rows_.resize(slots * static_cast<size_t>(image.width));
+    row_of_.assign(slots, -1);
+    gx_.resize(un);
+    gy_.resize(un);
+    best_gx_.resize(un);
+    best_gy_.resize(un);
+    best_m2_.resize(un);
+  }
+
+  void row(int64_t y, float* votes, uint8_t* bins) {
+    const int64_t up = std::max<int64_t>(y - 1, 0), down = std::min(y + 1, image_.height - 1);
     const float scale_y = down - up == 2 ? 0.5f : 1.f;
-    for (int64_t c = 0; c < image.channels; ++c) {
-      const float* u = cache.get(c, up);
-      const float* d = cache.get(c, down);
-      gradient_x(cache.get(c, y), image.width, n, gx.data());
+    const int64_t n = n_;
+    float* OPTICORE_RESTRICT gx = gx_.data();
+    float* OPTICORE_RESTRICT gy = gy_.data();
+    float* OPTICORE_RESTRICT best_gx = best_gx_.data();
+    float* OPTICORE_RESTRICT best_gy = best_gy_.data();
+    float* OPTICORE_RESTRICT best_m2 = best_m2_.data();
+    for (int64_t c = 0; c < image_.channels; ++c) {
+      const float* u = load(c, up);
+      const float* d = load(c, down);
+      gradient_x(load(c, y), image_.width, n, gx);
       for (int64_t x = 0; x < n; ++x) gy[x] = (d[x] - u[x]) * scale_y;
       if (c == 0) {
         for (int64_t x = 0; x < n; ++x) {
@@ -113,21 +119,42 @@ void pixel_votes(const ImageView<T>& image, int64_t n, float magnitude_scale, in
       }
       for (int64_t x = 0; x < n; ++x) {  // a later channel wins only when strictly stronger
         const float m2 = gx[x] * gx[x] + gy[x] * gy[x];
-        if (m2 > best_m2[x]) {
-          best_m2[x] = m2;
-          best_gx[x] = gx[x];
-          best_gy[x] = gy[x];
-        }
+        const uint32_t stronger = m2 > best_m2[x] ? ~uint32_t{0} : 0;
+        best_m2[x] = std::max(m2, best_m2[x]);
+        best_gx[x] = select_bits(stronger, gx[x], best_gx[x]);
+        best_gy[x] = select_bits(stronger, gy[x], best_gy[x]);
       }
     }
-    float* v = votes + (y - begin) * n;
-    uint8_t* b = bins + (y - begin) * n;
     for (int64_t x = 0; x < n; ++x) {
-      v[x] = std::sqrt(best_m2[x]) * magnitude_scale;
-      b[x] = static_cast<uint8_t>(orientation_bin(best_gx[x], best_gy[x]));
+      votes[x] = std::sqrt(best_m2[x]) * vote_scale_;
+      bins[x] = static_cast<uint8_t>(orientation_bin(best_gx[x], best_gy[x]));
     }
   }
-}
+
+ private:
+  const float* load(int64_t c, int64_t y) {
+    const auto slot = static_cast<size_t>(3 * c + y % 3);
+    float* dst = rows_.data() + slot * static_cast<size_t>(image_.width);
+    if (row_of_[slot] != y) {
+      const T* src = image_.data + y * image_.row_stride + c * image_.channel_stride;
+      const int64_t step = image_.col_stride;
+      if (step == 1) {
+        for (int64_t x = 0; x < image_.width; ++x) dst[x] = static_cast<float>(src[x]);
+      } else {
+        for (int64_t x = 0; x < image_.width; ++x) dst[x] = static_cast<float>(src[x * step]);
+      }
+      row_of_[slot] = y;
+    }
+    return dst;
+  }
+
+  ImageView<T> image_;
+  int64_t n_;
+  float vote_scale_;
+  std::vector<float> rows_;
+  std::vector<int64_t> row_of_;
+  std::vector<float> gx_, gy_, best_gx_, best_gy_, best_m2_;
+};
 
 /// Bilinear weights along one axis: pixel p sits at (p + 0.5) / s - 0.5 in cell units; it votes
 /// (1 - d) into cell `first` and d into cell first + 1. Cells are indexed in a grid padded by
@@ -175,29 +202,24 @@ void fhog(ImageView<T> image, int64_t cell_size, float* out) {
 
   const int64_t rows = grid.rows, cols = grid.cols;
   const int64_t h0 = rows * cell_size, w0 = cols * cell_size;  // the pixels that vote
-  const float s2 = static_cast<float>(cell_size) * static_cast<float>(cell_size);
 
-  // (1) votes and bins of the voting pixels.
-  std::vector<float> votes(static_cast<size_t>(h0 * w0));
-  std::vector<uint8_t> bins(static_cast<size_t>(h0 * w0));
-  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 18) / (w0 * image.channels));
-  detail::parallel_for(h0, grain, [&](int64_t begin, int64_t end) {
-    pixel_votes(image, w0, 1.f / s2, begin, end, votes.data() + begin * w0, bins.data() + begin * w0);
-  });
-
-  // (2) bilinear votes into the padded (rows + 2) x (cols + 2) x 18 histogram.
+  // (1) + (2): votes and bins of the voting pixels, spread with bilinear weights over a histogram
+  // padded by one cell on each side ((rows + 2) x (cols + 2) x 18; the padding is dropped).
   const AxisWeights wx(w0, cell_size), wy(h0, cell_size);
   const int64_t padded_cols = cols + 2, row_step = padded_cols * kSigned;
   std::vector<float> hist(static_cast<size_t>((rows + 2) * row_step), 0.f);
+  const float vote_scale = 1.f / (static_cast<float>(cell_size) * static_cast<float>(cell_size));
+  PixelVoter<T> voter(image, w0, vote_scale);
+  std::vector<float> votes(static_cast<size_t>(w0));
+  std::vector<uint8_t> bins(static_cast<size_t>(w0));
   for (int64_t y = 0; y < h0; ++y) {
+    voter.row(y, votes.data(), bins.data());
     float* hist_row = hist.data() + wy.first[y] * row_step;
-    const float* v = votes.data() + y * w0;
-    const uint8_t* b = bins.data() + y * w0;
     const float low_y = wy.low[y], high_y = wy.high[y];
     for (int64_t x = 0; x < w0; ++x) {
-      float* top = hist_row + wx.first[x] * kSigned + b[x];
+      float* top = hist_row + wx.first[x] * kSigned + bins[x];
       float* bottom = top + row_step;
-      const float left = wx.low[x] * v[x], right = wx.high[x] * v[x];
+      const float left = wx.low[x] * votes[x], right = wx.high[x] * votes[x];
       top[0] += low_y * left;
       top[kSigned] += low_y * right;
       bottom[0] += high_y * left;
@@ -256,22 +278,25 @@ void fhog(ImageView<T> image, int64_t cell_size, float* out) {
       const float* sh = signed_hist.data() + cell * kSigned;
       const float* uh = unsigned_hist.data() + cell * kUnsigned;
       float* f = out + cell * kFhogChannels;
-      std::array<float, 4> texture{};
-      for (int o = 0; o < kSigned; ++o) {
-        float sum = 0.f;
-        for (int k = 0; k < 4; ++k) {
-          const float t = std::min(sh[o] * norm[k], kClip);
-          sum += t;
-          texture[k] += t;
+      // Loops over orientations innermost, written so that they vectorise.
+      std::array<float, kSigned> sum_signed{}, t{};
+      std::array<float, kUnsigned> sum_unsigned{};
+      for (int k = 0; k < 4; ++k) {
+        for (int o = 0; o < kSigned; ++o) {
+          const float v = sh[o] * norm[k];
+          t[o] = v < kClip ? v : kClip;
+          sum_signed[o] += t[o];
         }
-        f[o] = kOrientationScale * sum;
+        float texture = 0.f;
+        for (int o = 0; o < kSigned; ++o) texture += t[o];
+        f[kSigned + kUnsigned + k] = kTextureScale * texture;
+        for (int o = 0; o < kUnsigned; ++o) {
+          const float v = uh[o] * norm[k];
+          sum_unsigned[o] += v < kClip ? v : kClip;
+        }
       }
-      for (int o = 0; o < kUnsigned; ++o) {
-        float sum = 0.f;
-        for (int k = 0; k < 4; ++k) sum += std::min(uh[o] * norm[k], kClip);
-        f[kSigned + o] = kOrientationScale * sum;
-      }
-      for (int k = 0; k < 4; ++k) f[kSigned + kUnsigned + k] = kTextureScale * texture[k];
+      for (int o = 0; o < kSigned; ++o) f[o] = kOrientationScale * sum_signed[o];
+      for (int o = 0; o < kUnsigned; ++o) f[kSigned + o] = kOrientationScale * sum_unsigned[o];
     }
   }
 }

@@ -38,8 +38,8 @@
 //           (H >= cell_size and W >= cell_size), `out` not null.
 // Throws:   std::invalid_argument naming the argument otherwise.
 //
-// Threads: the gradients of large images are split over get_num_threads(); small images (a
-// tracker's patches) stay on the calling thread.
+// Threads: runs on the calling thread (a tracker patch takes well under a millisecond); calls
+// on different images may run concurrently.
 #pragma once
 
 #include <cstdint>
