@@ -9,6 +9,7 @@
 #include <array>
 #include <string>
 
+#include "image_arg.hpp"
 #include "numpy_view.hpp"
 #include "opticore/core/image.hpp"
 #include "opticore/geometry/random_warp.hpp"
@@ -16,32 +17,6 @@
 
 namespace opticore::python {
 namespace {
-
-/// (H, W) or (H, W, C) with C in 1..4, uint8 or float32; element-strided (copied otherwise).
-py::array prepare_image(const py::array& image) {
-  if (image.ndim() != 2 && image.ndim() != 3) {
-    throw py::value_error("image: expected shape (H, W) or (H, W, C), got " + shape_string(image));
-  }
-  const char kind = image.dtype().kind();
-  const auto size = image.dtype().itemsize();
-  if (!((kind == 'u' && size == 1) || (kind == 'f' && size == 4))) {
-    throw py::type_error("image: expected uint8 or float32, got " + dtype_name(image));
-  }
-  if (image.ndim() == 3 && (image.shape(2) < 1 || image.shape(2) > 4)) {
-    throw py::value_error("image: expected 1 to 4 channels, got shape " + shape_string(image));
-  }
-  return element_strided(image);
-}
-
-int64_t channels_of(const py::array& image) { return image.ndim() == 3 ? image.shape(2) : 1; }
-
-template <class T>
-ImageView<T> image_view(const py::array& a) {
-  const auto item = static_cast<py::ssize_t>(sizeof(T));
-  const bool has_c = a.ndim() == 3;
-  return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), has_c ? a.shape(2) : 1,
-          a.strides(0) / item, a.strides(1) / item, has_c ? a.strides(2) / item : 1};
-}
 
 /// A new (height, width) or (height, width, C) array, following the input's layout kind.
 template <class T>
@@ -53,13 +28,6 @@ py::array_t<T> make_output(int64_t height, int64_t width, const py::array& like)
 template <class T>
 OutputImage<T> output_view(py::array_t<T>& out, int64_t channels) {
   return {out.mutable_data(), out.shape(0), out.shape(1), channels};
-}
-
-/// Calls f(T{}) with T = uint8_t or float, after the (checked) image's dtype.
-template <class F>
-decltype(auto) with_image_type(const py::array& image, F&& f) {
-  if (image.dtype().itemsize() == 1) return f(uint8_t{});
-  return f(float{});
 }
 
 Interpolation parse_interpolation(const std::string& name) {

@@ -8,6 +8,7 @@ void bind_runtime(py::module_& m);
 void bind_boxes(py::module_& m);
 void bind_alignment(py::module_& m);
 void bind_warp(py::module_& m);
+void bind_fhog(py::module_& m);
 }  // namespace opticore::python
 
 PYBIND11_MODULE(_core, m) {
@@ -17,4 +18,5 @@ PYBIND11_MODULE(_core, m) {
   opticore::python::bind_boxes(m);
   opticore::python::bind_alignment(m);
   opticore::python::bind_warp(m);
+  opticore::python::bind_fhog(m);
 }

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["opticore", "opticore.boxes", "opticore.alignment", "opticore.augment"]
+MODULES = ["opticore", "opticore.boxes", "opticore.alignment", "opticore.augment", "opticore.tracking.fhog"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -12,3 +12,4 @@
 #include "opticore/boxes/soft_nms.hpp"
 #include "opticore/geometry/warp.hpp"
 #include "opticore/geometry/random_warp.hpp"
+#include "opticore/tracking/fhog.hpp"

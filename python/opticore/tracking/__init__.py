@@ -1,0 +1,5 @@
+"""Tracking: features and correlation-filter trackers."""
+
+from .fhog import fhog
+
+__all__ = ["fhog"]
