@@ -13,7 +13,7 @@ from . import _core
 from .alignment import ARCFACE_112, align_face, align_faces, arcface_template, landmarks_to_5, mean_shape68, umeyama
 from .augment import random_transform, random_warp
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
-from .tracking import fhog
+from .tracking import KCFTracker, MOSSETracker, create_tracker, fhog
 from .warp import remap, resize, warp_affine
 
 __version__: str = _core.__version__
@@ -64,6 +64,8 @@ def build_info() -> Dict[str, Any]:
 
 __all__ = [
     "ARCFACE_112",
+    "KCFTracker",
+    "MOSSETracker",
     "__version__",
     "align_face",
     "align_faces",
@@ -73,6 +75,7 @@ __all__ = [
     "box_iou",
     "build_info",
     "cmake_prefix_path",
+    "create_tracker",
     "fhog",
     "get_num_threads",
     "landmarks_to_5",

@@ -74,3 +74,61 @@ def random_warp(
     border_value: Union[float, Sequence[float]] = 0,
 ) -> Tuple[np.ndarray, np.ndarray, npt.NDArray[np.float64]]: ...
 def fhog(image: np.ndarray, cell_size: int = 4) -> npt.NDArray[np.float32]: ...
+
+class MosseTracker:
+    def __init__(
+        self,
+        *,
+        learning_rate: float,
+        sigma: float,
+        regularization: float,
+        perturbations: int,
+        psr_threshold: float,
+        max_patch_side: int,
+        seed: int,
+    ) -> None: ...
+    def init(self, image: np.ndarray, box: Any) -> None: ...
+    def update(self, image: np.ndarray) -> Tuple[bool, Tuple[float, float, float, float], float]: ...
+    @property
+    def initialized(self) -> bool: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def box(self) -> Tuple[float, float, float, float]: ...
+
+class KcfTracker:
+    def __init__(
+        self,
+        *,
+        features: str,
+        kernel: str,
+        scale: str,
+        padding: float,
+        lambda_: float,
+        output_sigma_factor: float,
+        interp_factor: Optional[float],
+        kernel_sigma: Optional[float],
+        cell_size: Optional[int],
+        template_size: int,
+        psr_threshold: float,
+        num_scales: int,
+        scale_step: float,
+        scale_sigma_factor: float,
+        scale_learning_rate: float,
+        scale_lambda: float,
+        scale_model_max_area: int,
+    ) -> None: ...
+    def init(self, image: np.ndarray, box: Any) -> None: ...
+    def update(self, image: np.ndarray) -> Tuple[bool, Tuple[float, float, float, float], float]: ...
+    @property
+    def initialized(self) -> bool: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def box(self) -> Tuple[float, float, float, float]: ...
+    @property
+    def resolved(self) -> Dict[str, Any]: ...

@@ -7,7 +7,14 @@ import importlib
 
 import pytest
 
-MODULES = ["opticore", "opticore.boxes", "opticore.alignment", "opticore.augment", "opticore.tracking.fhog"]
+MODULES = [
+    "opticore",
+    "opticore.boxes",
+    "opticore.alignment",
+    "opticore.augment",
+    "opticore.tracking.fhog",
+    "opticore.tracking.trackers",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -61,7 +61,7 @@ def test_set_num_threads():
 
 def test_stub_names_match_the_compiled_module():
     stub = ast.parse((ROOT / "python" / "opticore" / "_core.pyi").read_text())
-    stubbed = {n.name for n in stub.body if isinstance(n, ast.FunctionDef)}
+    stubbed = {n.name for n in stub.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     stubbed |= {n.target.id for n in stub.body if isinstance(n, ast.AnnAssign)}
     public = {n for n in dir(opticore._core) if not n.startswith("_")} | {"__version__"}
     assert stubbed == public

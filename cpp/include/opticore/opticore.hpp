@@ -13,3 +13,6 @@
 #include "opticore/geometry/warp.hpp"
 #include "opticore/geometry/random_warp.hpp"
 #include "opticore/tracking/fhog.hpp"
+#include "opticore/tracking/tracker.hpp"
+#include "opticore/tracking/mosse.hpp"
+#include "opticore/tracking/kcf.hpp"

@@ -1,0 +1,78 @@
+#include "tracking/detail/patch.hpp"
+
+#include <cmath>
+
+#include "core/detail/check.hpp"
+#include "opticore/geometry/warp.hpp"
+
+namespace opticore::detail {
+
+template <class T>
+void check_frame(const ImageView<T>& image) {
+  if (image.data == nullptr || image.height < 1 || image.width < 1) {
+    fail("image: expected a non-empty frame, got ", image.height, "x", image.width);
+  }
+  if (image.channels != 1 && image.channels != 3 && image.channels != 4) {
+    fail("image: expected 1 (grey), 3 (BGR) or 4 (BGRA) channels, got ", image.channels);
+  }
+  if (image.height > 32767 || image.width > 32767) {
+    fail("image: expected sides <= 32767, got ", image.height, "x", image.width);
+  }
+}
+
+template <class T>
+void check_initial_box(const TrackBox& box, const ImageView<T>& image) {
+  if (!(std::isfinite(box.x) && std::isfinite(box.y) && std::isfinite(box.width) && std::isfinite(box.height))) {
+    fail("box: expected finite (x, y, w, h), got (", box.x, ", ", box.y, ", ", box.width, ", ", box.height, ")");
+  }
+  if (!(box.width >= 1 && box.height >= 1)) {
+    fail("box: expected a width and height of at least 1 pixel, got ", box.width, "x", box.height);
+  }
+  const bool overlaps = box.x < static_cast<double>(image.width) && box.y < static_cast<double>(image.height) &&
+                        box.x + box.width > 0 && box.y + box.height > 0;
+  if (!overlaps) {
+    fail("box: (", box.x, ", ", box.y, ", ", box.width, ", ", box.height, ") lies outside the ", image.width, "x",
+         image.height, " frame");
+  }
+}
+
+template <class T>
+void sample_patch(const ImageView<T>& image, double cx, double cy, double region_w, double region_h,
+                  const OutputImage<T>& patch) {
+  // Patch pixel j samples image x = cx + (j - (pw - 1) / 2) * region_w / pw: the patch's pixel
+  // areas tile the region exactly. M maps image -> patch (warp_affine's convention).
+  const double sx = static_cast<double>(patch.width) / region_w;
+  const double sy = static_cast<double>(patch.height) / region_h;
+  const std::array<double, 6> M{sx, 0.0, (patch.width - 1) * 0.5 - sx * cx,
+                                0.0, sy, (patch.height - 1) * 0.5 - sy * cy};
+  WarpOptions options;
+  options.border_mode = BorderMode::Replicate;
+  warp_affine(image, M, patch, options);
+}
+
+template <class T>
+void to_gray(const OutputImage<T>& patch, float* out) {
+  const int64_t n = patch.height * patch.width;
+  const T* p = patch.data;
+  if (patch.channels == 1) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(p[i]);
+    return;
+  }
+  const int64_t c = patch.channels;
+  for (int64_t i = 0; i < n; ++i) {  // BT.601 luma, BGR order
+    const T* px = p + i * c;
+    out[i] = 0.114f * static_cast<float>(px[0]) + 0.587f * static_cast<float>(px[1]) +
+             0.299f * static_cast<float>(px[2]);
+  }
+}
+
+#define OPTICORE_INSTANTIATE(T)                                                                        \
+  template void check_frame(const ImageView<T>&);                                                      \
+  template void check_initial_box(const TrackBox&, const ImageView<T>&);                               \
+  template void sample_patch(const ImageView<T>&, double, double, double, double, const OutputImage<T>&); \
+  template void to_gray(const OutputImage<T>&, float*);
+OPTICORE_INSTANTIATE(uint8_t)
+OPTICORE_INSTANTIATE(float)
+#undef OPTICORE_INSTANTIATE
+
+}  // namespace opticore::detail
