@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["opticore", "opticore.boxes", "opticore.alignment"]
+MODULES = ["opticore", "opticore.boxes", "opticore.alignment", "opticore.tracking", "opticore.tracking.metrics",
+           "opticore.tracking.sequences", "opticore.tracking.run"]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -16,6 +17,14 @@ def test_docstring_examples(name):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_demo_docstring_examples():
+    pytest.importorskip("cv2")  # the demo's face detector
+    import opticore.demo
+
+    result = doctest.testmod(opticore.demo, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_torch_docstring_example():
