@@ -1,8 +1,10 @@
 """The ``opticore`` command line.
 
     opticore info                    how this opticore was built
+    opticore demo [--video PATH]        find a face, track it, write an annotated video, boxes and plots
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
     opticore bench geometry [--quick]   umeyama, warp_affine, align_faces, random_warp vs scikit-image / NumPy + OpenCV
+    opticore bench tracking [--quick]   MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)
 
 Exit codes: 0 success, 1 failure while running, 2 bad usage. Errors go to stderr.
 """
@@ -16,7 +18,11 @@ import sys
 from typing import List, Optional
 
 # Benchmarks by name: module under opticore.bench with a main(argv) -> int.
-BENCHMARKS = {"boxes": "opticore.bench.boxes", "geometry": "opticore.bench.geometry"}
+BENCHMARKS = {
+    "boxes": "opticore.bench.boxes",
+    "geometry": "opticore.bench.geometry",
+    "tracking": "opticore.bench.tracking",
+}
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -37,6 +43,12 @@ def _bench(args: argparse.Namespace) -> int:
     return int(module.main(args.bench_args))
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    return demo.run(args, args.demo_parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import opticore
 
@@ -51,6 +63,13 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="print how opticore was built (compiler, torch, CUDA, threads)")
     info.add_argument("--json", action="store_true", help="print JSON instead of a table")
     info.set_defaults(run=_info)
+
+    from . import demo
+
+    demo_parser = commands.add_parser("demo", help="track a face in a built-in sequence (or --video) and score it",
+                                      description=demo.DESCRIPTION)
+    demo.add_arguments(demo_parser)
+    demo_parser.set_defaults(run=_demo, demo_parser=demo_parser)
 
     bench = commands.add_parser(
         "bench",

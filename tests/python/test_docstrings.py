@@ -12,8 +12,12 @@ MODULES = [
     "opticore.boxes",
     "opticore.alignment",
     "opticore.augment",
+    "opticore.tracking",
     "opticore.tracking.fhog",
     "opticore.tracking.trackers",
+    "opticore.tracking.metrics",
+    "opticore.tracking.sequences",
+    "opticore.tracking.run",
 ]
 
 
@@ -23,6 +27,14 @@ def test_docstring_examples(name):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_demo_docstring_examples():
+    pytest.importorskip("cv2")  # the demo's face detector
+    import opticore.demo
+
+    result = doctest.testmod(opticore.demo, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_torch_docstring_example():

@@ -1,0 +1,301 @@
+"""``opticore demo``: find a face, track it, and show how well it was tracked.
+
+With no arguments it films scikit-image's astronaut photograph with a virtual camera that pans,
+zooms and rotates around her face (exact ground truth, :func:`opticore.tracking.astronaut_demo`),
+finds the face in the first frame with OpenCV's Haar frontal-face cascade, tracks it, and writes
+to ``--out`` (default ``./opticore-demo/``):
+
+* ``demo.mp4`` (or ``demo.gif`` when OpenCV has no MP4 encoder): the frames with the tracker's box
+  (yellow; red when the tracker reports a failure) and the ground truth (green);
+* ``boxes.json``: per frame the tracker's box, ``ok``, ``score``, the ground truth and the IoU;
+* ``success.png`` and ``precision.png``: the OTB plots against the ground truth.
+
+It prints the tracker's frames per second (``init`` + ``update`` time only) and the success AUC.
+``--video PATH`` does the same on a video file or a folder of frames (``--gt`` adds an OTB
+ground-truth file, whose first box then starts the tracker), ``--bbox x,y,w,h`` replaces the face
+detector, ``--tracker`` picks the tracker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import sys
+from typing import Any, Dict, List, Optional, Tuple
+from typing import Sequence as Seq
+
+import numpy as np
+
+Box = Tuple[float, float, float, float]
+
+DEFAULT_TRACKER = "opticore-kcf-dsst"
+FALLBACK_TRACKER = "cv2-kcf"
+DESCRIPTION = ("Find a face, track it and score the track: by default on a built-in sequence of scikit-image's "
+               "astronaut filmed by a virtual camera (exact ground truth).")
+
+
+def _bbox(text: str) -> Box:
+    try:
+        values = tuple(float(v) for v in text.replace(" ", "").split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or not all(math.isfinite(v) for v in values) or values[2] <= 0 or values[3] <= 0:
+        raise argparse.ArgumentTypeError(f"expected x,y,w,h with w, h > 0, got {text!r}")
+    return values  # type: ignore[return-value]
+
+
+def _frames(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 2, got {text!r}")
+    return n
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options, shared by ``opticore demo`` and ``python -m opticore.demo``."""
+    from .tracking import TRACKERS
+
+    parser.add_argument("--out", metavar="DIR", default="opticore-demo",
+                        help="output folder (default ./opticore-demo)")
+    parser.add_argument("--video", metavar="PATH",
+                        help="a video file or a folder of frames instead of the built-in sequence")
+    parser.add_argument("--gt", metavar="PATH", help="OTB ground truth for --video (one x,y,w,h per line)")
+    parser.add_argument("--bbox", type=_bbox, metavar="X,Y,W,H",
+                        help="the target in the first frame (default: the first --gt box, else the largest "
+                             "face OpenCV's Haar cascade finds)")
+    parser.add_argument("--tracker", choices=list(TRACKERS), metavar="NAME",
+                        help=f"one of {', '.join(TRACKERS)} (default {DEFAULT_TRACKER}, or {FALLBACK_TRACKER} "
+                             "while opticore's trackers are not built)")
+    parser.add_argument("--frames", type=_frames, default=150, help="length of the built-in sequence (150)")
+    parser.add_argument("--no-video", action="store_true", help="do not write the annotated video")
+
+
+def detect_face(frame: np.ndarray) -> Optional[Box]:
+    """The largest frontal face in a BGR (or grey) uint8 frame, as ``(x, y, w, h)``, or None.
+
+    Uses ``cv2.data.haarcascades + "haarcascade_frontalface_default.xml"`` (shipped by the
+    opencv-python wheels below version 5).
+
+    Example:
+        >>> from opticore.demo import detect_face
+        >>> from opticore.tracking import load_image
+        >>> detect_face(load_image("astronaut"))
+        (177.0, 66.0, 95.0, 95.0)
+    """
+    import cv2
+
+    folder = getattr(getattr(cv2, "data", None), "haarcascades", None)
+    path = os.path.join(folder or "", "haarcascade_frontalface_default.xml")
+    if not folder or not os.path.isfile(path):
+        raise RuntimeError("OpenCV's Haar cascades are not installed (cv2.data.haarcascades): install "
+                           "'opencv-contrib-python-headless<5' or give --bbox x,y,w,h")
+    cascade = cv2.CascadeClassifier(path)
+    grey = frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    faces = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(30, 30))
+    if len(faces) == 0:
+        return None
+    x, y, w, h = max((tuple(int(v) for v in f) for f in faces), key=lambda f: f[2] * f[3])
+    return float(x), float(y), float(w), float(h)
+
+
+def _pick_tracker(requested: Optional[str]) -> Tuple[str, Optional[str]]:
+    """(tracker name, a note to print or None)."""
+    from .tracking import available
+
+    if requested is not None:
+        why = available(requested)
+        if why is not None:
+            raise RuntimeError(f"tracker {requested} is not available: {why}")
+        return requested, None
+    why = available(DEFAULT_TRACKER)
+    if why is None:
+        return DEFAULT_TRACKER, None
+    return FALLBACK_TRACKER, f"{DEFAULT_TRACKER} is not available: {why}; using {FALLBACK_TRACKER} instead"
+
+
+def _corners(box: Seq[float]) -> Optional[Tuple[Tuple[int, int], Tuple[int, int]]]:
+    x, y, w, h = box
+    if not all(math.isfinite(v) for v in (x, y, w, h)) or w <= 0 or h <= 0:
+        return None
+    return (int(round(x)), int(round(y))), (int(round(x + w - 1)), int(round(y + h - 1)))
+
+
+class _VideoOut:
+    """An MP4 through ``cv2.VideoWriter`` (mp4v), or an animated GIF through Pillow when that fails."""
+
+    def __init__(self, folder: str, fps: float) -> None:
+        self.folder, self.fps = folder, fps
+        self.writer: Any = None
+        self.gif: Optional[List[Any]] = None
+        self.path: Optional[str] = None
+
+    def write(self, frame: np.ndarray) -> None:
+        import cv2
+
+        if self.writer is None and self.gif is None:
+            self.path = os.path.join(self.folder, "demo.mp4")
+            writer = cv2.VideoWriter(self.path, cv2.VideoWriter_fourcc(*"mp4v"), self.fps,
+                                     (frame.shape[1], frame.shape[0]))
+            if writer.isOpened():
+                self.writer = writer
+            else:
+                writer.release()
+                if os.path.exists(self.path):
+                    os.remove(self.path)
+                self.path, self.gif = os.path.join(self.folder, "demo.gif"), []
+        if self.writer is not None:
+            self.writer.write(frame)
+        else:
+            from PIL import Image
+
+            self.gif.append(Image.fromarray(np.ascontiguousarray(frame[:, :, ::-1])))  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+        elif self.gif:
+            self.gif[0].save(self.path, save_all=True, append_images=self.gif[1:], loop=0,
+                             duration=int(round(1000 / self.fps)))
+
+
+def _annotate(frame: np.ndarray, index: int, box: Box, ok: bool, score: Optional[float],
+              gt: Optional[Seq[float]], name: str) -> np.ndarray:
+    import cv2
+
+    out = frame.copy()
+    if gt is not None and (c := _corners(gt)) is not None:
+        cv2.rectangle(out, c[0], c[1], (0, 200, 0), 1, cv2.LINE_AA)
+    if (c := _corners(box)) is not None:
+        cv2.rectangle(out, c[0], c[1], (0, 220, 255) if ok else (0, 0, 255), 2, cv2.LINE_AA)
+    text = f"{name}  frame {index}" + ("" if score is None or not math.isfinite(score) else f"  score {score:.1f}")
+    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def _num(v: float) -> Optional[float]:
+    return float(v) if math.isfinite(v) else None
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Run the demo with parsed ``args``; usage errors go through ``parser.error`` (exit 2),
+    failures raise (the caller prints them and exits 1)."""
+    if args.gt and not args.video:
+        parser.error("--gt needs --video (the built-in sequence has its own ground truth)")
+    if importlib.util.find_spec("cv2") is None:
+        raise RuntimeError("opticore demo needs OpenCV: pip install 'opencv-contrib-python-headless<5'")
+    from .tracking import astronaut_demo, create, load_video, metrics, track
+
+    if args.video:
+        seq = load_video(args.video, args.gt)
+        about = f"{args.video}" + (f" with ground truth {args.gt}" if args.gt else " (no ground truth)")
+    else:
+        seq = astronaut_demo(frames=args.frames)
+        about = "built-in: a virtual camera pans, zooms and rotates around the face in skimage's astronaut"
+    first = next(seq.frames(), None)
+    if first is None:
+        raise RuntimeError(f"{args.video}: no frames")
+    length = f"{len(seq)} frames, " if seq.groundtruth is not None else ""
+    print(f"opticore demo: {seq.name} ({length}{first.shape[1]}x{first.shape[0]}; {about})")
+    gt = seq.groundtruth
+    if args.bbox is not None:
+        box0, source = args.bbox, "--bbox"
+    elif args.video and gt is not None and np.isfinite(gt[0]).all():
+        box0, source = tuple(float(v) for v in gt[0]), "the ground truth (--gt)"  # OTB's one-pass protocol
+    else:
+        found = detect_face(first)
+        if found is None:
+            raise RuntimeError("no face found in the first frame by OpenCV's Haar cascade: give --bbox x,y,w,h")
+        box0, source = found, "OpenCV's Haar cascade"
+    line = f"target {tuple(round(v, 1) for v in box0)} from {source}"
+    if gt is not None and np.isfinite(gt[0]).all():
+        line += (f"; ground truth {tuple(round(float(v), 1) for v in gt[0])}, "
+                 f"IoU {metrics.iou([box0], gt[:1])[0]:.2f}")
+    print(line)
+    name, note = _pick_tracker(args.tracker)
+    if note:
+        print(note)
+    os.makedirs(args.out, exist_ok=True)
+    video = None if args.no_video else _VideoOut(args.out, seq.fps)
+    try:
+        from tqdm import tqdm
+        progress: Any = tqdm(total=len(seq) if gt is not None else None, desc=f"tracking ({name})",
+                             unit="frame", file=sys.stderr, leave=False)
+    except ImportError:
+        progress = None
+
+    def on_frame(i: int, frame: np.ndarray, result: Tuple[bool, Box, Optional[float]]) -> None:
+        ok, box, score = result
+        if video is not None:
+            g = gt[i] if gt is not None and i < len(gt) else None
+            video.write(_annotate(frame, i, box, ok, score, g, name))
+        if progress is not None:
+            progress.update()
+
+    try:
+        result = track(create(name), seq, box0, on_frame)
+    finally:
+        if progress is not None:
+            progress.close()
+        if video is not None:
+            video.close()
+    n = int(np.count_nonzero(np.isfinite(result.boxes).all(axis=1)))
+    report: Dict[str, Any] = {"sequence": seq.name, "tracker": name, "init_box": list(box0), "init_from": source,
+                              "frames": n, "fps": result.fps, "auc": None, "precision20": None,
+                              "video": None if video is None else os.path.basename(video.path or "")}
+    ious = errors = None
+    if gt is not None:
+        s = result.scores(gt)
+        ious, errors = metrics.iou(result.boxes, gt), metrics.centre_error(result.boxes, gt)
+        report.update(auc=s["auc"], precision20=s["precision20"], success=s["success"], precision=s["precision"])
+        label = f"{name} ({seq.name})"
+        metrics.plot_success({label: s["success"]}, os.path.join(args.out, "success.png"),
+                             f"Success plot: {seq.name}, {len(gt)} frames")
+        metrics.plot_precision({label: s["precision"]}, os.path.join(args.out, "precision.png"),
+                               f"Precision plot: {seq.name}, {len(gt)} frames")
+    report["per_frame"] = [
+        {"frame": i, "box": [_num(v) for v in result.boxes[i]], "ok": bool(result.ok[i]),
+         "score": _num(result.score[i]),
+         "gt": None if gt is None else [_num(float(v)) for v in gt[i]],
+         "iou": None if ious is None else _num(ious[i]),
+         "centre_error": None if errors is None else _num(errors[i])}
+        for i in range(len(result.boxes))]
+    with open(os.path.join(args.out, "boxes.json"), "w", encoding="utf-8") as f:
+        json.dump(report, f, indent=1)
+    print(f"tracked {n} frames with {name} at {result.fps:.0f} fps (init + update time only)")
+    if gt is not None:
+        print(f"success AUC {report['auc']:.3f}, precision@20px {report['precision20']:.3f} "
+              "(OTB protocol, against the exact ground truth; a perfect track scores 0.952)")
+    else:
+        print("no ground truth (--gt): AUC not computed")
+    print(f"wrote {', '.join(sorted(os.listdir(args.out)))} to {args.out}")
+    return 0
+
+
+def main(argv: Optional[Seq[str]] = None) -> int:
+    """``python -m opticore.demo [options]``: 0 on success, 1 on a failure (message on stderr),
+    2 on bad usage.
+
+    Example:
+        >>> from opticore.demo import main
+        >>> main(["--frames", "30", "--out", "/tmp/opticore-demo"])  # doctest: +SKIP
+        0
+    """
+    parser = argparse.ArgumentParser(prog="opticore demo", description=DESCRIPTION)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run(args, parser)
+    except Exception as exc:  # a failure while running: one clear line on stderr, exit code 1
+        print(f"opticore demo: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""``opticore demo`` and ``opticore bench tracking`` end to end, on short sequences."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import opticore
+import opticore.tracking
+from opticore import cli
+
+cv2 = pytest.importorskip("cv2")
+
+# The demo's default: opticore's KCF+DSST once it is built, OpenCV's KCF until then.
+EXPECTED_TRACKER = "opticore-kcf-dsst" if hasattr(opticore, "create_tracker") else "cv2-kcf"
+
+
+def test_demo_default_sequence(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert cli.main(["demo", "--frames", "30", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "fps" in printed and "AUC" in printed and "Haar cascade" in printed
+    files = {p.name for p in out.iterdir()}
+    assert {"boxes.json", "success.png", "precision.png"} <= files
+    assert files & {"demo.mp4", "demo.gif"}
+    report = json.loads((out / "boxes.json").read_text())
+    assert report["tracker"] == EXPECTED_TRACKER and report["sequence"] == "astronaut-demo"
+    assert report["init_from"] == "OpenCV's Haar cascade"
+    np.testing.assert_allclose(report["init_box"], [190, 131, 98, 98], atol=12)  # the face in frame 0
+    assert len(report["per_frame"]) == 30 and report["frames"] == 30
+    first = report["per_frame"][0]
+    assert set(first) >= {"frame", "box", "ok", "score", "gt", "iou"}
+    assert len(first["box"]) == 4 and len(first["gt"]) == 4 and first["ok"] is True
+    assert 0.4 < report["auc"] <= 20 / 21 and report["precision20"] > 0.8
+    assert report["fps"] > 0
+
+
+def test_demo_with_bbox_video_and_no_video(tmp_path, capsys):
+    frames = list(opticore.tracking.astronaut_demo(frames=8, size=(160, 120)).frames())
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for i, f in enumerate(frames):
+        cv2.imwrite(str(folder / f"{i:03d}.png"), f)
+    gt = tmp_path / "gt.txt"
+    seq = opticore.tracking.astronaut_demo(frames=8, size=(160, 120))
+    gt.write_text("\n".join(",".join(str(v) for v in b) for b in seq.groundtruth))
+    out = tmp_path / "out"
+    x, y, w, h = seq.groundtruth[0]
+    code = cli.main(["demo", "--video", str(folder), "--gt", str(gt), "--bbox", f"{x},{y},{w},{h}",
+                     "--tracker", "cv2-kcf", "--no-video", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "boxes.json").read_text())
+    assert report["init_from"] == "--bbox" and report["video"] is None and len(report["per_frame"]) == 8
+    assert not {"demo.mp4", "demo.gif"} & {p.name for p in out.iterdir()}
+    # with --gt and no --bbox, the first ground-truth box starts the tracker (OTB's protocol)
+    assert cli.main(["demo", "--video", str(folder), "--gt", str(gt), "--no-video", "--out", str(out)]) == 0
+    report = json.loads((out / "boxes.json").read_text())
+    assert report["init_from"] == "the ground truth (--gt)" and report["auc"] > 0.5
+
+
+@pytest.mark.parametrize("args", [["--bbox", "1,2,3"], ["--bbox", "0,0,0,5"], ["--frames", "1"],
+                                  ["--tracker", "nonsense"], ["--gt", "gt.txt"], ["--nonsense"]])
+def test_demo_bad_usage_exits_2(args, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["demo", "--out", str(tmp_path)] + args)
+    assert exc.value.code == 2
+    assert "usage" in capsys.readouterr().err
+
+
+def test_demo_missing_video_exits_1(tmp_path, capsys):
+    code = cli.main(["demo", "--video", str(tmp_path / "nope.mp4"), "--out", str(tmp_path / "o")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "opticore demo: error:" in captured.err and "nope.mp4" in captured.err
+
+
+def test_demo_without_a_face_needs_bbox(tmp_path, capsys):
+    folder = tmp_path / "flat"
+    folder.mkdir()
+    for i in range(3):
+        cv2.imwrite(str(folder / f"{i}.png"), np.full((60, 80, 3), 127, np.uint8))
+    code = cli.main(["demo", "--video", str(folder), "--out", str(tmp_path / "o")])
+    assert code == 1 and "no face found" in capsys.readouterr().err
+
+
+def test_bench_tracking_quick(tmp_path, capsys):
+    out = tmp_path / "bench"
+    json_path = tmp_path / "r.json"
+    code = cli.main(["bench", "tracking", "--quick", "--frames", "12", "--trackers", "cv2-kcf",
+                     "--out", str(out), "--json", str(json_path)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "cv2-kcf" in printed and "AUC" in printed
+    assert {"success.png", "precision.png", "results.json"} <= {p.name for p in out.iterdir()}
+    report = json.loads(json_path.read_text())
+    r = report["trackers"]["cv2-kcf"]
+    assert len(r["sequences"]) == 7 and set(r["auc_by_kind"]) == set(opticore.tracking.MOTIONS)
+    assert 0 <= r["auc"] <= 1 and r["fps"] > 0 and len(r["success"]) == 21
+
+
+def test_bench_tracking_bad_usage(tmp_path):
+    from opticore.bench import tracking
+
+    for argv in (["--trackers", "nonsense"], ["--images", str(tmp_path / "no.png")], ["--frames", "1"]):
+        with pytest.raises(SystemExit) as exc:
+            tracking.main(argv)
+        assert exc.value.code == 2
+
+
+def test_demo_falls_back_to_gif(tmp_path, monkeypatch, capsys):
+    class NoEncoder:
+        def __init__(self, *args):
+            pass
+
+        def isOpened(self):  # noqa: N802 - OpenCV's name
+            return False
+
+        def release(self):
+            pass
+
+    monkeypatch.setattr(cv2, "VideoWriter", NoEncoder)
+    assert cli.main(["demo", "--frames", "4", "--out", str(tmp_path)]) == 0
+    from PIL import Image
+
+    with Image.open(tmp_path / "demo.gif") as gif:
+        assert gif.n_frames == 4 and gif.size == (480, 360)
+    assert json.loads((tmp_path / "boxes.json").read_text())["video"] == "demo.gif"

@@ -1,0 +1,82 @@
+"""Every tracker the registry can build here (OpenCV's now, opticore's once
+``opticore.create_tracker`` exists) keeps the float-box interface and follows an easy target."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import opticore
+from opticore.tracking import TRACKERS, TrackerUnavailable, available, create, load_image, synthetic_sequence, track
+
+AVAILABLE = [n for n in TRACKERS if available(n) is None]
+
+
+def test_registry_reports_what_is_missing():
+    if not hasattr(opticore, "create_tracker"):
+        for name in ("opticore-mosse", "opticore-kcf", "opticore-kcf-dsst"):
+            assert "create_tracker" in available(name)
+            with pytest.raises(TrackerUnavailable):
+                create(name)
+    with pytest.raises(ValueError, match="tracker: expected one of"):
+        create("nonsense")
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="no tracker installed (neither opticore's nor OpenCV's)")
+@pytest.mark.parametrize("name", AVAILABLE)
+def test_tracker_follows_a_slow_pan(name):
+    seq = synthetic_sequence(load_image("astronaut"), (177, 66, 95, 95), "translation", seed=2, frames=25,
+                             size=(160, 120), target_size=40)
+    seen = []
+    result = track(create(name), seq, on_frame=lambda i, frame, r: seen.append((i, r)))
+    assert [i for i, _ in seen] == list(range(25))
+    assert result.boxes.shape == (25, 4) and result.boxes.dtype == np.float64
+    np.testing.assert_array_equal(result.boxes[0], seq.groundtruth[0])
+    for _, (ok, box, score) in seen:
+        assert isinstance(ok, bool) and len(box) == 4 and all(isinstance(v, float) for v in box)
+        assert score is None or math.isfinite(score)
+    assert result.seconds > 0 and result.fps > 0
+    s = result.scores(seq.groundtruth)
+    assert s["auc"] > 0.5 and s["precision20"] > 0.9, s
+
+
+class _FakeTracker:
+    """Stands in for opticore.create_tracker's objects (float boxes, a ``score`` attribute)
+    until the C++ trackers exist: it returns the box it was given."""
+
+    def __init__(self, name, **params):
+        self.name, self.params, self.score = name, params, None
+
+    def init(self, image, box):
+        assert image.dtype == np.uint8 and image.ndim == 3
+        assert all(isinstance(v, float) for v in box)
+        self.box = box
+
+    def update(self, image):
+        self.score = 12.5
+        return True, self.box
+
+
+def test_opticore_adapter_and_comparison_rows(monkeypatch, tmp_path, capsys):
+    if hasattr(opticore, "create_tracker"):
+        pytest.skip("opticore's own trackers are covered by test_tracker_follows_a_slow_pan")
+    made = []
+    monkeypatch.setattr(opticore, "create_tracker", lambda name, **kw: made.append((name, kw)) or _FakeTracker(name, **kw),
+                        raising=False)
+    seq = synthetic_sequence(load_image("coffee"), (328, 232, 80, 80), "translation", frames=5, size=(96, 72),
+                             target_size=24)
+    result = track(create("opticore-kcf-dsst"), seq)
+    assert made == [("kcf", {"features": "hog", "scale": "dsst"})]
+    np.testing.assert_array_equal(result.score[1:], 12.5)
+    assert np.isnan(result.score[0]) and result.ok.all()
+
+    from opticore.bench import tracking as bench
+    trackers = ["opticore-mosse", "cv2-mosse"] if available("cv2-mosse") is None else ["opticore-mosse"]
+    report = bench.run(quick=True, frames=6, trackers=trackers, out=str(tmp_path))
+    assert made[-1] == ("mosse", {})
+    if len(trackers) == 2:
+        (row,) = report["comparisons"]
+        assert row["tracker"] == "opticore-mosse" and row["reference"] == "cv2-mosse" and row["fps_ratio"] > 0
+        assert "cv2-mosse" in capsys.readouterr().out
