@@ -36,6 +36,19 @@ def sample(frame, cx, cy, region_w, region_h, out_w, out_h):
     return cv2.warpAffine(frame, M, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
+def shifted_gray(frame, x0, y0, rows, cols):
+    """grey(x0 + c, y0 + r): bilinear in float64 over the grey image, borders replicated."""
+    g = gray(frame).astype(np.float64)
+    xs, ys = x0 + np.arange(cols), y0 + np.arange(rows)
+    ix, iy = np.floor(xs).astype(int), np.floor(ys).astype(int)
+    fx, fy = xs - ix, ys - iy
+    x_a, x_b = np.clip(ix, 0, g.shape[1] - 1), np.clip(ix + 1, 0, g.shape[1] - 1)
+    y_a, y_b = np.clip(iy, 0, g.shape[0] - 1), np.clip(iy + 1, 0, g.shape[0] - 1)
+    top = g[y_a][:, x_a] * (1 - fx) + g[y_a][:, x_b] * fx
+    bottom = g[y_b][:, x_a] * (1 - fx) + g[y_b][:, x_b] * fx
+    return top * (1 - fy[:, None]) + bottom * fy[:, None]
+
+
 def gray(patch):
     if patch.ndim == 2:
         return patch.astype(np.float32)
@@ -85,7 +98,7 @@ def mosse_reference(frame0, frame1, box, sigma=2.0, reg=0.01):
     window = hann2d(rows, cols)
 
     def prep(frame):
-        p = np.log1p(gray(sample(frame, cx, cy, cols, rows, cols, rows)).astype(np.float64))
+        p = np.log1p(shifted_gray(frame, cx - (cols - 1) / 2, cy - (rows - 1) / 2, rows, cols))
         p -= p.mean()
         return p / (np.sqrt((p**2).sum()) + 1e-5) * window
 

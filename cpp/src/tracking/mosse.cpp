@@ -104,6 +104,11 @@ struct MosseTracker::Impl {
   /// The grey patch around the current centre (raw 0..255 values, not preprocessed).
   template <class T>
   void sample_gray(const ImageView<T>& image) {
+    if (region_w == static_cast<double>(cols) && region_h == static_cast<double>(rows)) {
+      // Patch pixels are image pixels: a pure (sub-pixel) translation.
+      detail::sample_gray_shifted(image, cx - (cols - 1) * 0.5, cy - (rows - 1) * 0.5, rows, cols, gray.data());
+      return;
+    }
     auto& patch = patches.get<T>();
     patch.resize(rows, cols, image.channels);
     detail::sample_patch(image, cx, cy, region_w, region_h, patch.view);

@@ -1,6 +1,8 @@
 #include "tracking/detail/patch.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/detail/check.hpp"
 #include "opticore/geometry/warp.hpp"
@@ -66,11 +68,49 @@ void to_gray(const OutputImage<T>& patch, float* out) {
   }
 }
 
+template <class T>
+void sample_gray_shifted(const ImageView<T>& image, double x0, double y0, int64_t rows, int64_t cols, float* out) {
+  const double fx0 = std::floor(x0), fy0 = std::floor(y0);
+  const float fx = static_cast<float>(x0 - fx0), fy = static_cast<float>(y0 - fy0);
+  // Source columns ix .. ix + cols (one more for the right-hand tap), clamped to the image.
+  // The offset is kept within the int range (far-away windows just read the edge).
+  const auto ix = static_cast<int64_t>(std::clamp(fx0, -1e9, 1e9));
+  const auto iy = static_cast<int64_t>(std::clamp(fy0, -1e9, 1e9));
+  std::vector<int64_t> xs(static_cast<size_t>(cols + 1));
+  for (int64_t c = 0; c <= cols; ++c) xs[c] = std::clamp<int64_t>(ix + c, 0, image.width - 1);
+  std::vector<float> upper(static_cast<size_t>(cols + 1)), lower(upper.size());
+  const auto grey_row = [&](int64_t y, float* dst) {
+    const T* row = image.data + std::clamp<int64_t>(y, 0, image.height - 1) * image.row_stride;
+    if (image.channels == 1) {
+      for (int64_t c = 0; c <= cols; ++c) dst[c] = static_cast<float>(row[xs[c] * image.col_stride]);
+      return;
+    }
+    const int64_t cs = image.channel_stride;
+    for (int64_t c = 0; c <= cols; ++c) {  // BT.601 luma, BGR order
+      const T* px = row + xs[c] * image.col_stride;
+      dst[c] = 0.114f * static_cast<float>(px[0]) + 0.587f * static_cast<float>(px[cs]) +
+               0.299f * static_cast<float>(px[2 * cs]);
+    }
+  };
+  grey_row(iy, upper.data());
+  for (int64_t r = 0; r < rows; ++r) {
+    grey_row(iy + r + 1, lower.data());
+    float* dst = out + r * cols;
+    for (int64_t c = 0; c < cols; ++c) {
+      const float top = upper[c] + fx * (upper[c + 1] - upper[c]);
+      const float bottom = lower[c] + fx * (lower[c + 1] - lower[c]);
+      dst[c] = top + fy * (bottom - top);
+    }
+    std::swap(upper, lower);
+  }
+}
+
 #define OPTICORE_INSTANTIATE(T)                                                                        \
   template void check_frame(const ImageView<T>&);                                                      \
   template void check_initial_box(const TrackBox&, const ImageView<T>&);                               \
   template void sample_patch(const ImageView<T>&, double, double, double, double, const OutputImage<T>&); \
-  template void to_gray(const OutputImage<T>&, float*);
+  template void to_gray(const OutputImage<T>&, float*);                                                 \
+  template void sample_gray_shifted(const ImageView<T>&, double, double, int64_t, int64_t, float*);
 OPTICORE_INSTANTIATE(uint8_t)
 OPTICORE_INSTANTIATE(float)
 #undef OPTICORE_INSTANTIATE

@@ -26,6 +26,13 @@ template <class T>
 void sample_patch(const ImageView<T>& image, double cx, double cy, double region_w, double region_h,
                   const OutputImage<T>& patch);
 
+/// The grey patch of rows x cols pixels whose top-left pixel sits at (x0, y0) of the image, i.e.
+/// out(r, c) = grey(x0 + c, y0 + r): a pure translation, bilinear in float, borders replicated.
+/// (What sample_patch + to_gray give when region and patch sizes agree, but several times
+/// faster: the grey conversion runs once per source pixel and the weights are shared.)
+template <class T>
+void sample_gray_shifted(const ImageView<T>& image, double x0, double y0, int64_t rows, int64_t cols, float* out);
+
 /// Grey values on the 0..255 scale, one per pixel of a C-contiguous patch (1, 3 or 4 channels).
 template <class T>
 void to_gray(const OutputImage<T>& patch, float* out);
