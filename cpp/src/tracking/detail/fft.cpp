@@ -38,6 +38,20 @@ int64_t fft_size_at_least(int64_t n, int64_t multiple) {
 struct Fft2d::Impl {
   Eigen::FFT<float> fft = make_fft();
   std::vector<Complex> column, column_out, half;  // scratch
+
+  /// The 1-D complex transform of every column of a rows x cols row-major array, from `in` to
+  /// `out` (which may be the same array).
+  void columns(const Complex* in, Complex* out, int64_t rows, int64_t cols, bool inverse) {
+    for (int64_t k = 0; k < cols; ++k) {
+      for (int64_t r = 0; r < rows; ++r) column[r] = in[r * cols + k];
+      if (inverse) {
+        fft.inv(column_out.data(), column.data(), rows);
+      } else {
+        fft.fwd(column_out.data(), column.data(), rows);
+      }
+      for (int64_t r = 0; r < rows; ++r) out[r * cols + k] = column_out[r];
+    }
+  }
 };
 
 Fft2d::Fft2d(int64_t rows, int64_t cols) : rows_(rows), cols_(cols), impl_(std::make_unique<Impl>()) {
@@ -54,14 +68,7 @@ void Fft2d::forward(const float* signal, Complex* spectrum) {
   const int64_t sc = spectrum_cols();
   auto& fft = impl_->fft;
   for (int64_t r = 0; r < rows_; ++r) fft.fwd(spectrum + r * sc, signal + r * cols_, cols_);
-  if (rows_ == 1) return;
-  auto& column = impl_->column;
-  auto& column_out = impl_->column_out;
-  for (int64_t k = 0; k < sc; ++k) {
-    for (int64_t r = 0; r < rows_; ++r) column[r] = spectrum[r * sc + k];
-    fft.fwd(column_out.data(), column.data(), rows_);
-    for (int64_t r = 0; r < rows_; ++r) spectrum[r * sc + k] = column_out[r];
-  }
+  if (rows_ > 1) impl_->columns(spectrum, spectrum, rows_, sc, false);
 }
 
 void Fft2d::inverse(const Complex* spectrum, float* signal) {
@@ -71,13 +78,7 @@ void Fft2d::inverse(const Complex* spectrum, float* signal) {
   if (rows_ == 1) {
     std::copy(spectrum, spectrum + sc, half.begin());
   } else {
-    auto& column = impl_->column;
-    auto& column_out = impl_->column_out;
-    for (int64_t k = 0; k < sc; ++k) {
-      for (int64_t r = 0; r < rows_; ++r) column[r] = spectrum[r * sc + k];
-      fft.inv(column_out.data(), column.data(), rows_);
-      for (int64_t r = 0; r < rows_; ++r) half[r * sc + k] = column_out[r];
-    }
+    impl_->columns(spectrum, half.data(), rows_, sc, true);
   }
   for (int64_t r = 0; r < rows_; ++r) fft.inv(signal + r * cols_, half.data() + r * sc, cols_);
   const float scale = 1.0f / static_cast<float>(rows_ * cols_);
