@@ -84,21 +84,19 @@ struct MosseTracker::Impl {
 
   /// log(1 + x), zero mean, unit norm, Hann window (Bolme et al. section 3.1), in place.
   void preprocess(float* x) const {
-    const int64_t n = rows * cols;
-    double mean = 0;
     static const Log1pTable log1p_table;
+    const int64_t n = rows * cols;
+    double sum = 0, sum_sq = 0;
     for (int64_t i = 0; i < n; ++i) {
       x[i] = log1p_table(x[i]);
-      mean += x[i];
+      sum += x[i];
+      sum_sq += static_cast<double>(x[i]) * x[i];
     }
-    mean /= static_cast<double>(n);
-    double norm = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      x[i] = static_cast<float>(x[i] - mean);
-      norm += static_cast<double>(x[i]) * x[i];
-    }
-    const float inv = static_cast<float>(1.0 / (std::sqrt(norm) + 1e-5));
-    for (int64_t i = 0; i < n; ++i) x[i] *= inv * window[i];
+    const double mean = sum / static_cast<double>(n);
+    const double norm = std::sqrt(std::max(0.0, sum_sq - sum * mean));  // sum (x - mean)^2
+    const float inv = static_cast<float>(1.0 / (norm + 1e-5));
+    const auto m = static_cast<float>(mean);
+    for (int64_t i = 0; i < n; ++i) x[i] = (x[i] - m) * inv * window[i];
   }
 
   /// The grey patch around the current centre (raw 0..255 values, not preprocessed).

@@ -79,8 +79,19 @@ void sample_gray_shifted(const ImageView<T>& image, double x0, double y0, int64_
   std::vector<int64_t> xs(static_cast<size_t>(cols + 1));
   for (int64_t c = 0; c <= cols; ++c) xs[c] = std::clamp<int64_t>(ix + c, 0, image.width - 1);
   std::vector<float> upper(static_cast<size_t>(cols + 1)), lower(upper.size());
+  // Inside the image (the usual case) the columns are consecutive: walk the row directly.
+  const bool inside = ix >= 0 && ix + cols < image.width;
   const auto grey_row = [&](int64_t y, float* dst) {
     const T* row = image.data + std::clamp<int64_t>(y, 0, image.height - 1) * image.row_stride;
+    if (inside && image.channels >= 3 && image.channel_stride == 1) {
+      const int64_t step = image.col_stride;
+      const T* px = row + ix * step;
+      for (int64_t c = 0; c <= cols; ++c, px += step) {
+        dst[c] = 0.114f * static_cast<float>(px[0]) + 0.587f * static_cast<float>(px[1]) +
+                 0.299f * static_cast<float>(px[2]);
+      }
+      return;
+    }
     if (image.channels == 1) {
       for (int64_t c = 0; c <= cols; ++c) dst[c] = static_cast<float>(row[xs[c] * image.col_stride]);
       return;
