@@ -13,9 +13,7 @@ template <class T, class S>
 SoftNmsResult<S> soft_nms(MatrixView<T> boxes, VectorView<S> scores, const SoftNmsOptions& options) {
   detail::check_boxes(boxes, "boxes");
   detail::check_scores(scores, boxes.rows, "scores");
-  if (!(options.sigma > 0.0) || !std::isfinite(options.sigma)) {
-    detail::fail("sigma: expected a finite value > 0, got ", options.sigma);
-  }
+  detail::check_positive(options.sigma, "sigma");
   detail::check_unit_interval(options.iou_threshold, "iou_threshold");
   detail::check_finite(options.score_threshold, "score_threshold");
   detail::BoxGrid::check_capacity(boxes.rows);

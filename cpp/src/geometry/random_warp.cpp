@@ -14,9 +14,7 @@ namespace {
 void check_options(const RandomWarpOptions& o) {
   if (o.grid < 2) detail::fail("grid: expected >= 2 control points per side, got ", o.grid);
   if (o.out_size < 1) detail::fail("out_size: expected >= 1, got ", o.out_size);
-  if (!(std::isfinite(o.coverage) && o.coverage > 0.0)) {
-    detail::fail("coverage: expected a finite value > 0, got ", o.coverage);
-  }
+  detail::check_positive(o.coverage, "coverage");
   if (!(std::isfinite(o.noise) && o.noise >= 0.0)) detail::fail("noise: expected a finite value >= 0, got ", o.noise);
 }
 

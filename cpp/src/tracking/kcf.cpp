@@ -20,14 +20,6 @@ namespace {
 
 constexpr int64_t kMinCells = 4;
 
-void check_positive(double value, const char* name) {
-  if (!(value > 0.0 && std::isfinite(value))) detail::fail(name, ": expected a finite value > 0, got ", value);
-}
-
-void check_rate(double value, const char* name) {
-  if (!(value > 0.0 && value <= 1.0)) detail::fail(name, ": expected a value in (0, 1], got ", value);
-}
-
 /// The parameters with the feature-dependent defaults of Henriques et al. filled in, checked.
 KcfParams resolve(KcfParams p) {
   const bool gray_only = p.features == KcfFeatures::Gray;
@@ -35,10 +27,10 @@ KcfParams resolve(KcfParams p) {
   if (!p.kernel_sigma) p.kernel_sigma = gray_only ? 0.2 : 0.5;
   if (!p.cell_size) p.cell_size = gray_only ? 1 : 4;
   if (!(p.padding >= 0.0 && p.padding <= 10.0)) detail::fail("padding: expected a value in [0, 10], got ", p.padding);
-  check_positive(p.lambda, "lambda");
-  check_positive(p.output_sigma_factor, "output_sigma_factor");
-  check_rate(*p.interp_factor, "interp_factor");
-  check_positive(*p.kernel_sigma, "kernel_sigma");
+  detail::check_positive(p.lambda, "lambda");
+  detail::check_positive(p.output_sigma_factor, "output_sigma_factor");
+  detail::check_rate(*p.interp_factor, "interp_factor");
+  detail::check_positive(*p.kernel_sigma, "kernel_sigma");
   if (*p.cell_size < 1 || *p.cell_size > 16) detail::fail("cell_size: expected 1 to 16, got ", *p.cell_size);
   if (p.features != KcfFeatures::Gray && *p.cell_size < 2) {
     detail::fail("cell_size: FHOG features need cells of at least 2 pixels, got ", *p.cell_size);
@@ -51,9 +43,9 @@ KcfParams resolve(KcfParams p) {
   if (!(p.scale_step > 1.0 && p.scale_step <= 2.0)) {
     detail::fail("scale_step: expected a value in (1, 2], got ", p.scale_step);
   }
-  check_positive(p.scale_sigma_factor, "scale_sigma_factor");
-  check_rate(p.scale_learning_rate, "scale_learning_rate");
-  check_positive(p.scale_lambda, "scale_lambda");
+  detail::check_positive(p.scale_sigma_factor, "scale_sigma_factor");
+  detail::check_rate(p.scale_learning_rate, "scale_learning_rate");
+  detail::check_positive(p.scale_lambda, "scale_lambda");
   if (p.scale_model_max_area < 64 || p.scale_model_max_area > 65536) {
     detail::fail("scale_model_max_area: expected 64 to 65536, got ", p.scale_model_max_area);
   }
@@ -76,7 +68,6 @@ struct KcfTracker::Impl {
   std::unique_ptr<detail::ScaleFilter> scale_filter;
   std::vector<float> window;                  // Hann, rows x cols
   std::vector<Complex> label_spectrum;        // y^
-  std::vector<float> model_x;                 // channels planes
   std::vector<Complex> model_xf, alphaf;      // channels spectra; one spectrum
   std::vector<float> x, plane, response;      // scratch
   std::vector<Complex> xf, kf, sum;           // scratch
@@ -104,6 +95,13 @@ struct KcfTracker::Impl {
   static double squared_norm(const std::vector<float>& v) {
     double sum = 0;
     for (float e : v) sum += static_cast<double>(e) * e;
+    return sum;
+  }
+
+  /// ||model features||^2, from the model's spectra (Parseval): no spatial copy of the model.
+  double model_energy() const {
+    double sum = 0;
+    for (int64_t c = 0; c < channels; ++c) sum += fft->energy(model_xf.data() + c * spectrum_size());
     return sum;
   }
 
@@ -139,7 +137,6 @@ struct KcfTracker::Impl {
     const float keep = static_cast<float>(1.0 - rate), r = static_cast<float>(rate);
     const float lambda = static_cast<float>(params.lambda);
     for (size_t k = 0; k < alphaf.size(); ++k) alphaf[k] = keep * alphaf[k] + r * label_spectrum[k] / (kf[k] + lambda);
-    for (size_t i = 0; i < x.size(); ++i) model_x[i] = keep * model_x[i] + r * x[i];
     for (size_t k = 0; k < xf.size(); ++k) model_xf[k] = keep * model_xf[k] + r * xf[k];
   }
 
@@ -171,11 +168,9 @@ struct KcfTracker::Impl {
     const auto y = detail::gaussian_response(rows, cols, params.output_sigma_factor * target_cells);
     const int64_t n = plane_size(), s = spectrum_size();
     label_spectrum.resize(s);
-    std::vector<float> y_copy = y;
-    fft->forward(y_copy.data(), label_spectrum.data());
+    fft->forward(y.data(), label_spectrum.data());
 
     x.assign(channels * n, 0.0f);
-    model_x.assign(channels * n, 0.0f);
     plane.assign(n, 0.0f);
     response.assign(n, 0.0f);
     xf.assign(channels * s, Complex{});
@@ -209,7 +204,7 @@ struct KcfTracker::Impl {
     detail::check_frame(image);
     // Translation: correlate the model with the features at the previous position.
     extract(image);
-    kernel_correlation(model_xf.data(), squared_norm(model_x), xf.data(), squared_norm(x));
+    kernel_correlation(model_xf.data(), model_energy(), xf.data(), squared_norm(x));
     for (size_t k = 0; k < kf.size(); ++k) kf[k] *= alphaf[k];
     fft->inverse(kf.data(), response.data());
     const int64_t exclusion = std::max<int64_t>(1, std::min(rows, cols) / 8);

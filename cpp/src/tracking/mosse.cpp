@@ -23,13 +23,9 @@ constexpr int64_t kPsrExclusion = 5;  // Bolme et al.: an 11 x 11 window around 
 constexpr int64_t kMinPatchSide = 8;
 
 void check_params(const MosseParams& p) {
-  if (!(p.learning_rate > 0.0 && p.learning_rate <= 1.0)) {
-    detail::fail("learning_rate: expected a value in (0, 1], got ", p.learning_rate);
-  }
-  if (!(p.sigma > 0.0 && std::isfinite(p.sigma))) detail::fail("sigma: expected a finite value > 0, got ", p.sigma);
-  if (!(p.regularization > 0.0 && std::isfinite(p.regularization))) {
-    detail::fail("regularization: expected a finite value > 0, got ", p.regularization);
-  }
+  detail::check_rate(p.learning_rate, "learning_rate");
+  detail::check_positive(p.sigma, "sigma");
+  detail::check_positive(p.regularization, "regularization");
   if (p.perturbations < 0 || p.perturbations > 1000) {
     detail::fail("perturbations: expected 0 to 1000, got ", p.perturbations);
   }
@@ -189,8 +185,8 @@ struct MosseTracker::Impl {
       sample_gray(image);
       learn(gray.data(), params.learning_rate);
     }
-    const TrackBox& size = last.box;
-    last = {ok, {cx - (size.width - 1) * 0.5, cy - (size.height - 1) * 0.5, size.width, size.height}, peak.psr};
+    const double w = last.box.width, h = last.box.height;  // MOSSE keeps the initial size
+    last = {ok, {cx - (w - 1) * 0.5, cy - (h - 1) * 0.5, w, h}, peak.psr};
     return last;
   }
 };

@@ -57,6 +57,16 @@ inline void check_finite(double value, const char* name) {
   if (!std::isfinite(value)) fail(name, ": expected a finite value, got ", value);
 }
 
+/// A finite value > 0 (a scale, a bandwidth, a regularisation weight).
+inline void check_positive(double value, const char* name) {
+  if (!(value > 0.0 && std::isfinite(value))) fail(name, ": expected a finite value > 0, got ", value);
+}
+
+/// A rate in (0, 1] (a learning rate: 0 would never learn).
+inline void check_rate(double value, const char* name) {
+  if (!(value > 0.0 && value <= 1.0)) fail(name, ": expected a value in (0, 1], got ", value);
+}
+
 /// Checks max_output and returns it as a limit (int64 max when not given).
 inline int64_t check_max_output(const std::optional<int64_t>& max_output) {
   if (max_output && *max_output < 0) fail("max_output: expected >= 0, got ", *max_output);

@@ -83,7 +83,8 @@ template <class T>
 double ScaleFilter::estimate(const ImageView<T>& image, double cx, double cy, double scale) {
   sample(image, cx, cy, scale);
   const int64_t bins = fft_.spectrum_size();
-  std::vector<Complex> sum(static_cast<size_t>(bins), Complex{});
+  auto& sum = response_spectrum_;
+  sum.assign(static_cast<size_t>(bins), Complex{});
   for (int64_t d = 0; d < dims_; ++d) {
     const Complex* z = spectra_.data() + d * bins;
     const Complex* num = num_.data() + d * bins;
