@@ -191,6 +191,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if importlib.util.find_spec("cv2") is None:
         raise RuntimeError("opticore demo needs OpenCV: pip install 'opencv-contrib-python-headless<5'")
     from .tracking import astronaut_demo, create, load_video, metrics, track
+    from .tracking.run import progress_bar
 
     if args.video:
         seq = load_video(args.video, args.gt)
@@ -223,26 +224,19 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(note)
     os.makedirs(args.out, exist_ok=True)
     video = None if args.no_video else _VideoOut(args.out, seq.fps)
-    try:
-        from tqdm import tqdm
-        progress: Any = tqdm(total=len(seq) if gt is not None else None, desc=f"tracking ({name})",
-                             unit="frame", file=sys.stderr, leave=False)
-    except ImportError:
-        progress = None
+    progress = progress_bar(len(seq) if gt is not None else None, f"tracking ({name})", "frame")
 
     def on_frame(i: int, frame: np.ndarray, result: Tuple[bool, Box, Optional[float]]) -> None:
         ok, box, score = result
         if video is not None:
             g = gt[i] if gt is not None and i < len(gt) else None
             video.write(_annotate(frame, i, box, ok, score, g, name))
-        if progress is not None:
-            progress.update()
+        progress.update()
 
     try:
         result = track(create(name), seq, box0, on_frame)
     finally:
-        if progress is not None:
-            progress.close()
+        progress.close()
         if video is not None:
             video.close()
     n = int(np.count_nonzero(np.isfinite(result.boxes).all(axis=1)))

@@ -38,13 +38,12 @@ def test_demo_default_sequence(tmp_path, capsys):
 
 
 def test_demo_with_bbox_video_and_no_video(tmp_path, capsys):
-    frames = list(opticore.tracking.astronaut_demo(frames=8, size=(160, 120)).frames())
+    seq = opticore.tracking.astronaut_demo(frames=8, size=(160, 120))
     folder = tmp_path / "frames"
     folder.mkdir()
-    for i, f in enumerate(frames):
+    for i, f in enumerate(seq.frames()):
         cv2.imwrite(str(folder / f"{i:03d}.png"), f)
     gt = tmp_path / "gt.txt"
-    seq = opticore.tracking.astronaut_demo(frames=8, size=(160, 120))
     gt.write_text("\n".join(",".join(str(v) for v in b) for b in seq.groundtruth))
     out = tmp_path / "out"
     x, y, w, h = seq.groundtruth[0]

@@ -17,6 +17,7 @@ MODULES = [
     "opticore.tracking.trackers",
     "opticore.tracking.metrics",
     "opticore.tracking.sequences",
+    "opticore.tracking.synthetic",
     "opticore.tracking.run",
 ]
 

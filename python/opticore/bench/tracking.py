@@ -3,7 +3,7 @@ and CSRT, on the same sequences in one run.
 
 Sequences: a virtual camera over scikit-image's sample photographs (or ``--images``), one per
 motion kind (translation, fast motion, scale 0.5-2x, in-plane rotation, motion blur, illumination,
-partial occlusion), each seeded, with exact ground truth (:mod:`opticore.tracking.sequences`);
+partial occlusion), each seeded, with exact ground truth (:mod:`opticore.tracking.synthetic`);
 plus any ``--otb VIDEO GT`` pairs. Scores: success AUC over IoU thresholds 0..1 (21, IoU > t),
 precision at 20 px (error <= 20), and frames per second of tracker time (``init`` + ``update``
 only; frames are made before the clock starts). Writes ``success.png``, ``precision.png`` and
@@ -14,6 +14,7 @@ Run ``python -m opticore.bench.tracking --help``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from typing import Any, Dict, List, Optional
@@ -35,6 +36,7 @@ from opticore.tracking import (
     metrics,
     track,
 )
+from opticore.tracking.run import progress_bar
 
 from ._common import machine, write_json
 
@@ -43,12 +45,16 @@ CACHE_BYTES = 512 << 20  # sequences smaller than this are decoded once and shar
 
 
 def _cached(seq: Sequence) -> Sequence:
-    """The same sequence with its frames held in memory when they fit in :data:`CACHE_BYTES`."""
-    first = next(seq.frames(), None)
-    if first is None or seq.groundtruth is None or first.nbytes * len(seq) > CACHE_BYTES:
+    """The same sequence with its frames held in memory when they fit in :data:`CACHE_BYTES`
+    (made or decoded once: the first frame sizes the whole, the rest come from the same pass)."""
+    if seq.groundtruth is None:
         return seq
-    frames = list(seq.frames())
-    return Sequence(seq.name, seq.groundtruth, lambda: iter(frames), seq.kind, seq.fps, seq.init_box, seq.camera)
+    frames = seq.frames()
+    first = next(frames, None)
+    if first is None or first.nbytes * len(seq) > CACHE_BYTES:
+        return seq
+    held = [first, *frames]
+    return dataclasses.replace(seq, make_frames=lambda: iter(held))
 
 
 def _summary(per_seq: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -79,7 +85,7 @@ def _comparisons(results: Dict[str, Dict[str, Any]]) -> List[Dict[str, Any]]:
     return rows
 
 
-def run_all(sequences: List[Sequence], names: Seq[str], progress: Any) -> Dict[str, Dict[str, Any]]:
+def run_all(sequences: List[Sequence], names: Seq[str]) -> Dict[str, Dict[str, Any]]:
     """Every available tracker on every sequence: ``{tracker: summary | {"unavailable": why}}``."""
     results: Dict[str, Dict[str, Any]] = {}
     per: Dict[str, List[Dict[str, Any]]] = {}
@@ -90,17 +96,21 @@ def run_all(sequences: List[Sequence], names: Seq[str], progress: Any) -> Dict[s
             print(f"skipping {name}: {why}", file=sys.stderr)
         else:
             per[name] = []
-    for seq in sequences:
-        seq = _cached(seq)
-        for name, rows in per.items():
-            progress.set_postfix_str(f"{name} on {seq.name}")
-            result = track(create(name), seq)
-            s = result.scores(seq.groundtruth)
-            rows.append({"sequence": seq.name, "kind": seq.kind, "auc": s["auc"],
-                              "precision20": s["precision20"], "fps": result.fps, "frames": len(result.boxes),
-                              "seconds": result.seconds, "lost": float(1 - result.ok.mean()),
-                              "success": s["success"], "precision": s["precision"]})
-            progress.update()
+    progress = progress_bar(len(sequences) * len(per), "bench tracking", "run")
+    try:
+        for seq in sequences:
+            seq = _cached(seq)
+            for name, rows in per.items():
+                progress.set_postfix_str(f"{name} on {seq.name}")
+                result = track(create(name), seq)
+                s = result.scores(seq.groundtruth)
+                rows.append({"sequence": seq.name, "kind": seq.kind, "auc": s["auc"],
+                             "precision20": s["precision20"], "fps": result.fps, "frames": len(result.boxes),
+                             "seconds": result.seconds, "lost": float(1 - result.ok.mean()),
+                             "success": s["success"], "precision": s["precision"]})
+                progress.update()
+    finally:
+        progress.close()
     for name, rows in per.items():
         results[name] = {**_summary(rows), "sequences": rows}
     return results
@@ -153,17 +163,6 @@ def format_report(report: Dict[str, Any]) -> str:
                      + ([""] + klines if len(krows) > 1 else []) + ["", legend])
 
 
-class _NoProgress:
-    def update(self) -> None:
-        pass
-
-    def set_postfix_str(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def run(quick: bool = False, trackers: Optional[Seq[str]] = None, images: Optional[Seq[str]] = None,
         otb: Seq[Seq[str]] = (), frames: Optional[int] = None, seed: int = 0, threads: int = 1,
         out: Optional[str] = None, json_path: Optional[str] = None) -> Dict[str, Any]:
@@ -194,17 +193,7 @@ def run(quick: bool = False, trackers: Optional[Seq[str]] = None, images: Option
     sequences = default_suite(images, MOTIONS, frames=n_frames, size=FRAME_SIZE, seed=seed,
                               one_image_per_kind=quick)
     sequences += [load_otb(video, gt) for video, gt in otb]
-    n_available = sum(available(n) is None for n in names)
-    try:
-        from tqdm import tqdm
-        progress: Any = tqdm(total=len(sequences) * n_available, desc="bench tracking", unit="run",
-                             file=sys.stderr, leave=False)
-    except ImportError:
-        progress = _NoProgress()
-    try:
-        results = run_all(sequences, names, progress)
-    finally:
-        progress.close()
+    results = run_all(sequences, names)
     setup = (f"virtual camera over {', '.join(images or BUILTIN_IMAGES)}, {FRAME_SIZE[0]}x{FRAME_SIZE[1]}, "
              f"{n_frames} frames each, seeds {seed}..{seed + len(sequences) - len(otb) - 1}"
              + (f"; {len(otb)} OTB videos" if otb else ""))

@@ -1,7 +1,8 @@
 """Single-object tracking: correlation-filter trackers (MOSSE, KCF with the DSST scale filter)
 and their FHOG features, computed in C++; and their evaluation: sequences with exact ground
-truth, OTB metrics and plots, and a runner that puts opticore's and OpenCV's trackers behind one
-``init`` / ``update`` interface.
+truth filmed by a virtual camera (:mod:`.synthetic`), videos and OTB data (:mod:`.sequences`),
+OTB metrics and plots (:mod:`.metrics`), and a runner that puts opticore's and OpenCV's trackers
+behind one ``init`` / ``update`` interface (:mod:`.run`).
 
 Boxes are ``(x, y, w, h)`` floats everywhere, as ``cv2.Tracker`` and OTB ground-truth files.
 
@@ -27,28 +28,30 @@ from .run import (
 )
 from .sequences import (
     BUILTIN_IMAGES,
-    MOTIONS,
-    Camera,
     Sequence,
-    astronaut_demo,
-    default_suite,
     load_image,
     load_otb,
     load_video,
-    pick_target,
     read_otb_groundtruth,
+)
+from .synthetic import (
+    MOTIONS,
+    Camera,
+    astronaut_demo,
+    default_suite,
+    pick_target,
     synthetic_sequence,
 )
 from .trackers import KCFTracker, MOSSETracker, Tracker, create_tracker
 
 __all__ = [
-    "KCFTracker",
-    "MOSSETracker",
     "BUILTIN_IMAGES",
     "MOTIONS",
     "OPENCV_COUNTERPART",
     "TRACKERS",
     "Camera",
+    "KCFTracker",
+    "MOSSETracker",
     "Sequence",
     "Track",
     "Tracker",

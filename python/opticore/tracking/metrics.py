@@ -132,6 +132,16 @@ def centre_error(pred: Any, gt: Any) -> np.ndarray:
     return d
 
 
+def _shares(values: Any, thresholds: Any, passes: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per threshold ``t``, the share of the non-NaN ``values`` ``v`` with ``passes(v, t)``; zeros if none."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[~np.isnan(v)]
+    t = np.asarray(thresholds, dtype=np.float64)
+    if v.size == 0:
+        return np.zeros(t.shape)
+    return passes(v[None, :], t[:, None]).mean(axis=1)
+
+
 def success_curve(ious: Any, thresholds: Optional[Sequence[float]] = None) -> np.ndarray:
     """Share of frames with IoU **strictly greater** than each threshold (OTB's success plot).
 
@@ -148,12 +158,7 @@ def success_curve(ious: Any, thresholds: Optional[Sequence[float]] = None) -> np
         >>> success_curve([1.0, 0.5, 0.0], [0.0, 0.5, 1.0])
         array([0.66666667, 0.33333333, 0.        ])
     """
-    v = np.asarray(ious, dtype=np.float64).ravel()
-    v = v[~np.isnan(v)]
-    t = SUCCESS_THRESHOLDS if thresholds is None else np.asarray(thresholds, dtype=np.float64)
-    if v.size == 0:
-        return np.zeros(t.shape)
-    return (v[None, :] > t[:, None]).mean(axis=1)
+    return _shares(ious, SUCCESS_THRESHOLDS if thresholds is None else thresholds, np.greater)
 
 
 def success_auc(ious: Any) -> float:
@@ -192,12 +197,7 @@ def precision_curve(errors: Any, thresholds: Optional[Sequence[float]] = None) -
         >>> precision_curve([0.0, 20.0, float("inf")], [0, 20, 50])
         array([0.33333333, 0.66666667, 0.66666667])
     """
-    v = np.asarray(errors, dtype=np.float64).ravel()
-    v = v[~np.isnan(v)]
-    t = PRECISION_THRESHOLDS if thresholds is None else np.asarray(thresholds, dtype=np.float64)
-    if v.size == 0:
-        return np.zeros(t.shape)
-    return (v[None, :] <= t[:, None]).mean(axis=1)
+    return _shares(errors, PRECISION_THRESHOLDS if thresholds is None else thresholds, np.less_equal)
 
 
 def precision_at(errors: Any, pixels: float = 20.0) -> float:
@@ -230,14 +230,23 @@ def scores(pred: Any, gt: Any) -> Dict[str, Any]:
             "frames": int(np.count_nonzero(~np.isnan(ious)))}
 
 
-def _plot(curves: Dict[str, Sequence[float]], path: str, title: str, x: np.ndarray, xlabel: str, ylabel: str,
-          summary: Callable[[Sequence[float]], float], legend_loc: str) -> None:
-    """One OTB plot: a line per curve over ``x``, legend ``name [summary]``, best summary first."""
+#: Per OTB plot: x values, axis labels, the legend's number for a curve, the legend's corner.
+_PLOTS: Dict[str, Tuple[np.ndarray, str, str, Callable[[Sequence[float]], float], str]] = {
+    "success": (SUCCESS_THRESHOLDS, "Overlap threshold (IoU)", "Success rate", lambda c: float(np.mean(c)),
+                "lower left"),
+    "precision": (PRECISION_THRESHOLDS, "Location error threshold (px)", "Precision", lambda c: float(c[20]),
+                  "lower right"),
+}
+
+
+def _plot(kind: str, curves: Dict[str, Sequence[float]], path: str, title: str) -> None:
+    """One OTB plot (a :data:`_PLOTS` kind) as a PNG: a line per curve, legend ``name [number]``, best first."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only; no display needed
     import matplotlib.pyplot as plt
 
+    x, xlabel, ylabel, summary, legend_loc = _PLOTS[kind]
     fig, ax = plt.subplots(figsize=(6.0, 4.5), dpi=100)
     for name, curve in sorted(curves.items(), key=lambda kv: -summary(kv[1])):
         ax.plot(x, curve, linewidth=2, label=f"{name} [{summary(curve):.3f}]")
@@ -250,32 +259,22 @@ def _plot(curves: Dict[str, Sequence[float]], path: str, title: str, x: np.ndarr
 
 
 def plot_success(curves: Dict[str, Sequence[float]], path: str, title: str = "Success plot of OPE") -> None:
-    """Write OTB's success plot as a PNG: one line per tracker, legend ``name [AUC]`` best first.
-
-    Args:
-        curves: tracker name -> its success curve over :data:`SUCCESS_THRESHOLDS` (21 values).
-        path: the PNG to write.
-        title: the plot's title.
+    """Write OTB's success plot to the PNG ``path``: ``curves`` maps each tracker's name to its success
+    curve over :data:`SUCCESS_THRESHOLDS` (21 values); the legend reads ``name [AUC]``, best first.
 
     Example:
         >>> from opticore.tracking.metrics import plot_success, success_curve
         >>> plot_success({"perfect": success_curve([1.0])}, "/tmp/success.png")  # doctest: +SKIP
     """
-    _plot(curves, path, title, SUCCESS_THRESHOLDS, "Overlap threshold (IoU)", "Success rate",
-          lambda c: float(np.mean(c)), "lower left")
+    _plot("success", curves, path, title)
 
 
 def plot_precision(curves: Dict[str, Sequence[float]], path: str, title: str = "Precision plot of OPE") -> None:
-    """Write OTB's precision plot as a PNG: one line per tracker, legend ``name [precision@20]``.
-
-    Args:
-        curves: tracker name -> its precision curve over :data:`PRECISION_THRESHOLDS` (51 values).
-        path: the PNG to write.
-        title: the plot's title.
+    """Write OTB's precision plot to the PNG ``path``, as :func:`plot_success` with precision curves
+    over :data:`PRECISION_THRESHOLDS` (51 values); the legend reads ``name [precision@20]``.
 
     Example:
         >>> from opticore.tracking.metrics import plot_precision, precision_curve
         >>> plot_precision({"perfect": precision_curve([0.0])}, "/tmp/precision.png")  # doctest: +SKIP
     """
-    _plot(curves, path, title, PRECISION_THRESHOLDS, "Location error threshold (px)", "Precision",
-          lambda c: float(c[20]), "lower right")
+    _plot("precision", curves, path, title)
