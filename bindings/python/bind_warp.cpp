@@ -30,6 +30,21 @@ OutputImage<T> output_view(py::array_t<T>& out, int64_t channels) {
   return {out.mutable_data(), out.shape(0), out.shape(1), channels};
 }
 
+/// A new (height, width[, C]) image like `image`, filled by f(src, dst) with the GIL released.
+template <class F>
+py::array warp_into_new(const py::array& image, int64_t height, int64_t width, F&& f) {
+  const int64_t channels = channels_of(image);
+  return with_image_type(image, [&](auto t) -> py::array {
+    using T = decltype(t);
+    auto out = make_output<T>(height, width, image);
+    const auto src = image_view<T>(image);
+    const auto dst = output_view(out, channels);
+    py::gil_scoped_release release;
+    f(src, dst);
+    return std::move(out);
+  });
+}
+
 Interpolation parse_interpolation(const std::string& name) {
   if (name == "linear") return Interpolation::Linear;
   if (name == "nearest") return Interpolation::Nearest;
@@ -131,18 +146,9 @@ void bind_warp(py::module_& m) {
     const py::array image = prepare_image(image_in);
     const std::array<double, 6> M = parse_matrix(M_in);
     const auto dsize = parse_dsize(dsize_in);
-    const int64_t channels = channels_of(image);
-    WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
-                        parse_border_value(border_value, channels)};
-    return with_image_type(image, [&](auto t) -> py::array {
-      using T = decltype(t);
-      auto out = make_output<T>(dsize[1], dsize[0], image);
-      const auto src = image_view<T>(image);
-      const auto dst = output_view(out, channels);
-      py::gil_scoped_release release;
-      warp_affine(src, M, dst, options);
-      return std::move(out);
-    });
+    const WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
+                              parse_border_value(border_value, channels_of(image))};
+    return warp_into_new(image, dsize[1], dsize[0], [&](auto src, auto dst) { warp_affine(src, M, dst, options); });
   }, py::arg("image"), py::arg("M"), py::arg("dsize"), py::arg("interpolation") = "linear",
      py::arg("border_mode") = "constant", py::arg("border_value") = 0);
 
@@ -158,20 +164,12 @@ void bind_warp(py::module_& m) {
     if (map_x.shape(0) == 0 || map_x.shape(1) == 0) {
       throw py::value_error("map_x: expected a non-empty (H, W) map, got " + shape_string(map_x));
     }
-    const int64_t channels = channels_of(image);
-    WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
-                        parse_border_value(border_value, channels)};
-    return with_image_type(image, [&](auto t) -> py::array {
-      using T = decltype(t);
-      auto out = make_output<T>(map_x.shape(0), map_x.shape(1), image);
-      const auto src = image_view<T>(image);
-      const auto mx = matrix_view<float>(map_x);
-      const auto my = matrix_view<float>(map_y);
-      const auto dst = output_view(out, channels);
-      py::gil_scoped_release release;
-      remap(src, mx, my, dst, options);
-      return std::move(out);
-    });
+    const WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
+                              parse_border_value(border_value, channels_of(image))};
+    const auto mx = matrix_view<float>(map_x);
+    const auto my = matrix_view<float>(map_y);
+    return warp_into_new(image, map_x.shape(0), map_x.shape(1),
+                         [&](auto src, auto dst) { remap(src, mx, my, dst, options); });
   }, py::arg("image"), py::arg("map_x"), py::arg("map_y"), py::arg("interpolation") = "linear",
      py::arg("border_mode") = "constant", py::arg("border_value") = 0);
 
@@ -220,16 +218,7 @@ void bind_warp(py::module_& m) {
     const py::array image = prepare_image(image_in);
     const auto dsize = parse_dsize(dsize_in);
     const Interpolation interp = parse_interpolation(interpolation);
-    const int64_t channels = channels_of(image);
-    return with_image_type(image, [&](auto t) -> py::array {
-      using T = decltype(t);
-      auto out = make_output<T>(dsize[1], dsize[0], image);
-      const auto src = image_view<T>(image);
-      const auto dst = output_view(out, channels);
-      py::gil_scoped_release release;
-      resize(src, dst, interp);
-      return std::move(out);
-    });
+    return warp_into_new(image, dsize[1], dsize[0], [&](auto src, auto dst) { resize(src, dst, interp); });
   }, py::arg("image"), py::arg("dsize"), py::arg("interpolation") = "linear");
 }
 

@@ -27,7 +27,7 @@ from typing import Any, Union
 import numpy as np
 
 from . import _core
-from .warp import warp_affine
+from .warp import _array, warp_affine
 
 __all__ = ["random_transform", "random_warp"]
 
@@ -145,7 +145,7 @@ def random_warp(
     coverage = _real(coverage, "coverage", low_open=True)
     noise = _real(noise, "noise")
     gen = _generator(rng)
-    image = image if isinstance(image, np.ndarray) else np.asarray(image)
+    image = _array(image)
     jitter = gen.normal(size=(2, grid, grid))
     warped, target, M = _core.random_warp(image, jitter, grid, coverage, noise, out_size, border_mode, border_value)
     return (warped, target, M) if return_matrix else (warped, target)
@@ -211,7 +211,7 @@ def random_transform(
     shift = _real(shift, "shift")
     flip_prob = _real(flip_prob, "flip_prob", high=1.0, high_open=False)
     gen = _generator(rng)
-    image = image if isinstance(image, np.ndarray) else np.asarray(image)
+    image = _array(image)
     if image.ndim not in (2, 3):
         raise ValueError(f"image: expected shape (H, W) or (H, W, C), got {image.shape}")
     h, w = image.shape[:2]

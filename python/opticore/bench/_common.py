@@ -7,8 +7,11 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+
+import opticore
 
 
 def median_ms(call: Callable[[], Any], repeats: int) -> Tuple[float, Any]:
@@ -20,6 +23,44 @@ def median_ms(call: Callable[[], Any], repeats: int) -> Tuple[float, Any]:
         call()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3, out
+
+
+def load_cv2(threads: int) -> Optional[Any]:
+    """OpenCV set to ``threads`` threads, or None where it is not installed."""
+    try:
+        import cv2
+    except ImportError:
+        return None
+    cv2.setNumThreads(threads)
+    return cv2
+
+
+def fmt_number(value: Optional[float], kind: str) -> str:
+    """A timing (``kind`` "ms") or a ratio ("x") for a report's table; ``n/a`` for None."""
+    if value is None:
+        return "n/a"
+    if kind == "ms":
+        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    if kind == "x":
+        return f"{value:.2f}x" if value < 1 else f"{value:.1f}x"
+    raise ValueError(f"kind: expected 'ms' or 'x', got {kind!r}")
+
+
+class _NoProgress:
+    def update(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(total: int, desc: str, unit: str) -> Any:
+    """A tqdm bar on stderr that is cleared when closed, or a silent stand-in without tqdm."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoProgress()
+    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
 
 
 def cpu_name() -> str:
@@ -37,10 +78,26 @@ def machine() -> Dict[str, Any]:
     return {"cpu": cpu_name(), "cpu_count": os.cpu_count(), "python": platform.python_version()}
 
 
+def timing_metadata(
+    quick: bool, threads: int, repeats: Optional[int], cv2: Any, setup: str, **versions: Optional[str]
+) -> Dict[str, Any]:
+    """A timing benchmark's report metadata: its options, opticore's, OpenCV's and ``versions``'
+    versions (None: not installed), the machine and ``setup``."""
+    return {"opticore": opticore.__version__, "quick": quick, "threads": threads, "repeats": repeats,
+            "cv2": getattr(cv2, "__version__", None), **versions, **machine(), "setup": setup}
+
+
 def write_json(report: Dict[str, Any], path: Optional[str]) -> None:
     if path is not None:
         with open(path, "w", encoding="utf-8") as f:
             json.dump(report, f, indent=2)
+
+
+def publish(report: Dict[str, Any], text: str, json_path: Optional[str]) -> Dict[str, Any]:
+    """Print ``text`` (the report as a table), write ``report`` as JSON where asked; ``report``."""
+    print(text)
+    write_json(report, json_path)
+    return report
 
 
 def parse_args(
@@ -60,3 +117,12 @@ def parse_args(
     if args.json_path and not os.path.isdir(os.path.dirname(os.path.abspath(args.json_path))):
         parser.error(f"--json: no such directory for {args.json_path}")
     return args
+
+
+def cli_main(
+    run: Callable[..., Any], argv: Optional[Sequence[str]], description: str, quick_help: str, repeats_help: str
+) -> int:
+    """A timing benchmark's command line: :func:`parse_args`, then ``run`` with the options; 0."""
+    args = parse_args(argv, description, quick_help, repeats_help)
+    run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
+    return 0

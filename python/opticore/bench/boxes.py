@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 import opticore
 
-from ._common import machine, median_ms, parse_args, write_json
+from . import _common
+from ._common import fmt_number, median_ms
 
 IOU_THRESHOLD = 0.5
 SIGMA = 0.5
@@ -72,19 +73,10 @@ def _xywh(boxes: np.ndarray) -> np.ndarray:
     return np.hstack([b[:, :2], b[:, 2:] - b[:, :2]])
 
 
-def _load_cv2(threads: int) -> Optional[Any]:
-    try:
-        import cv2
-    except ImportError:
-        return None
-    cv2.setNumThreads(threads)
-    return cv2
-
-
 def _load_torchvision(threads: int) -> Optional[Tuple[Any, Any]]:
     try:  # torchvision first: where it is missing, torch is not imported for nothing
-        import torchvision
         import torch
+        import torchvision
     except (ImportError, RuntimeError, OSError):  # mismatched torch/torchvision raise RuntimeError
         return None
     torch.set_num_threads(threads)
@@ -175,13 +167,9 @@ def run_case(case: Case, repeats: int) -> Dict[str, Any]:
     }
 
 
-def _fmt(value: Optional[float], kind: str) -> str:
+def _fmt_agree(value: Optional[float]) -> str:
     if value is None:
         return "n/a"
-    if kind == "ms":
-        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
-    if kind == "x":
-        return f"{value:.2f}x" if value < 1 else f"{value:.1f}x"
     return f"{math.floor(value * 1000) / 1000:.3f}"  # truncated: "1.000" only for the very same set
 
 
@@ -196,35 +184,15 @@ def format_report(report: Dict[str, Any]) -> str:
     rows = [["case", "N", "opticore ms", "cv2 ms", "torchvision ms", "x vs cv2", "x vs torchvision",
              "agree cv2", "agree tv"]]
     for r in report["cases"]:
-        rows.append([r["case"], str(r["n"])] + [_fmt(r["ms"][i], "ms") for i in IMPLEMENTATIONS]
-                    + [_fmt(r["speedup"][ref], "x") for ref in REFERENCES]
-                    + [_fmt(r["agree"][ref], "agree") for ref in REFERENCES])
+        rows.append([r["case"], str(r["n"])] + [fmt_number(r["ms"][i], "ms") for i in IMPLEMENTATIONS]
+                    + [fmt_number(r["speedup"][ref], "x") for ref in REFERENCES]
+                    + [_fmt_agree(r["agree"][ref]) for ref in REFERENCES])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])])
              for row in rows]
     legend = ("x = reference ms / opticore ms (>1: opticore faster); agree = |A & B| / |A | B| of the "
               "kept indices (1.000: identical sets)")
     return "\n".join([header, SETUP, "", lines[0], "-" * len(lines[0])] + lines[1:] + ["", legend])
-
-
-def _metadata(quick: bool, threads: int, repeats: int, cv2: Any, tv: Any) -> Dict[str, Any]:
-    torch, torchvision = tv if tv is not None else (None, None)
-    return {
-        "opticore": opticore.__version__, "quick": quick, "threads": threads, "repeats": repeats,
-        "cv2": getattr(cv2, "__version__", None),
-        "torch": getattr(torch, "__version__", None),
-        "torchvision": getattr(torchvision, "__version__", None),
-        **machine(),
-        "setup": SETUP,
-    }
-
-
-def _progress(cases: List[Case]) -> Iterable[Case]:
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return cases
-    return tqdm(cases, desc="bench boxes", unit="case", file=sys.stderr, leave=False)
 
 
 def run(
@@ -244,22 +212,28 @@ def run(
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     opticore.set_num_threads(threads)
-    cv2, tv = _load_cv2(threads), _load_torchvision(threads)
-    cases = [run_case(case, repeats) for case in _progress(build_cases(quick, cv2, tv))]
-    report = {"metadata": _metadata(quick, threads, repeats, cv2, tv), "cases": cases}
-    print(format_report(report))
-    write_json(report, json_path)
-    return report
+    cv2, tv = _common.load_cv2(threads), _load_torchvision(threads)
+    todo = build_cases(quick, cv2, tv)
+    progress = _common.progress_bar(len(todo), "bench boxes", "case")
+    cases = []
+    try:
+        for case in todo:
+            cases.append(run_case(case, repeats))
+            progress.update()
+    finally:
+        progress.close()
+    torch, torchvision = tv if tv is not None else (None, None)
+    metadata = _common.timing_metadata(quick, threads, repeats, cv2, SETUP,
+                                       torch=getattr(torch, "__version__", None),
+                                       torchvision=getattr(torchvision, "__version__", None))
+    report = {"metadata": metadata, "cases": cases}
+    return _common.publish(report, format_report(report), json_path)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
-    args = parse_args(
-        argv, __doc__.splitlines()[0], "smaller inputs, 3 repeats",
-        "timed calls per case (7; --quick: 3)",
-    )
-    run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
-    return 0
+    return _common.cli_main(run, argv, __doc__.splitlines()[0], "smaller inputs, 3 repeats",
+                            "timed calls per case (7; --quick: 3)")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ import numpy as np
 
 import opticore
 
-from ._common import machine, median_ms, parse_args, write_json
+from . import _common
+from ._common import fmt_number, median_ms
 
 CROP = 112
 SETUP = (
@@ -117,11 +118,12 @@ def _row(case: str, size: str, ours: Optional[float], ref: Optional[float], targ
 
 def run_cases(quick: bool, repeats: Optional[int], cv2: Any, estimate: Any, progress: Any) -> List[Dict]:
     rng = np.random.default_rng(0)
+    template = opticore.arcface_template(CROP)
     rows = []
     # 1. Umeyama: one batched call against a Python loop of scikit-image estimates on a subset.
     n, subset = (2_000, 200) if quick else (10_000, 1_000)
     src = face_landmarks(rng, n)
-    dst = np.ascontiguousarray(np.broadcast_to(opticore.arcface_template(CROP), src.shape))
+    dst = np.ascontiguousarray(np.broadcast_to(template, src.shape))
     ours, mats = median_ms(lambda: opticore.umeyama(src, dst), repeats or (3 if quick else 7))
     ref = agree = None
     if estimate is not None:
@@ -137,7 +139,7 @@ def run_cases(quick: bool, repeats: Optional[int], cv2: Any, estimate: Any, prog
     from skimage.data import astronaut
     image = np.ascontiguousarray(astronaut())
     face = face_landmarks(rng, 1)[0]
-    m = opticore.umeyama(face, opticore.arcface_template(CROP))[:2]
+    m = opticore.umeyama(face, template)[:2]
     reps = repeats or (300 if quick else 2000)
     ours, crop = median_ms(lambda: opticore.warp_affine(image, m, (CROP, CROP)), reps)
     ref = agree = None
@@ -149,7 +151,6 @@ def run_cases(quick: bool, repeats: Optional[int], cv2: Any, estimate: Any, prog
     progress.update()
     # 3. align_faces: 64 faces of one image against insightface's norm_crop per face.
     faces = face_landmarks(rng, 64)
-    template = opticore.arcface_template(CROP)
     reps = repeats or (10 if quick else 100)
     ours, (crops, _) = median_ms(lambda: opticore.align_faces(image, faces, size=CROP), reps)
     ref = agree = None
@@ -181,13 +182,9 @@ def run_cases(quick: bool, repeats: Optional[int], cv2: Any, estimate: Any, prog
     return rows
 
 
-def _fmt(value: Optional[float], kind: str) -> str:
+def _fmt_agree(value: Optional[float], kind: str) -> str:
     if value is None:
         return "n/a"
-    if kind == "ms":
-        return f"{value:.3f}" if value < 10 else f"{value:.1f}"
-    if kind == "x":
-        return f"{value:.2f}x" if value < 1 else f"{value:.1f}x"
     if kind == "max|dM|":
         return f"max|dM| {value:.1e}"
     return f"{math.floor(value * 10000) / 100:.2f}% <=1"  # truncated: "100.00%" only when all are
@@ -204,10 +201,10 @@ def format_report(report: Dict[str, Any]) -> str:
         if r["note"]:
             rows.append([r["case"], r["size"], r["note"], "", "", "", "", ""])
             continue
-        ref = _fmt(r["ms"]["reference"], "ms") + ("*" if r["extrapolated_from"] else "")
+        ref = fmt_number(r["ms"]["reference"], "ms") + ("*" if r["extrapolated_from"] else "")
         met = "n/a" if r["met"] is None else ("yes" if r["met"] else "NO")
-        rows.append([r["case"], r["size"], _fmt(r["ms"]["opticore"], "ms"), ref, _fmt(r["ratio"], "x"),
-                     f">={r['target']:g}x", met, _fmt(r["agree"]["value"], r["agree"]["kind"])])
+        rows.append([r["case"], r["size"], fmt_number(r["ms"]["opticore"], "ms"), ref, fmt_number(r["ratio"], "x"),
+                     f">={r['target']:g}x", met, _fmt_agree(r["agree"]["value"], r["agree"]["kind"])])
     widths = [max(len(row[i]) for row in rows if row[3] or i < 3) for i in range(len(rows[0]))]
     lines = ["  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1])]
                        + [c.rjust(w) for c, w in zip(row[2:], widths[2:]) if row[3]]
@@ -219,14 +216,6 @@ def format_report(report: Dict[str, Any]) -> str:
               "the matrices, or share of crop pixels within +-1 of the reference")
     return "\n".join([header, SETUP, "", lines[0], "-" * len(lines[0])] + lines[1:]
                      + ["", "references: " + refs] + extra + [legend])
-
-
-class _NoProgress:
-    def update(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
@@ -243,17 +232,9 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
     if threads < 1 or (repeats is not None and repeats < 1):
         raise ValueError(f"threads and repeats must be >= 1, got {threads}, {repeats}")
     opticore.set_num_threads(threads)
-    try:
-        import cv2
-        cv2.setNumThreads(threads)
-    except ImportError:
-        cv2 = None
+    cv2 = _common.load_cv2(threads)
     estimate = _skimage_estimate()
-    try:
-        from tqdm import tqdm
-        progress: Any = tqdm(total=4, desc="bench geometry", unit="case", file=sys.stderr, leave=False)
-    except ImportError:
-        progress = _NoProgress()
+    progress = _common.progress_bar(4, "bench geometry", "case")
     try:
         cases = run_cases(quick, repeats, cv2, estimate, progress)
     finally:
@@ -263,22 +244,15 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
         skimage_version: Optional[str] = skimage.__version__
     except ImportError:
         skimage_version = None
-    metadata = {"opticore": opticore.__version__, "quick": quick, "threads": threads, "repeats": repeats,
-                "cv2": getattr(cv2, "__version__", None), "skimage": skimage_version, **machine(), "setup": SETUP}
+    metadata = _common.timing_metadata(quick, threads, repeats, cv2, SETUP, skimage=skimage_version)
     report = {"metadata": metadata, "cases": cases}
-    print(format_report(report))
-    write_json(report, json_path)
-    return report
+    return _common.publish(report, format_report(report), json_path)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
-    args = parse_args(
-        argv, __doc__.splitlines()[0], "smaller batches, fewer repeats",
-        "timed calls per case (default: per case)",
-    )
-    run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
-    return 0
+    return _common.cli_main(run, argv, __doc__.splitlines()[0], "smaller batches, fewer repeats",
+                            "timed calls per case (default: per case)")
 
 
 if __name__ == "__main__":
