@@ -9,13 +9,6 @@
 namespace opticore::python {
 namespace {
 
-template <class T>
-MatrixBatchView<T> batch_view(const py::array& a) {
-  const auto item = static_cast<py::ssize_t>(sizeof(T));
-  return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), a.shape(2),
-          a.strides(0) / item, a.strides(1) / item, a.strides(2) / item};
-}
-
 py::array umeyama_py(const py::array& src_in, const py::array& dst_in, bool estimate_scale) {
   require_float(src_in, "src");
   require_float(dst_in, "dst");

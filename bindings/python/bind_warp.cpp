@@ -190,10 +190,7 @@ void bind_warp(py::module_& m) {
     options.out_size = out_size;
     options.border_mode = parse_border_mode(border_mode);
     options.border_value = parse_border_value(border_value, channels);
-    const auto item = static_cast<py::ssize_t>(sizeof(double));
-    const MatrixBatchView<double> jv{static_cast<const double*>(jitter.data()), jitter.shape(0), jitter.shape(1),
-                                     jitter.shape(2), jitter.strides(0) / item, jitter.strides(1) / item,
-                                     jitter.strides(2) / item};
+    const MatrixBatchView<double> jv = batch_view<double>(jitter);
     const int64_t side = std::max<int64_t>(out_size, 1);  // the core reports a bad out_size
     return with_image_type(image, [&](auto t) -> py::tuple {
       using T = decltype(t);

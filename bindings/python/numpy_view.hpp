@@ -32,6 +32,14 @@ MatrixView<T> matrix_view(const py::array& a) {
           a.strides(0) / static_cast<py::ssize_t>(sizeof(T)), a.strides(1) / static_cast<py::ssize_t>(sizeof(T))};
 }
 
+/// A (B, N, D) array (element-strided) as a batch of matrices.
+template <class T>
+MatrixBatchView<T> batch_view(const py::array& a) {
+  const auto item = static_cast<py::ssize_t>(sizeof(T));
+  return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), a.shape(2),
+          a.strides(0) / item, a.strides(1) / item, a.strides(2) / item};
+}
+
 template <class T>
 VectorView<T> vector_view(const py::array& a) {
   return {static_cast<const T*>(a.data()), a.shape(0), a.strides(0) / static_cast<py::ssize_t>(sizeof(T))};

@@ -191,7 +191,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if importlib.util.find_spec("cv2") is None:
         raise RuntimeError("opticore demo needs OpenCV: pip install 'opencv-contrib-python-headless<5'")
     from .tracking import astronaut_demo, create, load_video, metrics, track
-    from .tracking.run import progress_bar
+    from ._progress import progress_bar
 
     if args.video:
         seq = load_video(args.video, args.gt)

@@ -7,7 +7,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
@@ -44,23 +43,6 @@ def fmt_number(value: Optional[float], kind: str) -> str:
     if kind == "x":
         return f"{value:.2f}x" if value < 1 else f"{value:.1f}x"
     raise ValueError(f"kind: expected 'ms' or 'x', got {kind!r}")
-
-
-class _NoProgress:
-    def update(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def progress_bar(total: int, desc: str, unit: str) -> Any:
-    """A tqdm bar on stderr that is cleared when closed, or a silent stand-in without tqdm."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _NoProgress()
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
 
 
 def cpu_name() -> str:

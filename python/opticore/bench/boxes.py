@@ -16,6 +16,7 @@ import numpy as np
 
 import opticore
 
+from .._progress import progress_bar
 from . import _common
 from ._common import fmt_number, median_ms
 
@@ -214,7 +215,7 @@ def run(
     opticore.set_num_threads(threads)
     cv2, tv = _common.load_cv2(threads), _load_torchvision(threads)
     todo = build_cases(quick, cv2, tv)
-    progress = _common.progress_bar(len(todo), "bench boxes", "case")
+    progress = progress_bar(len(todo), "bench boxes", "case")
     cases = []
     try:
         for case in todo:

@@ -17,6 +17,7 @@ import numpy as np
 
 import opticore
 
+from .._progress import progress_bar
 from . import _common
 from ._common import fmt_number, median_ms
 
@@ -234,7 +235,7 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
     opticore.set_num_threads(threads)
     cv2 = _common.load_cv2(threads)
     estimate = _skimage_estimate()
-    progress = _common.progress_bar(4, "bench geometry", "case")
+    progress = progress_bar(4, "bench geometry", "case")
     try:
         cases = run_cases(quick, repeats, cv2, estimate, progress)
     finally:

@@ -23,6 +23,7 @@ from typing import Sequence as Seq
 import numpy as np
 
 import opticore
+from opticore._progress import progress_bar
 from opticore.tracking import (
     BUILTIN_IMAGES,
     MOTIONS,
@@ -36,7 +37,6 @@ from opticore.tracking import (
     metrics,
     track,
 )
-from opticore.tracking.run import progress_bar
 
 from ._common import machine, write_json
 

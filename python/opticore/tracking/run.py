@@ -8,7 +8,6 @@ attribute (the last update's confidence, e.g. a PSR; None when the tracker has n
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Tuple
@@ -119,29 +118,6 @@ OPENCV_COUNTERPART: Dict[str, Tuple[str, float]] = {
     "opticore-kcf": ("cv2-kcf", 1.0),
     "opticore-mosse": ("cv2-mosse", 1.0),
 }
-
-
-class _NoProgress:
-    """What :func:`progress_bar` gives without tqdm: the calls a tqdm bar takes here, doing nothing."""
-
-    def update(self, n: int = 1) -> None:
-        pass
-
-    def set_postfix_str(self, text: str) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def progress_bar(total: Optional[int], desc: str, unit: str) -> Any:
-    """A tqdm bar on stderr that clears itself when closed, or a silent stand-in when tqdm is missing
-    (for the demo and the tracking benchmark)."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return _NoProgress()
-    return tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, leave=False)
 
 
 def create(name: str) -> Any:
