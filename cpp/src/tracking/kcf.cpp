@@ -68,6 +68,7 @@ struct KcfTracker::Impl {
   std::unique_ptr<detail::ScaleFilter> scale_filter;
   std::vector<float> window;                  // Hann, rows x cols
   std::vector<Complex> label_spectrum;        // y^
+  std::vector<float> model_x;                 // channels planes (for its norm, in double)
   std::vector<Complex> model_xf, alphaf;      // channels spectra; one spectrum
   std::vector<float> x, plane, response;      // scratch
   std::vector<Complex> xf, kf, sum;           // scratch
@@ -95,13 +96,6 @@ struct KcfTracker::Impl {
   static double squared_norm(const std::vector<float>& v) {
     double sum = 0;
     for (float e : v) sum += static_cast<double>(e) * e;
-    return sum;
-  }
-
-  /// ||model features||^2, from the model's spectra (Parseval): no spatial copy of the model.
-  double model_energy() const {
-    double sum = 0;
-    for (int64_t c = 0; c < channels; ++c) sum += fft->energy(model_xf.data() + c * spectrum_size());
     return sum;
   }
 
@@ -137,6 +131,7 @@ struct KcfTracker::Impl {
     const float keep = static_cast<float>(1.0 - rate), r = static_cast<float>(rate);
     const float lambda = static_cast<float>(params.lambda);
     for (size_t k = 0; k < alphaf.size(); ++k) alphaf[k] = keep * alphaf[k] + r * label_spectrum[k] / (kf[k] + lambda);
+    for (size_t i = 0; i < x.size(); ++i) model_x[i] = keep * model_x[i] + r * x[i];
     for (size_t k = 0; k < xf.size(); ++k) model_xf[k] = keep * model_xf[k] + r * xf[k];
   }
 
@@ -171,6 +166,7 @@ struct KcfTracker::Impl {
     fft->forward(y.data(), label_spectrum.data());
 
     x.assign(channels * n, 0.0f);
+    model_x.assign(channels * n, 0.0f);
     plane.assign(n, 0.0f);
     response.assign(n, 0.0f);
     xf.assign(channels * s, Complex{});
@@ -204,7 +200,7 @@ struct KcfTracker::Impl {
     detail::check_frame(image);
     // Translation: correlate the model with the features at the previous position.
     extract(image);
-    kernel_correlation(model_xf.data(), model_energy(), xf.data(), squared_norm(x));
+    kernel_correlation(model_xf.data(), squared_norm(model_x), xf.data(), squared_norm(x));
     for (size_t k = 0; k < kf.size(); ++k) kf[k] *= alphaf[k];
     fft->inverse(kf.data(), response.data());
     const int64_t exclusion = std::max<int64_t>(1, std::min(rows, cols) / 8);

@@ -85,19 +85,6 @@ void Fft2d::inverse(const Complex* spectrum, float* signal) {
   for (int64_t i = 0; i < rows_ * cols_; ++i) signal[i] *= scale;
 }
 
-double Fft2d::energy(const Complex* spectrum) const {
-  const int64_t sc = spectrum_cols();
-  double sum = 0;
-  for (int64_t r = 0; r < rows_; ++r) {
-    const Complex* row = spectrum + r * sc;
-    for (int64_t k = 0; k < sc; ++k) {
-      const double weight = (k == 0 || k == sc - 1) ? 1.0 : 2.0;
-      sum += weight * std::norm(row[k]);
-    }
-  }
-  return sum / static_cast<double>(rows_ * cols_);
-}
-
 struct Fft1d::Impl {
   Eigen::FFT<float> fft = make_fft();
 };

@@ -34,10 +34,6 @@ class Fft2d {
   void forward(const float* signal, Complex* spectrum);
   void inverse(const Complex* spectrum, float* signal);
 
-  /// sum of signal^2 from its half spectrum (Parseval: the unstored half mirrors columns
-  /// 1 .. cols/2 - 1, which therefore count twice).
-  double energy(const Complex* spectrum) const;
-
  private:
   struct Impl;
   int64_t rows_ = 0, cols_ = 0;
