@@ -22,7 +22,7 @@ function(opticore_install_export export_name)
 endfunction()
 opticore_install_export(opticoreTargets opticore_core)
 if(OPTICORE_HAVE_TORCH)
-  opticore_install_export(opticoreTorchTargets opticore_torch opticore_torch_ops)
+  opticore_install_export(opticoreTorchTargets opticore_torch)
 endif()
 
 configure_package_config_file(
@@ -34,5 +34,6 @@ write_basic_package_version_file(
   VERSION "${PROJECT_VERSION}"
   COMPATIBILITY SameMinorVersion)
 install(FILES "${PROJECT_BINARY_DIR}/opticoreConfig.cmake"
+              "${PROJECT_SOURCE_DIR}/cmake/OpticoreTorch.cmake"
               "${PROJECT_BINARY_DIR}/opticoreConfigVersion.cmake"
         DESTINATION "${OPTICORE_INSTALL_CMAKEDIR}")

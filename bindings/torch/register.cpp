@@ -1,10 +1,11 @@
-// Every torch.ops.opticore schema, in one place, and its CPU kernel. Loading the library that
-// holds this file (libopticore_torch_ops) registers the operators.
-#include <torch/library.h>
+// Every torch.ops.opticore schema, in one place, and its CPU kernel, on LibTorch's stable ABI.
+// Loading the library that holds this file (libopticore_torch) registers the operators; fake
+// kernels and autograd formulas are registered from Python (opticore/torch/).
+#include <torch/csrc/stable/library.h>
 
 #include "opticore/torch/boxes.hpp"
 
-TORCH_LIBRARY(opticore, m) {
+STABLE_TORCH_LIBRARY(opticore, m) {
   m.def("box_area(Tensor boxes) -> Tensor");
   m.def("box_iou(Tensor boxes1, Tensor boxes2) -> Tensor");
   m.def("nms(Tensor boxes, Tensor scores, float iou_threshold, float? score_threshold=None, "
@@ -15,10 +16,10 @@ TORCH_LIBRARY(opticore, m) {
         "float iou_threshold=0.3, float score_threshold=0.001, int? max_output=None) -> (Tensor, Tensor)");
 }
 
-TORCH_LIBRARY_IMPL(opticore, CPU, m) {
-  m.impl("box_area", &opticore::tensor::box_area);
-  m.impl("box_iou", &opticore::tensor::box_iou);
-  m.impl("nms", &opticore::tensor::nms);
-  m.impl("batched_nms", &opticore::tensor::batched_nms);
-  m.impl("soft_nms", &opticore::tensor::soft_nms);
+STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
+  m.impl("box_area", TORCH_BOX(&opticore::tensor::box_area));
+  m.impl("box_iou", TORCH_BOX(&opticore::tensor::box_iou));
+  m.impl("nms", TORCH_BOX(&opticore::tensor::nms));
+  m.impl("batched_nms", TORCH_BOX(&opticore::tensor::batched_nms));
+  m.impl("soft_nms", TORCH_BOX(&opticore::tensor::soft_nms));
 }

@@ -67,11 +67,23 @@ def test_empty_tensors():
 @pytest.mark.parametrize(
     "call, error, words",
     [
-        (lambda b, s, l: ops.nms(b.int(), s, 0.5, None, None), TypeError, "boxes: expected float32 or float64, got int32"),
+        (lambda b, s, l: opticore.nms(b.int(), s, 0.5), TypeError, "boxes: expected float32 or float64, got int32"),
+        # The kernels themselves: every error that crosses the dispatcher is a ValueError.
+        (lambda b, s, l: ops.nms(b.int(), s, 0.5, None, None), ValueError, "boxes: expected float32 or float64, got int32"),
+        (lambda b, s, l: opticore.batched_nms(b, s, l.float(), 0.5), TypeError, "labels: expected an integer tensor, got float32"),
+        (lambda b, s, l: opticore.nms(b, None, 0.5), TypeError, "scores: expected a torch.Tensor like boxes, got NoneType"),
+        (lambda b, s, l: opticore.nms(b, s, 0.5, max_output=2**70), ValueError, "max_output: expected a 64-bit integer"),
+        (lambda b, s, l: opticore.nms(b.to_sparse(), s, 0.5), TypeError, "boxes: expected a dense (strided) tensor"),
+        (
+            lambda b, s, l: opticore.nms(b, torch.quantize_per_tensor(s, 0.01, 0, torch.quint8), 0.5),
+            TypeError,
+            "scores: expected a float or integer tensor, got quantized",
+        ),
+        (lambda b, s, l: opticore.box_iou(b[:, :3], b), ValueError, "boxes1: expected shape (N, 4), got (300, 3)"),
         (lambda b, s, l: ops.nms(b[:, :3], s, 0.5, None, None), ValueError, "boxes: expected shape (N, 4)"),
         (lambda b, s, l: ops.nms(b, s[:-1], 0.5, None, None), ValueError, "scores: expected 300 values (one per box), got 299"),
         (lambda b, s, l: ops.nms(b, s, 2.0, None, None), ValueError, "iou_threshold"),
-        (lambda b, s, l: ops.batched_nms(b, s, l.float(), 0.5, None, None), TypeError, "labels: expected an integer"),
+        (lambda b, s, l: ops.batched_nms(b, s, l.float(), 0.5, None, None), ValueError, "labels: expected an integer"),
         (lambda b, s, l: ops.soft_nms(b, s, "hard", 0.5, 0.3, 0.001, None), ValueError, "method"),
         (lambda b, s, l: opticore.nms(b, s.numpy(), 0.5), TypeError, "scores: expected a torch.Tensor"),
     ],
@@ -140,3 +152,90 @@ def test_torch_export():
 def test_meta_tensors_use_the_fake_kernels():
     out = ops.box_iou(torch.empty(3, 4, device="meta"), torch.empty(5, 4, device="meta"))
     assert out.shape == (3, 5) and out.device.type == "meta"
+
+
+def test_meta_tensors_with_bad_shapes_are_value_errors():
+    with pytest.raises(ValueError, match=r"boxes1: expected shape \(N, 4\), got \(3, 5\)"):
+        ops.box_iou(torch.empty(3, 5, device="meta"), torch.empty(5, 4, device="meta"))
+    with pytest.raises(TypeError, match="boxes: expected float32 or float64"):
+        ops.nms(torch.empty(3, 4, device="meta", dtype=torch.int32), torch.empty(3, device="meta"), 0.5, None, None)
+
+
+@pytest.mark.parametrize("dynamic", [False, True])
+def test_compiled_indexing_with_data_dependent_lengths(dynamic):
+    """boxes[keep] compiles and runs at N = 0, 1 and large N, static and dynamic shapes."""
+
+    def keep_boxes(boxes, scores, labels):
+        return (
+            boxes[opticore.nms(boxes, scores, 0.5)],
+            boxes[opticore.batched_nms(boxes, scores, labels, 0.5)],
+            scores[opticore.soft_nms(boxes, scores, max_output=10)[0]],
+        )
+
+    compiled = torch.compile(keep_boxes, fullgraph=True, dynamic=dynamic)
+    for n in (0, 1, 2, 3000, 7):
+        boxes, scores, labels = inputs(max(n, 1), seed=n)
+        boxes, scores, labels = boxes[:n], scores[:n], labels[:n]
+        for got, expected in zip(compiled(boxes, scores, labels), keep_boxes(boxes, scores, labels)):
+            torch.testing.assert_close(got, expected)
+
+
+def plain_area(boxes):
+    return (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+
+
+def plain_iou(a, b):
+    """torchvision's formula in plain torch ops (an independent reference for values and gradients)."""
+    lt = torch.maximum(a[:, None, :2], b[None, :, :2])
+    rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+    wh = (rb - lt).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    union = plain_area(a)[:, None] + plain_area(b)[None, :] - inter
+    return torch.where(union > 0, inter / union.clamp(min=1e-300), torch.zeros_like(union))
+
+
+def random_boxes(n, seed, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    xy = torch.rand(n, 2, generator=g, dtype=dtype) * 20
+    wh = torch.rand(n, 2, generator=g, dtype=dtype) * 15 - 2  # some inverted (zero-area) boxes
+    return torch.cat([xy, xy + wh], dim=1)
+
+
+def test_box_area_and_iou_gradients_match_the_plain_formulas():
+    a = random_boxes(40, 1).requires_grad_()
+    b = random_boxes(30, 2).requires_grad_()
+    weights = torch.rand(40, 30, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    got = torch.autograd.grad((opticore.box_iou(a, b) * weights).sum() + opticore.box_area(a).sum(), (a, b))
+    expected = torch.autograd.grad((plain_iou(a, b) * weights).sum() + plain_area(a).sum(), (a, b))
+    for g, e in zip(got, expected):
+        torch.testing.assert_close(g, e, rtol=1e-12, atol=1e-12)
+    assert torch.count_nonzero(got[0]) > 40  # the check compares real gradients, not zeros
+
+
+def test_gradcheck_box_area_and_iou():
+    a = random_boxes(6, 4).requires_grad_()
+    b = random_boxes(5, 5).requires_grad_()
+    assert torch.autograd.gradcheck(lambda x: ops.box_area(x), (a,))
+    assert torch.autograd.gradcheck(lambda x, y: ops.box_iou(x, y), (a, b))
+    assert torch.autograd.gradgradcheck(lambda x, y: ops.box_iou(x, y), (a, b))
+
+
+def test_float32_iou_gradient_and_mixed_dtypes():
+    a = random_boxes(20, 6, torch.float32).requires_grad_()
+    b = random_boxes(10, 7).requires_grad_()
+    opticore.box_iou(a, b).sum().backward()
+    a64 = a.detach().double().requires_grad_()
+    expected_a, expected_b = torch.autograd.grad(plain_iou(a64, b).sum(), (a64, b))
+    assert a.grad.dtype == torch.float32 and b.grad.dtype == torch.float64
+    torch.testing.assert_close(a.grad, expected_a.float())
+    torch.testing.assert_close(b.grad, expected_b, rtol=1e-12, atol=1e-12)
+
+
+def test_non_differentiable_outputs_do_not_claim_gradients():
+    boxes, scores, labels = inputs(50, 8, torch.float64)
+    boxes.requires_grad_()
+    scores.requires_grad_()
+    idx, rescored = opticore.soft_nms(boxes, scores)
+    assert not rescored.requires_grad and not idx.requires_grad
+    assert not opticore.nms(boxes, scores, 0.5).requires_grad
+    assert not opticore.batched_nms(boxes, scores, labels, 0.5).requires_grad

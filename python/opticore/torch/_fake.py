@@ -10,17 +10,27 @@ import torch
 
 
 def _check_boxes(boxes: torch.Tensor, name: str = "boxes") -> None:
-    torch._check(
+    torch._check_type(
+        boxes.dtype in (torch.float32, torch.float64), lambda: f"{name}: expected float32 or float64, got {boxes.dtype}"
+    )
+    torch._check_value(
         boxes.dim() == 2 and boxes.size(1) == 4, lambda: f"{name}: expected shape (N, 4), got {tuple(boxes.shape)}"
     )
 
 
-def _dynamic_length(limit: Optional[int], n: "int | torch.SymInt") -> torch.SymInt:
-    """An unbacked size in [0, min(n, limit)]; bounds must be plain ints, so a symbolic n is
-    left out of the upper bound."""
+def _dynamic_length(limit: Optional[int], n: "int | torch.SymInt") -> "int | torch.SymInt":
+    """The length of an NMS-like output: an unbacked size in [0, min(n, limit)].
+
+    When that range is statically empty (no boxes, or ``max_output=0``) the length is the plain
+    int 0, not an unbacked size: inductor rejects any index of possibly non-zero length into a
+    dimension of size 0, so ``boxes[keep]`` would not compile at N = 0. Bounds must be plain ints,
+    so a symbolic n is left out of the upper bound."""
     bounds = [b for b in (n, limit) if isinstance(b, int)]
+    upper = min(bounds) if bounds else None
+    if upper is not None and upper <= 0:
+        return 0
     ctx = torch.library.get_ctx()
-    return ctx.new_dynamic_size(min=0, max=min(bounds) if bounds else None)
+    return ctx.new_dynamic_size(min=0, max=upper)
 
 
 def _kept_indices(boxes: torch.Tensor, max_output: Optional[int]) -> torch.Tensor:

@@ -1,40 +1,44 @@
-// Box operators on ATen tensors (opticore::torch). The same functions back the
-// torch.ops.opticore.* operators registered by opticore::torch_ops.
+// Box operators on torch tensors (opticore::torch), written against LibTorch's stable ABI
+// (torch/csrc/stable): one build of this library loads on every torch from the target version
+// (2.10) on. The same functions back the torch.ops.opticore.* operators.
 //
 // Conventions as in opticore/boxes/*.hpp: boxes (N, 4) x1, y1, x2, y2, float32 or float64, any
-// strides; CPU tensors. Wrong dtypes raise c10::TypeError, wrong shapes or values c10::ValueError
-// (TypeError / ValueError in Python).
+// strides; CPU tensors. Bad arguments throw std::invalid_argument whose message names the
+// argument (through the dispatcher, a RuntimeError in Python; opticore's Python wrappers check
+// the same rules first and raise ValueError / TypeError).
 #pragma once
 
-#include <ATen/core/Tensor.h>
+#include <torch/csrc/stable/tensor.h>
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
+#include <string>
 #include <tuple>
+
+#include "opticore/torch/export.hpp"
 
 namespace opticore::tensor {
 
+using torch::stable::Tensor;
+
 /// (N,) areas, dtype of boxes.
-at::Tensor box_area(const at::Tensor& boxes);
+OPTICORE_TORCH_EXPORT Tensor box_area(const Tensor& boxes);
 
 /// (N, M) IoU; float64 when the dtypes differ.
-at::Tensor box_iou(const at::Tensor& boxes1, const at::Tensor& boxes2);
+OPTICORE_TORCH_EXPORT Tensor box_iou(const Tensor& boxes1, const Tensor& boxes2);
 
 /// int64 (K,) kept indices, by descending score.
-at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold,
-               std::optional<double> score_threshold = std::nullopt,
-               std::optional<int64_t> max_output = std::nullopt);
+OPTICORE_TORCH_EXPORT Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold,
+           std::optional<double> score_threshold = std::nullopt, std::optional<int64_t> max_output = std::nullopt);
 
 /// int64 (K,) kept indices; labels (N,) any integer dtype.
-at::Tensor batched_nms(const at::Tensor& boxes, const at::Tensor& scores, const at::Tensor& labels,
-                       double iou_threshold, std::optional<double> score_threshold = std::nullopt,
-                       std::optional<int64_t> max_output = std::nullopt);
+OPTICORE_TORCH_EXPORT Tensor batched_nms(const Tensor& boxes, const Tensor& scores, const Tensor& labels, double iou_threshold,
+                   std::optional<double> score_threshold = std::nullopt,
+                   std::optional<int64_t> max_output = std::nullopt);
 
 /// (int64 indices (K,), decayed scores (K,) in the dtype of scores).
-std::tuple<at::Tensor, at::Tensor> soft_nms(const at::Tensor& boxes, const at::Tensor& scores,
-                                            std::string_view method = "gaussian", double sigma = 0.5,
-                                            double iou_threshold = 0.3, double score_threshold = 0.001,
-                                            std::optional<int64_t> max_output = std::nullopt);
+OPTICORE_TORCH_EXPORT std::tuple<Tensor, Tensor> soft_nms(const Tensor& boxes, const Tensor& scores, std::string method = "gaussian",
+                                    double sigma = 0.5, double iou_threshold = 0.3, double score_threshold = 0.001,
+                                    std::optional<int64_t> max_output = std::nullopt);
 
 }  // namespace opticore::tensor

@@ -1,0 +1,69 @@
+# Finds what the stable-ABI operator library needs from an installed torch: its include folder
+# (torch/csrc/stable, torch/headeronly) and libtorch_cpu (the stable C shims live there). Not
+# find_package(Torch): that wants CUDA's toolkit beside a CUDA build of torch, and pins consumers
+# to one torch. Used by the build and by the installed opticoreConfig.cmake alike.
+#
+#   opticore_find_torch(<result-var>)
+#
+# Looks in OPTICORE_TORCH_ROOT (the torch package folder, e.g. .../site-packages/torch) when set,
+# else asks the Python interpreter (Python_EXECUTABLE, or python3 on PATH) where torch is, without
+# importing it. On success defines the imported target opticore::libtorch_stable, sets
+# <result-var> TRUE and OPTICORE_TORCH_VERSION; on failure sets <result-var> FALSE and
+# OPTICORE_TORCH_NOT_FOUND to what is missing and how to point CMake at it.
+
+# The oldest torch whose stable ABI the operators are written against (TORCH_TARGET_VERSION).
+set(OPTICORE_TORCH_MIN_VERSION 2.10)
+
+function(opticore_find_torch result_var)
+  set(${result_var} FALSE PARENT_SCOPE)
+  set(_how "Install torch >= ${OPTICORE_TORCH_MIN_VERSION} into the Python CMake uses (-DPython_EXECUTABLE=...), or point CMake at the torch package folder: -DOPTICORE_TORCH_ROOT=$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))')")
+  set(_root "${OPTICORE_TORCH_ROOT}")
+  set(_version "")
+  if(NOT _root)
+    set(_python "${Python_EXECUTABLE}")
+    if(NOT _python)
+      find_program(_python NAMES python3 python)
+    endif()
+    if(NOT _python)
+      set(OPTICORE_TORCH_NOT_FOUND "no Python interpreter found to ask where torch is. ${_how}" PARENT_SCOPE)
+      return()
+    endif()
+    execute_process(
+      COMMAND "${_python}" -c "import importlib.util as u, importlib.metadata as m, os; s = u.find_spec('torch'); print(os.path.dirname(s.origin) + ';' + m.version('torch'))"
+      OUTPUT_VARIABLE _answer OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _rc ERROR_QUIET)
+    if(NOT _rc EQUAL 0 OR NOT _answer)
+      set(OPTICORE_TORCH_NOT_FOUND "torch is not installed in ${_python}. ${_how}" PARENT_SCOPE)
+      return()
+    endif()
+    list(GET _answer 0 _root)
+    list(GET _answer 1 _version)
+  endif()
+  if(NOT EXISTS "${_root}/include/torch/csrc/stable/library.h")
+    set(OPTICORE_TORCH_NOT_FOUND "no stable-ABI headers (include/torch/csrc/stable/library.h) under ${_root}: torch >= ${OPTICORE_TORCH_MIN_VERSION} is needed. ${_how}" PARENT_SCOPE)
+    return()
+  endif()
+  find_library(_torch_cpu NAMES torch_cpu PATHS "${_root}/lib" NO_DEFAULT_PATH NO_CACHE)
+  if(NOT _torch_cpu)
+    set(OPTICORE_TORCH_NOT_FOUND "no libtorch_cpu under ${_root}/lib. ${_how}" PARENT_SCOPE)
+    return()
+  endif()
+  if(NOT _version)
+    file(STRINGS "${_root}/include/torch/headeronly/version.h" _line REGEX "^  \"[0-9]")
+    string(REGEX MATCH "[0-9][0-9.a-z+]*" _version "${_line}")
+  endif()
+  if(_version VERSION_LESS OPTICORE_TORCH_MIN_VERSION)
+    set(OPTICORE_TORCH_NOT_FOUND "torch ${_version} under ${_root} is older than ${OPTICORE_TORCH_MIN_VERSION}. ${_how}" PARENT_SCOPE)
+    return()
+  endif()
+  if(NOT TARGET opticore::libtorch_stable)
+    add_library(opticore::libtorch_stable INTERFACE IMPORTED)
+    # The target version makes the headers expose only what torch 2.10 has, so the library
+    # loads on 2.10 and every later torch.
+    set_target_properties(opticore::libtorch_stable PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${_root}/include"
+      INTERFACE_COMPILE_DEFINITIONS "TORCH_TARGET_VERSION=0x020a000000000000"
+      INTERFACE_LINK_LIBRARIES "${_torch_cpu}")
+  endif()
+  set(OPTICORE_TORCH_VERSION "${_version}" PARENT_SCOPE)
+  set(${result_var} TRUE PARENT_SCOPE)
+endfunction()
