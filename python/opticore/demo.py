@@ -1,7 +1,7 @@
 """``opticore demo``: find a face, track it, and show how well it was tracked.
 
 With no arguments it films scikit-image's astronaut photograph with a virtual camera that pans,
-zooms and rotates around her face (exact ground truth, :func:`opticore.tracking.astronaut_demo`),
+zooms and rotates around her face (exact ground truth, :func:`opticore.eval.tracking.astronaut_demo`),
 finds the face in the first frame with OpenCV's Haar frontal-face cascade, tracks it, and writes
 to ``--out`` (default ``./opticore-demo/``):
 
@@ -59,7 +59,7 @@ def _frames(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The demo's options, shared by ``opticore demo`` and ``python -m opticore.demo``."""
-    from .tracking import TRACKERS
+    from .eval.tracking import TRACKERS
 
     parser.add_argument("--out", metavar="DIR", default="opticore-demo",
                         help="output folder (default ./opticore-demo)")
@@ -84,7 +84,7 @@ def detect_face(frame: np.ndarray) -> Optional[Box]:
 
     Example:
         >>> from opticore.demo import detect_face
-        >>> from opticore.tracking import load_image
+        >>> from opticore.eval.tracking import load_image
         >>> detect_face(load_image("astronaut"))
         (177.0, 66.0, 95.0, 95.0)
     """
@@ -106,7 +106,7 @@ def detect_face(frame: np.ndarray) -> Optional[Box]:
 
 def _pick_tracker(requested: Optional[str]) -> Tuple[str, Optional[str]]:
     """(tracker name, a note to print or None)."""
-    from .tracking import available
+    from .eval.tracking import available
 
     if requested is not None:
         why = available(requested)
@@ -190,7 +190,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--gt needs --video (the built-in sequence has its own ground truth)")
     if importlib.util.find_spec("cv2") is None:
         raise RuntimeError("opticore demo needs OpenCV: pip install 'opencv-contrib-python-headless<5'")
-    from .tracking import astronaut_demo, create, load_video, metrics, track
+    from .eval.tracking import astronaut_demo, create, load_video, metrics, track
     from ._progress import progress_bar
 
     if args.video:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import opticore
-import opticore.tracking
+import opticore.eval.tracking
 from opticore import cli
 
 cv2 = pytest.importorskip("cv2")
@@ -38,7 +38,7 @@ def test_demo_default_sequence(tmp_path, capsys):
 
 
 def test_demo_with_bbox_video_and_no_video(tmp_path, capsys):
-    seq = opticore.tracking.astronaut_demo(frames=8, size=(160, 120))
+    seq = opticore.eval.tracking.astronaut_demo(frames=8, size=(160, 120))
     folder = tmp_path / "frames"
     folder.mkdir()
     for i, f in enumerate(seq.frames()):
@@ -95,7 +95,7 @@ def test_bench_tracking_quick(tmp_path, capsys):
     assert {"success.png", "precision.png", "results.json"} <= {p.name for p in out.iterdir()}
     report = json.loads(json_path.read_text())
     r = report["trackers"]["cv2-kcf"]
-    assert len(r["sequences"]) == 7 and set(r["auc_by_kind"]) == set(opticore.tracking.MOTIONS)
+    assert len(r["sequences"]) == 7 and set(r["auc_by_kind"]) == set(opticore.eval.tracking.MOTIONS)
     assert 0 <= r["auc"] <= 1 and r["fps"] > 0 and len(r["success"]) == 21
 
 

@@ -4,12 +4,22 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import opticore
-from opticore.tracking import TRACKERS, TrackerUnavailable, available, create, load_image, synthetic_sequence, track
+from opticore.eval.tracking import (
+    TRACKERS,
+    TrackerUnavailable,
+    available,
+    create,
+    load_image,
+    synthetic_sequence,
+    track,
+)
 
 AVAILABLE = [n for n in TRACKERS if available(n) is None]
 
@@ -80,3 +90,13 @@ def test_opticore_adapter_and_comparison_rows(monkeypatch, tmp_path, capsys):
         (row,) = report["comparisons"]
         assert row["tracker"] == "opticore-mosse" and row["reference"] == "cv2-mosse" and row["fps_ratio"] > 0
         assert "cv2-mosse" in capsys.readouterr().out
+
+
+def test_import_opticore_tracking_loads_only_the_trackers():
+    # The evaluation harness (opticore.eval) is for the demo and the benchmarks, not the product.
+    code = ("import sys, opticore.tracking; "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('opticore.', 'cv2', 'skimage')))))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    tracking = {m for m in out if m.startswith("opticore.tracking")}
+    assert tracking == {"opticore.tracking", "opticore.tracking.fhog", "opticore.tracking.trackers"}
+    assert not [m for m in out if m.startswith(("opticore.eval", "cv2", "skimage"))], out
