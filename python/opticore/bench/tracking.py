@@ -38,7 +38,7 @@ from opticore.eval.tracking import (
     track,
 )
 
-from ._common import machine, write_json
+from ._common import machine, prog, write_json
 
 FRAME_SIZE = (320, 240)
 CACHE_BYTES = 512 << 20  # sequences smaller than this are decoded once and shared by every tracker
@@ -221,7 +221,7 @@ def run(quick: bool = False, trackers: Optional[Seq[str]] = None, images: Option
 
 def parse_args(argv: Optional[Seq[str]]) -> argparse.Namespace:
     """The benchmark's options; bad values exit with status 2 before any work starts."""
-    parser = argparse.ArgumentParser(prog="opticore bench tracking", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog("tracking"), description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one 60-frame sequence per motion kind")
     parser.add_argument("--trackers", nargs="+", choices=list(TRACKERS), metavar="NAME",
                         help=f"trackers to run (default all: {', '.join(TRACKERS)})")
