@@ -40,11 +40,13 @@ def test_tracker_follows_a_slow_pan(name):
     seq = synthetic_sequence(load_image("astronaut"), (177, 66, 95, 95), "translation", seed=2, frames=25,
                              size=(160, 120), target_size=40)
     seen = []
-    result = track(create(name), seq, on_frame=lambda i, frame, r: seen.append((i, r)))
-    assert [i for i, _ in seen] == list(range(25))
+    result = track(create(name), seq, on_frame=lambda i, frame, r, seconds: seen.append((i, r, seconds)))
+    assert [i for i, _, _ in seen] == list(range(25))
+    times = [t for _, _, t in seen]  # tracker time so far: grows, ends at the total
+    assert times == sorted(times) and times[0] > 0 and times[-1] == result.seconds
     assert result.boxes.shape == (25, 4) and result.boxes.dtype == np.float64
     np.testing.assert_array_equal(result.boxes[0], seq.groundtruth[0])
-    for _, (ok, box, score) in seen:
+    for _, (ok, box, score), _ in seen:
         assert isinstance(ok, bool) and len(box) == 4 and all(isinstance(v, float) for v in box)
         assert score is None or math.isfinite(score)
     assert result.seconds > 0 and result.fps > 0

@@ -179,7 +179,8 @@ class Track:
 
 
 def track(tracker: Any, sequence: Sequence, init_box: Optional[Seq[float]] = None,
-          on_frame: Optional[Callable[[int, np.ndarray, Tuple[bool, Box, Optional[float]]], None]] = None) -> Track:
+          on_frame: Optional[Callable[[int, np.ndarray, Tuple[bool, Box, Optional[float]], float], None]] = None,
+          ) -> Track:
     """Run ``tracker`` over ``sequence`` (one-pass evaluation) and time it.
 
     Frame 0 initialises the tracker with ``init_box`` (default the sequence's first box) and is
@@ -192,7 +193,8 @@ def track(tracker: Any, sequence: Sequence, init_box: Optional[Seq[float]] = Non
         tracker: an object with ``init(image, box)`` and ``update(image) -> (ok, box)``.
         sequence: the frames (and ground truth, which sets the length when present).
         init_box: ``(x, y, w, h)`` to start from; default ``sequence.first_box()``.
-        on_frame: called after every frame with ``(index, frame, (ok, box, score))``.
+        on_frame: called after every frame with ``(index, frame, (ok, box, score), seconds)``, where
+            ``seconds`` is the tracker time so far (``index + 1`` frames); not timed itself.
 
     Example:
         >>> from opticore.eval.tracking import astronaut_demo, create, track
@@ -220,7 +222,7 @@ def track(tracker: Any, sequence: Sequence, init_box: Optional[Seq[float]] = Non
         oks.append(ok)
         confidences.append(np.nan if score is None else float(score))
         if on_frame is not None:
-            on_frame(i, frame, (ok, box, score))  # type: ignore[arg-type]
+            on_frame(i, frame, (ok, box, score), seconds)  # type: ignore[arg-type]
     n = len(boxes) if sequence.groundtruth is None else max(len(boxes), len(sequence.groundtruth))
     out = np.full((n, 4), np.nan)
     out[: len(boxes)] = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
