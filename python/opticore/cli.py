@@ -1,12 +1,14 @@
 """The ``opticore`` command line.
 
-    opticore info                    how this opticore was built
+    opticore info                       how this opticore was built
     opticore demo [--video PATH]        find a face, track it, write an annotated video, boxes and plots
+    opticore bench                      list the benchmarks
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
     opticore bench geometry [--quick]   umeyama, warp_affine, align_faces, random_warp vs scikit-image / NumPy + OpenCV
     opticore bench tracking [--quick]   MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)
 
-Exit codes: 0 success, 1 failure while running, 2 bad usage. Errors go to stderr.
+Exit codes: 0 success, 1 failure while running, 2 bad usage (an unknown option or value, a missing
+command or benchmark name: the usage, and what is wrong, go to stderr). Errors go to stderr.
 """
 
 from __future__ import annotations
@@ -17,12 +19,19 @@ import json
 import sys
 from typing import List, Optional
 
-# Benchmarks by name: module under opticore.bench with a main(argv) -> int.
+# Benchmarks by name: (module under opticore.bench with a main(argv) -> int, what it measures).
 BENCHMARKS = {
-    "boxes": "opticore.bench.boxes",
-    "geometry": "opticore.bench.geometry",
-    "tracking": "opticore.bench.tracking",
+    "boxes": ("opticore.bench.boxes", "NMS / batched NMS / Soft-NMS against OpenCV and torchvision"),
+    "geometry": ("opticore.bench.geometry",
+                 "umeyama, warp_affine, align_faces, random_warp against scikit-image / NumPy + OpenCV"),
+    "tracking": ("opticore.bench.tracking", "MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)"),
 }
+
+
+def _benchmark_list() -> str:
+    width = max(len(name) for name in BENCHMARKS)
+    lines = [f"  {name:<{width}}  {about}" for name, (_, about) in BENCHMARKS.items()]
+    return "benchmarks (`opticore bench NAME --help` for a benchmark's options):\n" + "\n".join(lines)
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -39,14 +48,16 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    module = importlib.import_module(BENCHMARKS[args.name])
+    if args.name is None:  # `opticore bench` alone: bad usage (exit 2), the list on stderr
+        args.parser.error("which benchmark?\n" + _benchmark_list())
+    module = importlib.import_module(BENCHMARKS[args.name][0])
     return int(module.main(args.bench_args))
 
 
 def _demo(args: argparse.Namespace) -> int:
     from . import demo
 
-    return demo.run(args, args.demo_parser)
+    return demo.run(args, args.parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,33 +68,41 @@ def build_parser() -> argparse.ArgumentParser:
         description="opticore: fast, exact computer-vision operators (C++ core, NumPy and torch APIs).",
     )
     parser.add_argument("--version", action="version", version=f"opticore {opticore.__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")  # checked in main
 
     info = commands.add_parser("info", help="print how opticore was built (compiler, torch, CUDA, threads)")
     info.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    info.set_defaults(run=_info)
+    info.set_defaults(run=_info, parser=info)
 
     from . import demo
 
     demo_parser = commands.add_parser("demo", help="track a face in a built-in sequence (or --video) and score it",
                                       description=demo.DESCRIPTION)
     demo.add_arguments(demo_parser)
-    demo_parser.set_defaults(run=_demo, demo_parser=demo_parser)
+    demo_parser.set_defaults(run=_demo, parser=demo_parser)
 
     bench = commands.add_parser(
         "bench",
-        help="run a benchmark against the reference implementations",
-        description="Run a benchmark; options after the name go to it (try `opticore bench boxes --help`).",
+        help="run a benchmark against the reference implementations (alone: list them)",
+        description="Run a benchmark; options after its name go to it.",
+        epilog=_benchmark_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    bench.add_argument("name", choices=sorted(BENCHMARKS), help="which benchmark")
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="options for the benchmark, e.g. --quick")
-    bench.set_defaults(run=_bench)
+    bench.add_argument("name", nargs="?", choices=list(BENCHMARKS), metavar="NAME",
+                       help=f"which benchmark: {', '.join(BENCHMARKS)}")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, metavar="...",
+                       help="options for the benchmark, e.g. --quick")
+    bench.set_defaults(run=_bench, parser=bench)
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the command's own parser, so that its usage line is the one shown
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command is None:
+        parser.error("which command? info, demo or bench (`opticore --help` says what each does)")
     try:
         return args.run(args)
     except KeyboardInterrupt:

@@ -1,16 +1,21 @@
 """``opticore demo``: find a face, track it, and show how well it was tracked.
 
 With no arguments it films scikit-image's astronaut photograph with a virtual camera that pans,
-zooms and rotates around her face (exact ground truth, :func:`opticore.tracking.astronaut_demo`),
+zooms and rotates around her face (exact ground truth, :func:`opticore.eval.tracking.astronaut_demo`),
 finds the face in the first frame with OpenCV's Haar frontal-face cascade, tracks it, and writes
 to ``--out`` (default ``./opticore-demo/``):
 
-* ``demo.mp4`` (or ``demo.gif`` when OpenCV has no MP4 encoder): the frames with the tracker's box
-  (yellow; red when the tracker reports a failure) and the ground truth (green);
+* ``demo.mp4``: the frames with the tracker's box (yellow; red when the tracker reports a failure),
+  the ground truth (green), the tracker's score and a legend. H.264, which browsers play, when
+  ``imageio-ffmpeg`` is installed (its ffmpeg encodes); otherwise MPEG-4 Part 2 through OpenCV, which
+  media players such as VLC play but browsers do not (a warning says so), or ``demo.gif`` when
+  OpenCV has no MP4 encoder;
 * ``boxes.json``: per frame the tracker's box, ``ok``, ``score``, the ground truth and the IoU;
 * ``success.png`` and ``precision.png``: the OTB plots against the ground truth.
 
-It prints the tracker's frames per second (``init`` + ``update`` time only) and the success AUC.
+It prints two speeds: the tracker's frames per second (``init`` + ``update`` time only, as the
+benchmarks count it) and the whole demo's frames per second (frames made, tracked, drawn and
+encoded, the progress bar's rate); and the success AUC.
 ``--video PATH`` does the same on a video file or a folder of frames (``--gt`` adds an OTB
 ground-truth file, whose first box then starts the tracker), ``--bbox x,y,w,h`` replaces the face
 detector, ``--tracker`` picks the tracker.
@@ -24,6 +29,7 @@ import json
 import math
 import os
 import sys
+import time
 from typing import Any, Dict, List, Optional, Tuple
 from typing import Sequence as Seq
 
@@ -59,7 +65,7 @@ def _frames(text: str) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The demo's options, shared by ``opticore demo`` and ``python -m opticore.demo``."""
-    from .tracking import TRACKERS
+    from .eval.tracking import TRACKERS
 
     parser.add_argument("--out", metavar="DIR", default="opticore-demo",
                         help="output folder (default ./opticore-demo)")
@@ -84,7 +90,7 @@ def detect_face(frame: np.ndarray) -> Optional[Box]:
 
     Example:
         >>> from opticore.demo import detect_face
-        >>> from opticore.tracking import load_image
+        >>> from opticore.eval.tracking import load_image
         >>> detect_face(load_image("astronaut"))
         (177.0, 66.0, 95.0, 95.0)
     """
@@ -106,7 +112,7 @@ def detect_face(frame: np.ndarray) -> Optional[Box]:
 
 def _pick_tracker(requested: Optional[str]) -> Tuple[str, Optional[str]]:
     """(tracker name, a note to print or None)."""
-    from .tracking import available
+    from .eval.tracking import available
 
     if requested is not None:
         why = available(requested)
@@ -126,30 +132,72 @@ def _corners(box: Seq[float]) -> Optional[Tuple[Tuple[int, int], Tuple[int, int]
     return (int(round(x)), int(round(y))), (int(round(x + w - 1)), int(round(y + h - 1)))
 
 
+Colour = Tuple[int, int, int]
+TRACKER_COLOUR: Colour = (0, 220, 255)  # BGR yellow
+LOST_COLOUR: Colour = (0, 0, 255)  # red: the tracker reports a failure
+GT_COLOUR: Colour = (0, 200, 0)  # green
+#: What opticore's trackers report as ``score`` (OpenCV's KCF, MOSSE and CSRT report none).
+SCORE_LEGEND = "score = PSR (peak-to-sidelobe ratio)"
+H264_MISSING = ("imageio-ffmpeg is not installed, so demo.mp4 is MPEG-4 Part 2 (mp4v), which browsers do not "
+                "play (VLC and mpv do); pip install imageio-ffmpeg for H.264")
+
+
+def _warn(message: str) -> None:
+    print(f"opticore demo: warning: {message}", file=sys.stderr)
+
+
 class _VideoOut:
-    """An MP4 through ``cv2.VideoWriter`` (mp4v), or an animated GIF through Pillow when that fails."""
+    """``demo.mp4``: H.264 through imageio-ffmpeg's ffmpeg when installed; else MPEG-4 Part 2 through
+    ``cv2.VideoWriter`` (mp4v), or an animated GIF through Pillow when that fails."""
 
     def __init__(self, folder: str, fps: float) -> None:
         self.folder, self.fps = folder, fps
+        self.ffmpeg: Any = None  # imageio-ffmpeg's write_frames generator
         self.writer: Any = None
         self.gif: Optional[List[Any]] = None
         self.path: Optional[str] = None
 
-    def write(self, frame: np.ndarray) -> None:
+    def _open_h264(self, width: int, height: int) -> bool:
+        try:
+            import imageio_ffmpeg
+        except ImportError:
+            _warn(H264_MISSING)
+            return False
+        try:
+            self.ffmpeg = imageio_ffmpeg.write_frames(
+                self.path, (width, height), pix_fmt_in="bgr24", fps=self.fps, codec="libx264", quality=6,
+                macro_block_size=1, output_params=["-movflags", "+faststart"])  # faststart: plays while loading
+            self.ffmpeg.send(None)  # starts ffmpeg
+        except Exception as exc:  # e.g. no ffmpeg binary for this platform
+            self.ffmpeg = None
+            _warn(f"imageio-ffmpeg could not start ffmpeg ({exc}); writing MPEG-4 Part 2 (mp4v) instead, "
+                  "which browsers do not play")
+            return False
+        return True
+
+    def _open(self, width: int, height: int) -> None:
         import cv2
 
-        if self.writer is None and self.gif is None:
-            self.path = os.path.join(self.folder, "demo.mp4")
-            writer = cv2.VideoWriter(self.path, cv2.VideoWriter_fourcc(*"mp4v"), self.fps,
-                                     (frame.shape[1], frame.shape[0]))
-            if writer.isOpened():
-                self.writer = writer
-            else:
-                writer.release()
-                if os.path.exists(self.path):
-                    os.remove(self.path)
-                self.path, self.gif = os.path.join(self.folder, "demo.gif"), []
-        if self.writer is not None:
+        self.path = os.path.join(self.folder, "demo.mp4")
+        if self._open_h264(width, height):
+            return
+        writer = cv2.VideoWriter(self.path, cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (width, height))
+        if writer.isOpened():
+            self.writer = writer
+            return
+        writer.release()
+        if os.path.exists(self.path):
+            os.remove(self.path)
+        self.path, self.gif = os.path.join(self.folder, "demo.gif"), []
+
+    def write(self, frame: np.ndarray) -> None:
+        # H.264's 4:2:0 chroma needs even sides: pad odd ones with a black row / column.
+        frame = np.pad(frame, ((0, frame.shape[0] % 2), (0, frame.shape[1] % 2), (0, 0)))
+        if self.path is None:
+            self._open(frame.shape[1], frame.shape[0])
+        if self.ffmpeg is not None:
+            self.ffmpeg.send(np.ascontiguousarray(frame))
+        elif self.writer is not None:
             self.writer.write(frame)
         else:
             from PIL import Image
@@ -157,25 +205,59 @@ class _VideoOut:
             self.gif.append(Image.fromarray(np.ascontiguousarray(frame[:, :, ::-1])))  # type: ignore[union-attr]
 
     def close(self) -> None:
-        if self.writer is not None:
+        if self.ffmpeg is not None:
+            self.ffmpeg.close()  # waits for ffmpeg to finish the file
+        elif self.writer is not None:
             self.writer.release()
         elif self.gif:
             self.gif[0].save(self.path, save_all=True, append_images=self.gif[1:], loop=0,
                              duration=int(round(1000 / self.fps)))
 
 
+def _text(image: np.ndarray, text: str, origin: Tuple[int, int], scale: float) -> None:
+    """White text with a black outline, legible on any background."""
+    import cv2
+
+    for colour, thickness in (((0, 0, 0), 3), ((255, 255, 255), 1)):
+        cv2.putText(image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA)
+
+
+def _legend(image: np.ndarray, name: str, has_gt: bool, scale: float) -> None:
+    """What the colours and the score mean, bottom left, on a darkened panel."""
+    import cv2
+
+    rows: List[Tuple[Optional[Colour], str]] = [(TRACKER_COLOUR, f"{name} (red: reports lost)")]
+    if has_gt:
+        rows.append((GT_COLOUR, "ground truth"))
+    if name.startswith("opticore-"):
+        rows.append((None, SCORE_LEGEND))
+    step, swatch = int(round(18 * scale / 0.4)), int(round(14 * scale / 0.4))
+    indent = 6 + swatch + swatch // 2  # text starts right of the colour swatches
+    width = indent + max(cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)[0][0] for _, text in rows)
+    y0 = max(0, image.shape[0] - step * len(rows) - 6)
+    panel = image[y0:, : width + 6]
+    panel[...] = panel // 2  # darkened, not hidden: the frame stays visible beneath
+    for i, (colour, text) in enumerate(rows):
+        y = y0 + 4 + step * i
+        if colour is not None:
+            cv2.rectangle(image, (6, y + 2), (6 + swatch, y + step - 4), colour, 2, cv2.LINE_AA)
+        _text(image, text, (indent if colour is not None else 6, y + step - 5), scale)
+
+
 def _annotate(frame: np.ndarray, index: int, box: Box, ok: bool, score: Optional[float],
-              gt: Optional[Seq[float]], name: str) -> np.ndarray:
+              gt: Optional[Seq[float]], name: str, has_gt: bool) -> np.ndarray:
+    """``frame`` with the ground truth, the tracker's box, a caption and the legend drawn on it."""
     import cv2
 
     out = frame.copy()
+    scale = max(0.4, out.shape[1] / 960)  # 0.5 at the built-in sequence's 480 px; larger on big frames
     if gt is not None and (c := _corners(gt)) is not None:
-        cv2.rectangle(out, c[0], c[1], (0, 200, 0), 1, cv2.LINE_AA)
+        cv2.rectangle(out, c[0], c[1], GT_COLOUR, 1, cv2.LINE_AA)
     if (c := _corners(box)) is not None:
-        cv2.rectangle(out, c[0], c[1], (0, 220, 255) if ok else (0, 0, 255), 2, cv2.LINE_AA)
+        cv2.rectangle(out, c[0], c[1], TRACKER_COLOUR if ok else LOST_COLOUR, 2, cv2.LINE_AA)
     text = f"{name}  frame {index}" + ("" if score is None or not math.isfinite(score) else f"  score {score:.1f}")
-    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(out, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    _text(out, text, (6, int(round(36 * scale))), scale)
+    _legend(out, name, has_gt, 0.8 * scale)
     return out
 
 
@@ -190,7 +272,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--gt needs --video (the built-in sequence has its own ground truth)")
     if importlib.util.find_spec("cv2") is None:
         raise RuntimeError("opticore demo needs OpenCV: pip install 'opencv-contrib-python-headless<5'")
-    from .tracking import astronaut_demo, create, load_video, metrics, track
+    from .eval.tracking import astronaut_demo, create, load_video, metrics, track
     from ._progress import progress_bar
 
     if args.video:
@@ -224,24 +306,33 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(note)
     os.makedirs(args.out, exist_ok=True)
     video = None if args.no_video else _VideoOut(args.out, seq.fps)
+    # The bar's rate is the demo's own (frames made, tracked, drawn, encoded); the tracker's is beside it.
     progress = progress_bar(len(seq) if gt is not None else None, f"tracking ({name})", "frame")
+    has_gt = gt is not None
+    done = 0
 
-    def on_frame(i: int, frame: np.ndarray, result: Tuple[bool, Box, Optional[float]]) -> None:
+    def on_frame(i: int, frame: np.ndarray, result: Tuple[bool, Box, Optional[float]], seconds: float) -> None:
+        nonlocal done
         ok, box, score = result
         if video is not None:
             g = gt[i] if gt is not None and i < len(gt) else None
-            video.write(_annotate(frame, i, box, ok, score, g, name))
+            video.write(_annotate(frame, i, box, ok, score, g, name, has_gt))
+        done = i + 1
+        progress.set_postfix_str(f"tracker {done / seconds:.0f} fps" if seconds > 0 else "")
         progress.update()
 
+    start = time.perf_counter()
     try:
         result = track(create(name), seq, box0, on_frame)
     finally:
         progress.close()
         if video is not None:
             video.close()
+    demo_fps = done / (time.perf_counter() - start)
     n = int(np.count_nonzero(np.isfinite(result.boxes).all(axis=1)))
     report: Dict[str, Any] = {"sequence": seq.name, "tracker": name, "init_box": list(box0), "init_from": source,
-                              "frames": n, "fps": result.fps, "auc": None, "precision20": None,
+                              "frames": n, "tracker_fps": result.fps, "demo_fps": demo_fps, "auc": None,
+                              "precision20": None,
                               "video": None if video is None else os.path.basename(video.path or "")}
     ious = errors = None
     if gt is not None:
@@ -262,7 +353,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         for i in range(len(result.boxes))]
     with open(os.path.join(args.out, "boxes.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1)
-    print(f"tracked {n} frames with {name} at {result.fps:.0f} fps (init + update time only)")
+    print(f"tracked {n} frames with {name}: tracker {result.fps:.0f} fps (init + update time only); "
+          f"demo {demo_fps:.1f} frames/s (frames made, tracked, drawn and encoded: the progress bar's rate)")
     if gt is not None:
         print(f"success AUC {report['auc']:.3f}, precision@20px {report['precision20']:.3f} "
               "(OTB protocol, against the exact ground truth; a perfect track scores 0.952)")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import opticore
-import opticore.tracking
+import opticore.eval.tracking
 from opticore import cli
 
 cv2 = pytest.importorskip("cv2")
@@ -21,7 +23,9 @@ def test_demo_default_sequence(tmp_path, capsys):
     out = tmp_path / "demo"
     assert cli.main(["demo", "--frames", "30", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "fps" in printed and "AUC" in printed and "Haar cascade" in printed
+    assert "AUC" in printed and "Haar cascade" in printed
+    assert "tracker " in printed and " fps (init + update time only)" in printed
+    assert " frames/s (frames made, tracked, drawn and encoded: the progress bar's rate)" in printed
     files = {p.name for p in out.iterdir()}
     assert {"boxes.json", "success.png", "precision.png"} <= files
     assert files & {"demo.mp4", "demo.gif"}
@@ -34,11 +38,11 @@ def test_demo_default_sequence(tmp_path, capsys):
     assert set(first) >= {"frame", "box", "ok", "score", "gt", "iou"}
     assert len(first["box"]) == 4 and len(first["gt"]) == 4 and first["ok"] is True
     assert 0.4 < report["auc"] <= 20 / 21 and report["precision20"] > 0.8
-    assert report["fps"] > 0
+    assert report["tracker_fps"] > report["demo_fps"] > 0  # the tracker is a part of the demo's time
 
 
 def test_demo_with_bbox_video_and_no_video(tmp_path, capsys):
-    seq = opticore.tracking.astronaut_demo(frames=8, size=(160, 120))
+    seq = opticore.eval.tracking.astronaut_demo(frames=8, size=(160, 120))
     folder = tmp_path / "frames"
     folder.mkdir()
     for i, f in enumerate(seq.frames()):
@@ -95,7 +99,7 @@ def test_bench_tracking_quick(tmp_path, capsys):
     assert {"success.png", "precision.png", "results.json"} <= {p.name for p in out.iterdir()}
     report = json.loads(json_path.read_text())
     r = report["trackers"]["cv2-kcf"]
-    assert len(r["sequences"]) == 7 and set(r["auc_by_kind"]) == set(opticore.tracking.MOTIONS)
+    assert len(r["sequences"]) == 7 and set(r["auc_by_kind"]) == set(opticore.eval.tracking.MOTIONS)
     assert 0 <= r["auc"] <= 1 and r["fps"] > 0 and len(r["success"]) == 21
 
 
@@ -120,9 +124,58 @@ def test_demo_falls_back_to_gif(tmp_path, monkeypatch, capsys):
             pass
 
     monkeypatch.setattr(cv2, "VideoWriter", NoEncoder)
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if not installed
     assert cli.main(["demo", "--frames", "4", "--out", str(tmp_path)]) == 0
     from PIL import Image
 
     with Image.open(tmp_path / "demo.gif") as gif:
         assert gif.n_frames == 4 and gif.size == (480, 360)
     assert json.loads((tmp_path / "boxes.json").read_text())["video"] == "demo.gif"
+
+
+def _frames_of(path):
+    """Every frame of a video file, decoded by OpenCV."""
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return frames
+        frames.append(frame)
+
+
+def _assert_legend_drawn(written, raw):
+    """The legend darkens the bottom-left corner and writes on it; a corner without annotations
+    differs from the raw frame by the encoding alone."""
+    diff = np.abs(written.astype(np.int16) - raw.astype(np.int16))
+    legend, untouched = diff[-30:, 6:150].mean(), diff[-30:, -60:].mean()
+    assert legend > 40 and untouched < 8, (legend, untouched)
+
+
+def test_demo_video_is_h264_with_a_legend(tmp_path, capsys):
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    assert cli.main(["demo", "--frames", "12", "--out", str(tmp_path)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    video = tmp_path / "demo.mp4"
+    probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(video)],
+                           capture_output=True, text=True).stderr
+    assert "Video: h264" in probe and "yuv420p" in probe and "480x360" in probe, probe
+    frames = _frames_of(video)
+    assert len(frames) == 12 and frames[0].shape == (360, 480, 3)
+    raw = next(opticore.eval.tracking.astronaut_demo(frames=12).frames())
+    _assert_legend_drawn(frames[0], raw)
+    assert json.loads((tmp_path / "boxes.json").read_text())["video"] == "demo.mp4"
+
+
+def test_demo_without_imageio_ffmpeg_warns_and_writes_mp4v(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if not installed
+    assert cli.main(["demo", "--frames", "6", "--tracker", "cv2-kcf", "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "opticore demo: warning: imageio-ffmpeg is not installed" in err
+    assert "browsers do not play" in err and "pip install imageio-ffmpeg" in err
+    capture = cv2.VideoCapture(str(tmp_path / "demo.mp4"))
+    # MPEG-4 Part 2, which OpenCV's FFmpeg names FMP4
+    assert int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little") in (b"FMP4", b"mp4v")
+    frames = _frames_of(tmp_path / "demo.mp4")
+    assert len(frames) == 6
+    _assert_legend_drawn(frames[0], next(opticore.eval.tracking.astronaut_demo(frames=6).frames()))

@@ -15,10 +15,11 @@ MODULES = [
     "opticore.tracking",
     "opticore.tracking.fhog",
     "opticore.tracking.trackers",
-    "opticore.tracking.metrics",
-    "opticore.tracking.sequences",
-    "opticore.tracking.synthetic",
-    "opticore.tracking.run",
+    "opticore.eval.tracking",
+    "opticore.eval.tracking.metrics",
+    "opticore.eval.tracking.sequences",
+    "opticore.eval.tracking.synthetic",
+    "opticore.eval.tracking.run",
 ]
 
 

@@ -8,7 +8,7 @@ import pytest
 
 import opticore
 
-from opticore.tracking import (
+from opticore.eval.tracking import (
     MOTIONS,
     astronaut_demo,
     default_suite,

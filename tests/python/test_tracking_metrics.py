@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from opticore.tracking import metrics
+from opticore.eval.tracking import metrics
 
 NAN = float("nan")
 

@@ -4,12 +4,22 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import opticore
-from opticore.tracking import TRACKERS, TrackerUnavailable, available, create, load_image, synthetic_sequence, track
+from opticore.eval.tracking import (
+    TRACKERS,
+    TrackerUnavailable,
+    available,
+    create,
+    load_image,
+    synthetic_sequence,
+    track,
+)
 
 AVAILABLE = [n for n in TRACKERS if available(n) is None]
 
@@ -30,11 +40,13 @@ def test_tracker_follows_a_slow_pan(name):
     seq = synthetic_sequence(load_image("astronaut"), (177, 66, 95, 95), "translation", seed=2, frames=25,
                              size=(160, 120), target_size=40)
     seen = []
-    result = track(create(name), seq, on_frame=lambda i, frame, r: seen.append((i, r)))
-    assert [i for i, _ in seen] == list(range(25))
+    result = track(create(name), seq, on_frame=lambda i, frame, r, seconds: seen.append((i, r, seconds)))
+    assert [i for i, _, _ in seen] == list(range(25))
+    times = [t for _, _, t in seen]  # tracker time so far: grows, ends at the total
+    assert times == sorted(times) and times[0] > 0 and times[-1] == result.seconds
     assert result.boxes.shape == (25, 4) and result.boxes.dtype == np.float64
     np.testing.assert_array_equal(result.boxes[0], seq.groundtruth[0])
-    for _, (ok, box, score) in seen:
+    for _, (ok, box, score), _ in seen:
         assert isinstance(ok, bool) and len(box) == 4 and all(isinstance(v, float) for v in box)
         assert score is None or math.isfinite(score)
     assert result.seconds > 0 and result.fps > 0
@@ -80,3 +92,13 @@ def test_opticore_adapter_and_comparison_rows(monkeypatch, tmp_path, capsys):
         (row,) = report["comparisons"]
         assert row["tracker"] == "opticore-mosse" and row["reference"] == "cv2-mosse" and row["fps_ratio"] > 0
         assert "cv2-mosse" in capsys.readouterr().out
+
+
+def test_import_opticore_tracking_loads_only_the_trackers():
+    # The evaluation harness (opticore.eval) is for the demo and the benchmarks, not the product.
+    code = ("import sys, opticore.tracking; "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('opticore.', 'cv2', 'skimage')))))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    tracking = {m for m in out if m.startswith("opticore.tracking")}
+    assert tracking == {"opticore.tracking", "opticore.tracking.fhog", "opticore.tracking.trackers"}
+    assert not [m for m in out if m.startswith(("opticore.eval", "cv2", "skimage"))], out

@@ -82,12 +82,17 @@ def publish(report: Dict[str, Any], text: str, json_path: Optional[str]) -> Dict
     return report
 
 
+def prog(name: str) -> str:
+    """Benchmark ``name``'s program name in its usage and error lines, however it was started."""
+    return f"opticore bench {name}"
+
+
 def parse_args(
-    argv: Optional[Sequence[str]], description: str, quick_help: str, repeats_help: str
+    name: str, argv: Optional[Sequence[str]], description: str, quick_help: str, repeats_help: str
 ) -> argparse.Namespace:
-    """The options every benchmark takes: --quick, --threads, --json PATH, --repeats.
+    """The options every timing benchmark takes: --quick, --threads, --json PATH, --repeats.
     Bad values exit with status 2 (argparse's convention) before any work starts."""
-    parser = argparse.ArgumentParser(description=description)
+    parser = argparse.ArgumentParser(prog=prog(name), description=description)
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--threads", type=int, default=1, help="threads for every library (1)")
     parser.add_argument("--json", metavar="PATH", dest="json_path", help="also write the results as JSON")
@@ -102,9 +107,10 @@ def parse_args(
 
 
 def cli_main(
-    run: Callable[..., Any], argv: Optional[Sequence[str]], description: str, quick_help: str, repeats_help: str
+    name: str, run: Callable[..., Any], argv: Optional[Sequence[str]], description: str, quick_help: str,
+    repeats_help: str,
 ) -> int:
-    """A timing benchmark's command line: :func:`parse_args`, then ``run`` with the options; 0."""
-    args = parse_args(argv, description, quick_help, repeats_help)
+    """Timing benchmark ``name``'s command line: :func:`parse_args`, then ``run`` with the options; 0."""
+    args = parse_args(name, argv, description, quick_help, repeats_help)
     run(quick=args.quick, threads=args.threads, json_path=args.json_path, repeats=args.repeats)
     return 0

@@ -74,14 +74,26 @@ def _xywh(boxes: np.ndarray) -> np.ndarray:
     return np.hstack([b[:, :2], b[:, 2:] - b[:, :2]])
 
 
-def _load_torchvision(threads: int) -> Optional[Tuple[Any, Any]]:
+#: How to get torchvision for the comparison (printed when it cannot be imported).
+TORCHVISION_HINT = (
+    "to compare with it, install torch with its matching torchvision in a separate virtual environment, "
+    "e.g. pip install torch==2.14.1 torchvision==0.29.1 (PyPI's torchvision does not import beside the "
+    "torch 2.13.0 CPU build)"
+)
+
+
+def _load_torchvision(threads: int) -> Tuple[Optional[Tuple[Any, Any]], Optional[str]]:
+    """``((torch, torchvision), None)``, or ``(None, why not and how to get it)``."""
     try:  # torchvision first: where it is missing, torch is not imported for nothing
-        import torch
         import torchvision
-    except (ImportError, RuntimeError, OSError):  # mismatched torch/torchvision raise RuntimeError
-        return None
+        import torch
+    except ImportError as exc:
+        missing = "torchvision" if exc.name in (None, "torchvision") else f"{exc.name} (needed by torchvision)"
+        return None, f"{missing} not installed; {TORCHVISION_HINT}"
+    except (RuntimeError, OSError) as exc:  # e.g. a torchvision built for another torch
+        return None, f"torchvision failed to import ({exc}); {TORCHVISION_HINT}"
     torch.set_num_threads(threads)
-    return torch, torchvision
+    return (torch, torchvision), None
 
 
 def _nms_calls(
@@ -177,10 +189,10 @@ def _fmt_agree(value: Optional[float]) -> str:
 def format_report(report: Dict[str, Any]) -> str:
     """``report`` (as returned by :func:`run`) as a header, an aligned plain-text table and a legend."""
     m = report["metadata"]
-    torch = f"torch {m['torch']}, torchvision {m['torchvision']}" if m["torch"] else "torch not installed"
+    tv = f"torchvision {m['torchvision']}, torch {m['torch']}" if m["torchvision"] else "torchvision not installed"
     header = (
         f"opticore {m['opticore']} | threads {m['threads']} | repeats {m['repeats']} | cv2 "
-        f"{m['cv2'] or 'not installed'} | {torch} | {m['cpu']}, {m['cpu_count']} CPUs | Python {m['python']}"
+        f"{m['cv2'] or 'not installed'} | {tv} | {m['cpu']}, {m['cpu_count']} CPUs | Python {m['python']}"
     )
     rows = [["case", "N", "opticore ms", "cv2 ms", "torchvision ms", "x vs cv2", "x vs torchvision",
              "agree cv2", "agree tv"]]
@@ -213,7 +225,9 @@ def run(
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     opticore.set_num_threads(threads)
-    cv2, tv = _common.load_cv2(threads), _load_torchvision(threads)
+    cv2, (tv, tv_missing) = _common.load_cv2(threads), _load_torchvision(threads)
+    if tv_missing:
+        print(f"bench boxes: {tv_missing}", file=sys.stderr)
     todo = build_cases(quick, cv2, tv)
     progress = progress_bar(len(todo), "bench boxes", "case")
     cases = []
@@ -233,7 +247,7 @@ def run(
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
-    return _common.cli_main(run, argv, __doc__.splitlines()[0], "smaller inputs, 3 repeats",
+    return _common.cli_main("boxes", run, argv, __doc__.splitlines()[0], "smaller inputs, 3 repeats",
                             "timed calls per case (7; --quick: 3)")
 
 

@@ -252,7 +252,7 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
-    return _common.cli_main(run, argv, __doc__.splitlines()[0], "smaller batches, fewer repeats",
+    return _common.cli_main("geometry", run, argv, __doc__.splitlines()[0], "smaller batches, fewer repeats",
                             "timed calls per case (default: per case)")
 
 

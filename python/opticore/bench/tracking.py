@@ -3,7 +3,7 @@ and CSRT, on the same sequences in one run.
 
 Sequences: a virtual camera over scikit-image's sample photographs (or ``--images``), one per
 motion kind (translation, fast motion, scale 0.5-2x, in-plane rotation, motion blur, illumination,
-partial occlusion), each seeded, with exact ground truth (:mod:`opticore.tracking.synthetic`);
+partial occlusion), each seeded, with exact ground truth (:mod:`opticore.eval.tracking.synthetic`);
 plus any ``--otb VIDEO GT`` pairs. Scores: success AUC over IoU thresholds 0..1 (21, IoU > t),
 precision at 20 px (error <= 20), and frames per second of tracker time (``init`` + ``update``
 only; frames are made before the clock starts). Writes ``success.png``, ``precision.png`` and
@@ -24,7 +24,7 @@ import numpy as np
 
 import opticore
 from opticore._progress import progress_bar
-from opticore.tracking import (
+from opticore.eval.tracking import (
     BUILTIN_IMAGES,
     MOTIONS,
     OPENCV_COUNTERPART,
@@ -38,7 +38,7 @@ from opticore.tracking import (
     track,
 )
 
-from ._common import machine, write_json
+from ._common import machine, prog, write_json
 
 FRAME_SIZE = (320, 240)
 CACHE_BYTES = 512 << 20  # sequences smaller than this are decoded once and shared by every tracker
@@ -171,7 +171,7 @@ def run(quick: bool = False, trackers: Optional[Seq[str]] = None, images: Option
     Args:
         quick: one short sequence per motion kind (photographs taken in turn) instead of every
             kind on every photograph.
-        trackers: names from :data:`opticore.tracking.TRACKERS`; default all of them.
+        trackers: names from :data:`opticore.eval.tracking.TRACKERS`; default all of them.
         images: photographs (built-in names or paths); default every built-in one.
         otb: ``(video_or_folder, groundtruth_txt)`` pairs to add.
         frames: frames per synthetic sequence (default 150; quick: 60).
@@ -221,7 +221,7 @@ def run(quick: bool = False, trackers: Optional[Seq[str]] = None, images: Option
 
 def parse_args(argv: Optional[Seq[str]]) -> argparse.Namespace:
     """The benchmark's options; bad values exit with status 2 before any work starts."""
-    parser = argparse.ArgumentParser(prog="opticore bench tracking", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog("tracking"), description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one 60-frame sequence per motion kind")
     parser.add_argument("--trackers", nargs="+", choices=list(TRACKERS), metavar="NAME",
                         help=f"trackers to run (default all: {', '.join(TRACKERS)})")

@@ -90,7 +90,7 @@ def iou(pred: Any, gt: Any) -> np.ndarray:
         docstring); NaN where the ground truth is missing.
 
     Example:
-        >>> from opticore.tracking.metrics import iou
+        >>> from opticore.eval.tracking.metrics import iou
         >>> iou([[0, 0, 10, 10], [5, 0, 10, 10]], [[0, 0, 10, 10], [0, 0, 10, 10]])
         array([1.        , 0.33333333])
     """
@@ -121,7 +121,7 @@ def centre_error(pred: Any, gt: Any) -> np.ndarray:
         truth is missing.
 
     Example:
-        >>> from opticore.tracking.metrics import centre_error
+        >>> from opticore.eval.tracking.metrics import centre_error
         >>> centre_error([[3, 4, 10, 10], [float("nan")] * 4], [[0, 0, 10, 10], [0, 0, 10, 10]])
         array([ 5., inf])
     """
@@ -154,7 +154,7 @@ def success_curve(ious: Any, thresholds: Optional[Sequence[float]] = None) -> np
         ``(len(thresholds),)`` float64 in ``[0, 1]``; all zeros when no frame is scored.
 
     Example:
-        >>> from opticore.tracking.metrics import success_curve
+        >>> from opticore.eval.tracking.metrics import success_curve
         >>> success_curve([1.0, 0.5, 0.0], [0.0, 0.5, 1.0])
         array([0.66666667, 0.33333333, 0.        ])
     """
@@ -174,7 +174,7 @@ def success_auc(ious: Any) -> float:
         float in ``[0, 1]``.
 
     Example:
-        >>> from opticore.tracking.metrics import success_auc
+        >>> from opticore.eval.tracking.metrics import success_auc
         >>> round(success_auc([1.0, 1.0]), 4), success_auc([0.0, 0.0])
         (0.9524, 0.0)
     """
@@ -193,7 +193,7 @@ def precision_curve(errors: Any, thresholds: Optional[Sequence[float]] = None) -
         ``(len(thresholds),)`` float64 in ``[0, 1]``.
 
     Example:
-        >>> from opticore.tracking.metrics import precision_curve
+        >>> from opticore.eval.tracking.metrics import precision_curve
         >>> precision_curve([0.0, 20.0, float("inf")], [0, 20, 50])
         array([0.33333333, 0.66666667, 0.66666667])
     """
@@ -204,7 +204,7 @@ def precision_at(errors: Any, pixels: float = 20.0) -> float:
     """Share of scored frames with centre error <= ``pixels`` (OTB reports 20 px).
 
     Example:
-        >>> from opticore.tracking.metrics import precision_at
+        >>> from opticore.eval.tracking.metrics import precision_at
         >>> precision_at([1.0, 25.0])
         0.5
     """
@@ -218,7 +218,7 @@ def scores(pred: Any, gt: Any) -> Dict[str, Any]:
     :data:`PRECISION_THRESHOLDS`); ``frames`` is the number of frames scored (ground truth present).
 
     Example:
-        >>> from opticore.tracking.metrics import scores
+        >>> from opticore.eval.tracking.metrics import scores
         >>> s = scores([[0, 0, 10, 10]], [[0, 0, 10, 10]])
         >>> round(s["auc"], 4), s["precision20"], s["frames"]
         (0.9524, 1.0, 1)
@@ -263,7 +263,7 @@ def plot_success(curves: Dict[str, Sequence[float]], path: str, title: str = "Su
     curve over :data:`SUCCESS_THRESHOLDS` (21 values); the legend reads ``name [AUC]``, best first.
 
     Example:
-        >>> from opticore.tracking.metrics import plot_success, success_curve
+        >>> from opticore.eval.tracking.metrics import plot_success, success_curve
         >>> plot_success({"perfect": success_curve([1.0])}, "/tmp/success.png")  # doctest: +SKIP
     """
     _plot("success", curves, path, title)
@@ -274,7 +274,7 @@ def plot_precision(curves: Dict[str, Sequence[float]], path: str, title: str = "
     over :data:`PRECISION_THRESHOLDS` (51 values); the legend reads ``name [precision@20]``.
 
     Example:
-        >>> from opticore.tracking.metrics import plot_precision, precision_curve
+        >>> from opticore.eval.tracking.metrics import plot_precision, precision_curve
         >>> plot_precision({"perfect": precision_curve([0.0])}, "/tmp/precision.png")  # doctest: +SKIP
     """
     _plot("precision", curves, path, title)

@@ -3,7 +3,7 @@ interface) and a timed one-pass evaluation.
 
 Every tracker here has ``init(image, box) -> None``, ``update(image) -> (ok, box)`` and a ``score``
 attribute (the last update's confidence, e.g. a PSR; None when the tracker has none), with
-``(x, y, w, h)`` float boxes (see :mod:`opticore.tracking.sequences` for the convention).
+``(x, y, w, h)`` float boxes (see :mod:`opticore.eval.tracking.sequences` for the convention).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def create(name: str) -> Any:
         TrackerUnavailable: its library is not installed.
 
     Example:
-        >>> from opticore.tracking import create
+        >>> from opticore.eval.tracking import create
         >>> tracker = create("cv2-kcf")  # doctest: +SKIP
         >>> tracker.init(frame, (10.0, 20.0, 40.0, 30.0)); ok, box = tracker.update(next_frame)  # doctest: +SKIP
     """
@@ -141,7 +141,7 @@ def available(name: str) -> Optional[str]:
     """None if tracker ``name`` can be created here, else why not (one line).
 
     Example:
-        >>> from opticore.tracking import available
+        >>> from opticore.eval.tracking import available
         >>> available("nonsense").startswith("tracker: expected one of opticore-mosse, ")
         True
     """
@@ -174,12 +174,13 @@ class Track:
         return len(self.boxes) / self.seconds if self.seconds > 0 else float("inf")
 
     def scores(self, groundtruth: np.ndarray) -> Dict[str, Any]:
-        """OTB scores of :attr:`boxes` against ``groundtruth`` (:func:`opticore.tracking.metrics.scores`)."""
+        """OTB scores of :attr:`boxes` against ``groundtruth`` (:func:`opticore.eval.tracking.metrics.scores`)."""
         return scores(self.boxes, groundtruth[: len(self.boxes)])
 
 
 def track(tracker: Any, sequence: Sequence, init_box: Optional[Seq[float]] = None,
-          on_frame: Optional[Callable[[int, np.ndarray, Tuple[bool, Box, Optional[float]]], None]] = None) -> Track:
+          on_frame: Optional[Callable[[int, np.ndarray, Tuple[bool, Box, Optional[float]], float], None]] = None,
+          ) -> Track:
     """Run ``tracker`` over ``sequence`` (one-pass evaluation) and time it.
 
     Frame 0 initialises the tracker with ``init_box`` (default the sequence's first box) and is
@@ -192,10 +193,11 @@ def track(tracker: Any, sequence: Sequence, init_box: Optional[Seq[float]] = Non
         tracker: an object with ``init(image, box)`` and ``update(image) -> (ok, box)``.
         sequence: the frames (and ground truth, which sets the length when present).
         init_box: ``(x, y, w, h)`` to start from; default ``sequence.first_box()``.
-        on_frame: called after every frame with ``(index, frame, (ok, box, score))``.
+        on_frame: called after every frame with ``(index, frame, (ok, box, score), seconds)``, where
+            ``seconds`` is the tracker time so far (``index + 1`` frames); not timed itself.
 
     Example:
-        >>> from opticore.tracking import astronaut_demo, create, track
+        >>> from opticore.eval.tracking import astronaut_demo, create, track
         >>> seq = astronaut_demo(frames=20)
         >>> result = track(create("cv2-kcf"), seq)  # doctest: +SKIP
         >>> result.scores(seq.groundtruth)["auc"] > 0.5  # doctest: +SKIP
@@ -220,7 +222,7 @@ def track(tracker: Any, sequence: Sequence, init_box: Optional[Seq[float]] = Non
         oks.append(ok)
         confidences.append(np.nan if score is None else float(score))
         if on_frame is not None:
-            on_frame(i, frame, (ok, box, score))  # type: ignore[arg-type]
+            on_frame(i, frame, (ok, box, score), seconds)  # type: ignore[arg-type]
     n = len(boxes) if sequence.groundtruth is None else max(len(boxes), len(sequence.groundtruth))
     out = np.full((n, 4), np.nan)
     out[: len(boxes)] = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)

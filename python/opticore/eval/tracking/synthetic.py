@@ -9,7 +9,7 @@ which puts the target's centre ``c`` (source pixels) at ``p_t`` (frame pixels), 
 ``z_t`` (frame pixels per source pixel) and rotated by ``a_t`` radians. Because the frames are made
 from the camera, the ground truth is exact.
 
-Boxes follow :mod:`opticore.tracking.sequences`: ``(x, y, w, h)``, centre ``(x + (w - 1) / 2, y + (h - 1) / 2)``.
+Boxes follow :mod:`opticore.eval.tracking.sequences`: ``(x, y, w, h)``, centre ``(x + (w - 1) / 2, y + (h - 1) / 2)``.
 
 Ground truth under rotation: OTB boxes are axis-aligned, so the ground-truth box of frame ``t`` is
 the target's box in its own (rotated) frame: centred on ``M_t`` applied to the target's centre,
@@ -84,7 +84,7 @@ class Camera:
 
         Example:
             >>> import numpy as np
-            >>> from opticore.tracking.synthetic import Camera
+            >>> from opticore.eval.tracking.synthetic import Camera
             >>> cam = Camera(np.array([10.0, 20.0]), np.array([[5.0, 5.0]]), np.ones(1), np.zeros(1), (16, 16))
             >>> cam.matrix(0)
             array([[  1.,   0.,  -5.],
@@ -119,7 +119,7 @@ def pick_target(image: np.ndarray, size: Optional[int] = None) -> Box:
     (default ``min(H, W) / 5``, 32..128 px) with the highest mean gradient magnitude, on an 8 px grid.
 
     Example:
-        >>> from opticore.tracking import load_image, pick_target
+        >>> from opticore.eval.tracking import load_image, pick_target
         >>> x, y, w, h = pick_target(load_image("coffee"))
         >>> (w, h)
         (80.0, 80.0)
@@ -213,7 +213,7 @@ def synthetic_sequence(
         A :class:`Sequence` whose ``groundtruth`` is ``(T, 4)`` float64 ``x, y, w, h``.
 
     Example:
-        >>> from opticore.tracking import load_image, synthetic_sequence
+        >>> from opticore.eval.tracking import load_image, synthetic_sequence
         >>> seq = synthetic_sequence(load_image("chelsea"), (200, 60, 80, 80), "rotation", seed=1, frames=3)
         >>> seq.groundtruth[0].round(1).tolist()
         [117.2, 97.7, 64.0, 64.0]
@@ -329,7 +329,7 @@ def default_suite(
         Sequences named ``"<image>-<kind>"``.
 
     Example:
-        >>> from opticore.tracking import default_suite
+        >>> from opticore.eval.tracking import default_suite
         >>> [s.name for s in default_suite(["astronaut"], ["fast", "scale"], frames=4)]
         ['astronaut-fast', 'astronaut-scale']
     """
@@ -354,7 +354,7 @@ def astronaut_demo(frames: int = 150, size: Tuple[int, int] = (480, 360), seed: 
     finds it. Ground truth as in :func:`synthetic_sequence`.
 
     Example:
-        >>> from opticore.tracking import astronaut_demo
+        >>> from opticore.eval.tracking import astronaut_demo
         >>> seq = astronaut_demo(frames=10)
         >>> seq.name, seq.groundtruth[0].round(1).tolist()
         ('astronaut-demo', [192.5, 132.5, 95.0, 95.0])

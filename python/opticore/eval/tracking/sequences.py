@@ -6,7 +6,7 @@ pixels ``x .. x + w - 1`` and ``y .. y + h - 1``; with OpenCV's pixel centres at
 coordinates its centre is ``(x + (w - 1) / 2, y + (h - 1) / 2)``.
 
 Sequences filmed by a virtual camera over a photograph, with exact ground truth, are in
-:mod:`opticore.tracking.synthetic`.
+:mod:`opticore.eval.tracking.synthetic`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["BUILTIN_IMAGES", "Sequence", "load_image", "load_otb", "load_video", "read_otb_groundtruth"]
 
 #: scikit-image sample photographs that ship inside its wheel (no download) and their targets
-#: ``(x, y, w, h)`` in the photograph; ``None`` means :func:`~opticore.tracking.pick_target` chooses one.
+#: ``(x, y, w, h)`` in the photograph; ``None`` means :func:`~opticore.eval.tracking.pick_target` chooses one.
 BUILTIN_IMAGES = {
     "astronaut": (177.0, 66.0, 95.0, 95.0),  # the face, as OpenCV's Haar cascade finds it
     "coffee": None,
@@ -48,13 +48,13 @@ class Sequence:
         groundtruth: ``(T, 4)`` float64 ``x, y, w, h`` per frame (NaN rows: target not annotated),
             or ``None`` when unknown (a user's video without a ground-truth file).
         make_frames: called by :meth:`frames`; returns an iterator of ``(H, W, 3)`` uint8 BGR frames.
-        kind: the motion kind (one of :data:`~opticore.tracking.MOTIONS`), or ``"video"``.
+        kind: the motion kind (one of :data:`~opticore.eval.tracking.MOTIONS`), or ``"video"``.
         fps: the frame rate to write videos with.
         init_box: the box to start a tracker with; default the first ground-truth box.
         camera: the synthetic camera (``None`` for a video).
 
     Example:
-        >>> from opticore.tracking import synthetic_sequence, load_image
+        >>> from opticore.eval.tracking import synthetic_sequence, load_image
         >>> seq = synthetic_sequence(load_image("astronaut"), (177, 66, 95, 95), "scale", frames=5)
         >>> len(seq), seq.groundtruth.shape, next(seq.frames()).shape
         (5, (5, 4), (240, 320, 3))
@@ -108,7 +108,7 @@ def load_image(name_or_path: str) -> np.ndarray:
         FileNotFoundError: the path does not exist or cannot be decoded.
 
     Example:
-        >>> from opticore.tracking import load_image
+        >>> from opticore.eval.tracking import load_image
         >>> load_image("coffee").shape
         (400, 600, 3)
     """
@@ -146,7 +146,7 @@ def read_otb_groundtruth(path: str) -> np.ndarray:
 
     Example:
         >>> import tempfile, os
-        >>> from opticore.tracking import read_otb_groundtruth
+        >>> from opticore.eval.tracking import read_otb_groundtruth
         >>> p = os.path.join(tempfile.mkdtemp(), "gt.txt")
         >>> _ = open(p, "w").write("1,2,3,4\\n5\\t6\\t7\\t8\\n")
         >>> read_otb_groundtruth(p)
@@ -197,7 +197,7 @@ def load_video(source: Union[str, os.PathLike], groundtruth: Optional[Union[str,
         ValueError: the video is shorter than its ground truth, or a bad ground-truth file.
 
     Example:
-        >>> from opticore.tracking import load_video
+        >>> from opticore.eval.tracking import load_video
         >>> load_video("clip.mp4", "groundtruth_rect.txt")  # doctest: +SKIP
     """
     import cv2
@@ -259,7 +259,7 @@ def load_otb(source: Union[str, os.PathLike], groundtruth: Union[str, os.PathLik
     Same as :func:`load_video` with the ground truth required.
 
     Example:
-        >>> from opticore.tracking import load_otb
+        >>> from opticore.eval.tracking import load_otb
         >>> seq = load_otb("OTB100/Dog1", "OTB100/Dog1/groundtruth_rect.txt")  # doctest: +SKIP
     """
     return load_video(source, groundtruth, name)
