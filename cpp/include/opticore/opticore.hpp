@@ -10,6 +10,8 @@
 #include "opticore/boxes/nms.hpp"
 #include "opticore/boxes/batched_nms.hpp"
 #include "opticore/boxes/soft_nms.hpp"
+#include "opticore/geometry/umeyama.hpp"
+#include "opticore/geometry/face_templates.hpp"
 #include "opticore/geometry/warp.hpp"
 #include "opticore/geometry/random_warp.hpp"
 #include "opticore/tracking/fhog.hpp"
