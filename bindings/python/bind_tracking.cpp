@@ -1,13 +1,26 @@
 // Trackers: MOSSE and KCF (+ DSST scale). Frames are (H, W) or (H, W, C) uint8 / float32 arrays
 // with 1, 3 (BGR) or 4 channels; boxes (x, y, w, h). init / update release the GIL; each bound
-// object carries a mutex, so two Python threads sharing one tracker are serialised, never racing.
+// tracker carries a mutex, so two Python threads sharing one tracker are serialised, never racing.
+//
+// The parameters: MosseParams and KcfParams are bound field by field by ParamsClass, under the
+// C++ names (which are the Python API's), with the C++ defaults; opticore.MOSSETracker /
+// KCFTracker take the same names and a test checks their defaults against these. A wrong type
+// raises TypeError and an out-of-range int ValueError naming the field; the tracker's
+// constructor checks the ranges (std::invalid_argument -> ValueError naming the field).
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "image_arg.hpp"
 #include "opticore/tracking/kcf.hpp"
@@ -15,6 +28,197 @@
 
 namespace opticore::python {
 namespace {
+
+// ---------------------------------------------------------------- parameter values
+
+/// The choices of an enum parameter, by their Python spelling.
+template <class E>
+using Choices = std::vector<std::pair<const char*, E>>;
+
+const Choices<KcfFeatures> kFeatures = {
+    {"hog", KcfFeatures::Hog}, {"gray", KcfFeatures::Gray}, {"hog+gray", KcfFeatures::HogGray}};
+const Choices<KcfKernel> kKernels = {{"gaussian", KcfKernel::Gaussian}, {"linear", KcfKernel::Linear}};
+const Choices<KcfScale> kScales = {{"dsst", KcfScale::Dsst}, {"none", KcfScale::None}};
+
+template <class E>
+const Choices<E>& choices_of() {
+  if constexpr (std::is_same_v<E, KcfFeatures>) {
+    return kFeatures;
+  } else if constexpr (std::is_same_v<E, KcfKernel>) {
+    return kKernels;
+  } else {
+    return kScales;
+  }
+}
+
+std::string describe(py::handle value) {
+  return std::string(py::str(py::type::handle_of(value).attr("__name__"))) + " " + std::string(py::repr(value));
+}
+
+[[noreturn]] void wrong_type(const char* name, const char* expected, py::handle value) {
+  throw py::type_error(std::string(name) + ": expected " + expected + ", got " + describe(value));
+}
+
+/// A Python integer (int, NumPy integer; not bool) as an int64 / uint64.
+template <class T>
+T int_from_python(py::handle value, const char* name) {
+  if (PyBool_Check(value.ptr()) || !PyIndex_Check(value.ptr())) wrong_type(name, "an int", value);
+  const py::int_ i = py::reinterpret_steal<py::int_>(PyNumber_Index(value.ptr()));
+  if (!i) throw py::error_already_set();
+  if constexpr (std::is_signed_v<T>) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+    if (overflow != 0) {
+      throw py::value_error(std::string(name) + ": expected an int in the int64 range, got " + std::string(py::repr(value)));
+    }
+    return static_cast<T>(v);
+  } else {
+    if (PyObject_RichCompareBool(i.ptr(), py::int_(0).ptr(), Py_LT) == 1) {
+      throw py::value_error(std::string(name) + ": expected an int >= 0, got " + std::string(py::repr(value)));
+    }
+    const unsigned long long v = PyLong_AsUnsignedLongLong(i.ptr());
+    if (PyErr_Occurred() != nullptr) {
+      PyErr_Clear();
+      throw py::value_error(std::string(name) + ": expected an int < 2**64, got " + std::string(py::repr(value)));
+    }
+    return static_cast<T>(v);
+  }
+}
+
+/// A Python value as the C++ field type T, or TypeError / ValueError naming the field.
+template <class T>
+T from_python(py::handle value, const char* name) {
+  if constexpr (std::is_same_v<T, double>) {
+    // float, int, NumPy scalars; not bool, str or None.
+    const bool number = PyFloat_Check(value.ptr()) || PyIndex_Check(value.ptr()) ||
+                        (py::hasattr(value, "__float__") && !PyUnicode_Check(value.ptr()));
+    if (PyBool_Check(value.ptr()) || !number) wrong_type(name, "a float", value);
+    const double v = PyFloat_AsDouble(value.ptr());
+    if (v == -1.0 && PyErr_Occurred() != nullptr) {  // an int beyond the float range
+      PyErr_Clear();
+      throw py::value_error(std::string(name) + ": expected a float, got " + describe(value));
+    }
+    return v;
+  } else if constexpr (std::is_integral_v<T>) {
+    return int_from_python<T>(value, name);
+  } else if constexpr (std::is_enum_v<T>) {
+    if (!PyUnicode_Check(value.ptr())) wrong_type(name, "a str", value);
+    const std::string s = value.cast<std::string>();
+    std::string names;
+    for (const auto& [key, e] : choices_of<T>()) {
+      if (s == key) return e;
+      names += (names.empty() ? "'" : ", '") + std::string(key) + "'";
+    }
+    throw py::value_error(std::string(name) + ": expected one of " + names + ", got '" + s + "'");
+  } else {  // std::optional<U>: None or a U
+    if (value.is_none()) return std::nullopt;
+    return from_python<typename T::value_type>(value, name);
+  }
+}
+
+template <class T>
+py::object to_python(const T& value) {
+  if constexpr (std::is_enum_v<T>) {
+    for (const auto& [key, e] : choices_of<T>()) {
+      if (e == value) return py::str(key);
+    }
+    return py::none();
+  } else {
+    return py::cast(value);  // std::optional: None when unset
+  }
+}
+
+// ---------------------------------------------------------------- Params structs
+
+/// Binds a Params struct: one Python property per field (name, conversion, C++ default; the
+/// meaning and range are documented once, in the C++ header), a keyword constructor, `_fields`
+/// (the names, in order) and a repr.
+template <class P>
+class ParamsClass {
+ public:
+  ParamsClass(py::module_& m, const char* name, const char* doc)
+      : cls_(m, name, doc), setters_(std::make_shared<Setters>()) {}
+
+  template <class T>
+  ParamsClass& field(const char* name, T P::*member) {
+    const auto set = [member, name](P& p, py::handle value) { p.*member = from_python<T>(value, name); };
+    cls_.def_property(name, [member](const P& p) { return to_python(p.*member); }, set);
+    (*setters_)[name] = set;
+    names_.emplace_back(name);
+    return *this;
+  }
+
+  void finish() {
+    const auto setters = setters_;
+    const std::string type_name = py::str(cls_.attr("__name__"));
+    cls_.def(py::init([setters, type_name](const py::kwargs& kwargs) {
+      P p;
+      for (const auto& [key, value] : kwargs) {
+        const std::string name = py::str(key);
+        const auto it = setters->find(name);
+        if (it == setters->end()) throw py::type_error(type_name + ": unexpected parameter '" + name + "'");
+        it->second(p, value);
+      }
+      return p;
+    }));
+    py::tuple fields(names_.size());
+    for (size_t i = 0; i < names_.size(); ++i) fields[i] = py::str(names_[i]);
+    cls_.attr("_fields") = fields;
+    cls_.def("__repr__", [type_name, fields](const py::object& self) {
+      std::string s = type_name + "(";
+      for (size_t i = 0; i < fields.size(); ++i) {
+        const py::handle f = fields[i];
+        s += (i ? ", " : "") + std::string(py::str(f)) + "=" + std::string(py::repr(self.attr(f)));
+      }
+      return s + ")";
+    });
+  }
+
+ private:
+  using Setters = std::map<std::string, std::function<void(P&, py::handle)>>;
+  py::class_<P> cls_;
+  std::shared_ptr<Setters> setters_;
+  std::vector<std::string> names_;
+};
+
+// The Python name of a field is its C++ name, spelled once.
+#define OPTICORE_FIELD(P, name) field(#name, &P::name)
+
+void bind_params(py::module_& m) {
+  ParamsClass<MosseParams>(m, "MosseParams", "MOSSE's parameters (opticore/tracking/mosse.hpp)")
+      .OPTICORE_FIELD(MosseParams, learning_rate)
+      .OPTICORE_FIELD(MosseParams, sigma)
+      .OPTICORE_FIELD(MosseParams, regularization)
+      .OPTICORE_FIELD(MosseParams, perturbations)
+      .OPTICORE_FIELD(MosseParams, psr_threshold)
+      .OPTICORE_FIELD(MosseParams, max_patch_side)
+      .OPTICORE_FIELD(MosseParams, seed)
+      .finish();
+
+  ParamsClass<KcfParams>(m, "KcfParams", "KCF's parameters (opticore/tracking/kcf.hpp)")
+      .OPTICORE_FIELD(KcfParams, features)
+      .OPTICORE_FIELD(KcfParams, kernel)
+      .OPTICORE_FIELD(KcfParams, scale)
+      .OPTICORE_FIELD(KcfParams, padding)
+      .OPTICORE_FIELD(KcfParams, regularization)
+      .OPTICORE_FIELD(KcfParams, output_sigma_factor)
+      .OPTICORE_FIELD(KcfParams, interp_factor)
+      .OPTICORE_FIELD(KcfParams, kernel_sigma)
+      .OPTICORE_FIELD(KcfParams, cell_size)
+      .OPTICORE_FIELD(KcfParams, template_size)
+      .OPTICORE_FIELD(KcfParams, psr_threshold)
+      .OPTICORE_FIELD(KcfParams, num_scales)
+      .OPTICORE_FIELD(KcfParams, scale_step)
+      .OPTICORE_FIELD(KcfParams, scale_sigma_factor)
+      .OPTICORE_FIELD(KcfParams, scale_learning_rate)
+      .OPTICORE_FIELD(KcfParams, scale_regularization)
+      .OPTICORE_FIELD(KcfParams, scale_model_max_area)
+      .finish();
+}
+
+#undef OPTICORE_FIELD
+
+// ---------------------------------------------------------------- the trackers
 
 using BoxTuple = std::tuple<double, double, double, double>;
 using UpdateResult = std::tuple<bool, BoxTuple, double>;
@@ -45,127 +249,69 @@ py::array prepare_frame(const py::array& image_in) {
   return image;
 }
 
-template <class Tracker>
-struct Bound {
-  Tracker tracker;
+/// Any opticore::Tracker, its parameters, and the lock that serialises Python threads.
+struct BoundTracker {
+  std::unique_ptr<Tracker> tracker;
+  std::function<py::object()> params;  // a copy of the tracker's, with the defaults filled in
   std::mutex mutex;
 
-  explicit Bound(Tracker t) : tracker(std::move(t)) {}
-
-  void init(const py::array& image_in, const py::object& box_in) {
-    const py::array image = prepare_frame(image_in);
-    const TrackBox box = parse_box(box_in);
-    with_image_type(image, [&](auto t) {
-      const auto view = image_view<decltype(t)>(image);
-      py::gil_scoped_release release;
-      std::lock_guard<std::mutex> lock(mutex);
-      tracker.init(view, box);
-    });
+  template <class T, class P>
+  static std::unique_ptr<BoundTracker> make(const P& params) {
+    auto bound = std::make_unique<BoundTracker>();
+    auto tracker = std::make_unique<T>(params);
+    bound->params = [t = tracker.get()] { return py::cast(t->params()); };
+    bound->tracker = std::move(tracker);
+    return bound;
   }
 
-  UpdateResult update(const py::array& image_in) {
+  template <class F>
+  auto on_frame(const py::array& image_in, F&& f) {
     const py::array image = prepare_frame(image_in);
-    const TrackResult r = with_image_type(image, [&](auto t) {
-      const auto view = image_view<decltype(t)>(image);
+    return with_image_type(image, [&](auto t) {
+      const Frame frame = image_view<decltype(t)>(image);
       py::gil_scoped_release release;
       std::lock_guard<std::mutex> lock(mutex);
-      return tracker.update(view);
+      return f(frame);
     });
-    return {r.ok, to_tuple(r.box), r.score};
   }
 
   TrackResult last() {
     std::lock_guard<std::mutex> lock(mutex);
-    return tracker.last();
+    return tracker->last();
   }
 };
-
-template <class Tracker>
-void bind_common(py::class_<Bound<Tracker>>& cls) {
-  using B = Bound<Tracker>;
-  cls.def("init", &B::init, py::arg("image"), py::arg("box"))
-      .def("update", &B::update, py::arg("image"))
-      .def_property_readonly("initialized", [](B& self) {
-        std::lock_guard<std::mutex> lock(self.mutex);
-        return self.tracker.initialized();
-      })
-      .def_property_readonly("score", [](B& self) { return self.last().score; })
-      .def_property_readonly("ok", [](B& self) { return self.last().ok; })
-      .def_property_readonly("box", [](B& self) { return to_tuple(self.last().box); });
-}
-
-template <class E>
-E parse_choice(const std::string& value, const char* name, std::initializer_list<std::pair<const char*, E>> choices) {
-  std::string names;
-  for (const auto& [key, e] : choices) {
-    if (value == key) return e;
-    names += (names.empty() ? "'" : ", '") + std::string(key) + "'";
-  }
-  throw py::value_error(std::string(name) + ": expected one of " + names + ", got '" + value + "'");
-}
 
 }  // namespace
 
 void bind_tracking(py::module_& m) {
-  using Mosse = Bound<MosseTracker>;
-  py::class_<Mosse> mosse(m, "MosseTracker");
-  mosse.def(py::init([](double learning_rate, double sigma, double regularization, int64_t perturbations,
-                        double psr_threshold, int64_t max_patch_side, uint64_t seed) {
-              MosseParams p;
-              p.learning_rate = learning_rate;
-              p.sigma = sigma;
-              p.regularization = regularization;
-              p.perturbations = perturbations;
-              p.psr_threshold = psr_threshold;
-              p.max_patch_side = max_patch_side;
-              p.seed = seed;
-              return std::make_unique<Mosse>(MosseTracker(p));
-            }),
-            py::kw_only(), py::arg("learning_rate"), py::arg("sigma"), py::arg("regularization"),
-            py::arg("perturbations"), py::arg("psr_threshold"), py::arg("max_patch_side"), py::arg("seed"));
-  bind_common(mosse);
-
-  using Kcf = Bound<KcfTracker>;
-  py::class_<Kcf> kcf(m, "KcfTracker");
-  kcf.def(py::init([](const std::string& features, const std::string& kernel, const std::string& scale,
-                      double padding, double lambda, double output_sigma_factor, std::optional<double> interp_factor,
-                      std::optional<double> kernel_sigma, std::optional<int64_t> cell_size, int64_t template_size,
-                      double psr_threshold, int64_t num_scales, double scale_step, double scale_sigma_factor,
-                      double scale_learning_rate, double scale_lambda, int64_t scale_model_max_area) {
-            KcfParams p;
-            p.features = parse_choice<KcfFeatures>(
-                features, "features",
-                {{"hog", KcfFeatures::Hog}, {"gray", KcfFeatures::Gray}, {"hog+gray", KcfFeatures::HogGray}});
-            p.kernel = parse_choice<KcfKernel>(kernel, "kernel",
-                                               {{"gaussian", KcfKernel::Gaussian}, {"linear", KcfKernel::Linear}});
-            p.scale = parse_choice<KcfScale>(scale, "scale", {{"dsst", KcfScale::Dsst}, {"none", KcfScale::None}});
-            p.padding = padding;
-            p.lambda = lambda;
-            p.output_sigma_factor = output_sigma_factor;
-            p.interp_factor = interp_factor;
-            p.kernel_sigma = kernel_sigma;
-            p.cell_size = cell_size;
-            p.template_size = template_size;
-            p.psr_threshold = psr_threshold;
-            p.num_scales = num_scales;
-            p.scale_step = scale_step;
-            p.scale_sigma_factor = scale_sigma_factor;
-            p.scale_learning_rate = scale_learning_rate;
-            p.scale_lambda = scale_lambda;
-            p.scale_model_max_area = scale_model_max_area;
-            return std::make_unique<Kcf>(KcfTracker(p));
-          }),
-          py::kw_only(), py::arg("features"), py::arg("kernel"), py::arg("scale"), py::arg("padding"),
-          py::arg("lambda_"), py::arg("output_sigma_factor"), py::arg("interp_factor"), py::arg("kernel_sigma"),
-          py::arg("cell_size"), py::arg("template_size"), py::arg("psr_threshold"), py::arg("num_scales"),
-          py::arg("scale_step"), py::arg("scale_sigma_factor"), py::arg("scale_learning_rate"),
-          py::arg("scale_lambda"), py::arg("scale_model_max_area"));
-  kcf.def_property_readonly("resolved", [](Kcf& self) {
-    const KcfParams& p = self.tracker.params();
-    return py::dict(py::arg("interp_factor") = *p.interp_factor, py::arg("kernel_sigma") = *p.kernel_sigma,
-                    py::arg("cell_size") = *p.cell_size);
-  });
-  bind_common(kcf);
+  bind_params(m);
+  using B = BoundTracker;
+  py::class_<B>(m, "Tracker", "A MOSSE or KCF tracker, by the type of its parameters")
+      .def(py::init(&B::make<MosseTracker, MosseParams>), py::arg("params"))
+      .def(py::init(&B::make<KcfTracker, KcfParams>), py::arg("params"))
+      .def(
+          "init",
+          [](B& self, const py::array& image, const py::object& box_in) {
+            const TrackBox box = parse_box(box_in);
+            self.on_frame(image, [&](const Frame& frame) { self.tracker->init(frame, box); });
+          },
+          py::arg("image"), py::arg("box"))
+      .def(
+          "update",
+          [](B& self, const py::array& image) {
+            const TrackResult r = self.on_frame(image, [&](const Frame& frame) { return self.tracker->update(frame); });
+            return UpdateResult{r.ok, to_tuple(r.box), r.score};
+          },
+          py::arg("image"))
+      .def_property_readonly("initialized",
+                             [](B& self) {
+                               std::lock_guard<std::mutex> lock(self.mutex);
+                               return self.tracker->initialized();
+                             })
+      .def_property_readonly("score", [](B& self) { return self.last().score; })
+      .def_property_readonly("ok", [](B& self) { return self.last().ok; })
+      .def_property_readonly("box", [](B& self) { return to_tuple(self.last().box); })
+      .def_property_readonly("params", [](B& self) { return self.params(); });
 }
 
 }  // namespace opticore::python

@@ -4,7 +4,7 @@ Kept in the tree by hand; tests/python/test_package.py checks that it names exac
 module exports. Use the documented wrappers in ``opticore`` rather than these functions.
 """
 
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Literal, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -75,51 +75,40 @@ def random_warp(
 ) -> Tuple[np.ndarray, np.ndarray, npt.NDArray[np.float64]]: ...
 def fhog(image: np.ndarray, cell_size: int = 4) -> npt.NDArray[np.float32]: ...
 
-class MosseTracker:
-    def __init__(
-        self,
-        *,
-        learning_rate: float,
-        sigma: float,
-        regularization: float,
-        perturbations: int,
-        psr_threshold: float,
-        max_patch_side: int,
-        seed: int,
-    ) -> None: ...
-    def init(self, image: np.ndarray, box: Any) -> None: ...
-    def update(self, image: np.ndarray) -> Tuple[bool, Tuple[float, float, float, float], float]: ...
-    @property
-    def initialized(self) -> bool: ...
-    @property
-    def score(self) -> float: ...
-    @property
-    def ok(self) -> bool: ...
-    @property
-    def box(self) -> Tuple[float, float, float, float]: ...
+class MosseParams:
+    _fields: Tuple[str, ...]
+    learning_rate: float
+    sigma: float
+    regularization: float
+    perturbations: int
+    psr_threshold: float
+    max_patch_side: int
+    seed: int
+    def __init__(self, **params: Any) -> None: ...
 
-class KcfTracker:
-    def __init__(
-        self,
-        *,
-        features: str,
-        kernel: str,
-        scale: str,
-        padding: float,
-        lambda_: float,
-        output_sigma_factor: float,
-        interp_factor: Optional[float],
-        kernel_sigma: Optional[float],
-        cell_size: Optional[int],
-        template_size: int,
-        psr_threshold: float,
-        num_scales: int,
-        scale_step: float,
-        scale_sigma_factor: float,
-        scale_learning_rate: float,
-        scale_lambda: float,
-        scale_model_max_area: int,
-    ) -> None: ...
+class KcfParams:
+    _fields: Tuple[str, ...]
+    features: Literal["hog", "gray", "hog+gray"]
+    kernel: Literal["gaussian", "linear"]
+    scale: Literal["dsst", "none"]
+    padding: float
+    regularization: float
+    output_sigma_factor: float
+    interp_factor: Optional[float]
+    kernel_sigma: Optional[float]
+    cell_size: Optional[int]
+    template_size: int
+    psr_threshold: float
+    num_scales: int
+    scale_step: float
+    scale_sigma_factor: float
+    scale_learning_rate: float
+    scale_regularization: float
+    scale_model_max_area: int
+    def __init__(self, **params: Any) -> None: ...
+
+class Tracker:
+    def __init__(self, params: Union[MosseParams, KcfParams]) -> None: ...
     def init(self, image: np.ndarray, box: Any) -> None: ...
     def update(self, image: np.ndarray) -> Tuple[bool, Tuple[float, float, float, float], float]: ...
     @property
@@ -131,4 +120,4 @@ class KcfTracker:
     @property
     def box(self) -> Tuple[float, float, float, float]: ...
     @property
-    def resolved(self) -> Dict[str, Any]: ...
+    def params(self) -> Union[MosseParams, KcfParams]: ...

@@ -3,11 +3,13 @@
 // reference in tests/python/test_fhog.py.)
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "expect_invalid.hpp"
 #include "opticore/opticore.hpp"
 
 namespace {
@@ -30,16 +32,6 @@ std::vector<uint8_t> noise(int64_t n, uint32_t seed) {
     x = static_cast<uint8_t>(seed >> 24);
   }
   return v;
-}
-
-template <class F>
-void expect_invalid(F&& f, const std::string& argument) {
-  try {
-    f();
-    FAIL() << "expected std::invalid_argument about " << argument;
-  } catch (const std::invalid_argument& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(argument + ":", 0), 0u) << e.what();
-  }
 }
 
 TEST(Fhog, GridSizeFloorsTheImageSize) {
@@ -69,6 +61,13 @@ TEST(Fhog, BadArgumentsThrowNamingThem) {
   expect_invalid([&] { opticore::fhog(ImageView<uint8_t>(pixels.data(), 8, 8, 1), -2, out.data()); }, "cell_size");
   expect_invalid([&] { opticore::fhog(ImageView<uint8_t>(pixels.data(), 8, 3, 1), 4, out.data()); }, "image");
   expect_invalid([&] { opticore::fhog(ImageView<uint8_t>(pixels.data(), 8, 8, 1), 4, nullptr); }, "out");
+
+  // Non-finite float pixels, anywhere: block normalisation would turn them into finite features.
+  for (const float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    std::vector<float> image(9 * 10, 50.0f);
+    image[8 * 10 + 9] = bad;  // a pixel beyond the 2 x 2 cell grid
+    expect_invalid([&] { opticore::fhog(ImageView<float>(image.data(), 9, 10, 1), 4, out.data()); }, "image");
+  }
 }
 
 TEST(Fhog, ConstantImageGivesZeroFeatures) {

@@ -251,3 +251,20 @@ def test_cell_size_must_be_an_int(cell_size):
 def test_numpy_integer_cell_size():
     image = np.random.default_rng(12).integers(0, 256, (16, 16), dtype=np.uint8)
     np.testing.assert_array_equal(opticore.fhog(image, np.int64(4)), opticore.fhog(image, 4))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["all", "one", "beyond-grid"])
+def test_non_finite_float_image_is_a_value_error(bad, where):
+    # Block normalisation would clip NaN to 0.2: an all-NaN image gave finite features.
+    image = np.full((18, 22, 3), 100.0, np.float32)
+    if where == "all":
+        image[:] = bad
+    elif where == "one":
+        image[5, 7, 2] = bad
+    else:  # a pixel that does not vote (H % cell_size rows) still counts: the image is rejected
+        image[17, 21, 1] = bad
+    with pytest.raises(ValueError, match=r"image: expected finite pixel values, got .*(nan|inf)"):
+        opticore.fhog(image, 4)
+    with pytest.raises(ValueError, match="image: expected finite"):
+        opticore.fhog(np.asfortranarray(image)[::-1], 4)  # strided views are scanned too

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/detail/check.hpp"
+#include "tracking/detail/patch.hpp"
 
 #if defined(__GNUC__) || defined(_MSC_VER)
 #define OPTICORE_RESTRICT __restrict
@@ -198,6 +199,7 @@ void fhog(ImageView<T> image, int64_t cell_size, float* out) {
     detail::fail("image: expected 1 to 4 channels, got ", image.channels);
   }
   const FhogSize grid = fhog_size(image.height, image.width, cell_size);
+  detail::check_finite_pixels(image, "image");  // NaN would vanish into finite features
   if (out == nullptr) detail::fail("out: expected room for ", grid.rows * grid.cols * kFhogChannels, " floats");
 
   const int64_t rows = grid.rows, cols = grid.cols;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
+#include <variant>
 #include <vector>
 
 #include "core/detail/check.hpp"
@@ -27,7 +27,7 @@ KcfParams resolve(KcfParams p) {
   if (!p.kernel_sigma) p.kernel_sigma = gray_only ? 0.2 : 0.5;
   if (!p.cell_size) p.cell_size = gray_only ? 1 : 4;
   if (!(p.padding >= 0.0 && p.padding <= 10.0)) detail::fail("padding: expected a value in [0, 10], got ", p.padding);
-  detail::check_positive(p.lambda, "lambda");
+  detail::check_positive(p.regularization, "regularization");
   detail::check_positive(p.output_sigma_factor, "output_sigma_factor");
   detail::check_rate(*p.interp_factor, "interp_factor");
   detail::check_positive(*p.kernel_sigma, "kernel_sigma");
@@ -45,7 +45,7 @@ KcfParams resolve(KcfParams p) {
   }
   detail::check_positive(p.scale_sigma_factor, "scale_sigma_factor");
   detail::check_rate(p.scale_learning_rate, "scale_learning_rate");
-  detail::check_positive(p.scale_lambda, "scale_lambda");
+  detail::check_positive(p.scale_regularization, "scale_regularization");
   if (p.scale_model_max_area < 64 || p.scale_model_max_area > 65536) {
     detail::fail("scale_model_max_area: expected 64 to 65536, got ", p.scale_model_max_area);
   }
@@ -56,8 +56,6 @@ KcfParams resolve(KcfParams p) {
 
 struct KcfTracker::Impl {
   KcfParams params;
-  bool initialized = false;
-  TrackResult last;
   double cx = 0, cy = 0;               // target centre, pixel-centre coordinates
   double target_w = 0, target_h = 0;   // target size at scale 1
   double window_w = 0, window_h = 0;   // padded search window at scale 1, image pixels
@@ -76,6 +74,20 @@ struct KcfTracker::Impl {
 
   int64_t plane_size() const { return rows * cols; }
   int64_t spectrum_size() const { return fft->spectrum_size(); }
+
+  /// What update reads: the search window around the centre; after a move of at most half the
+  /// window plus half a cell (the wrapped, refined peak), with DSST the scale pyramid at this
+  /// scale and at the next (at most max_factor() apart), and the window at the next scale.
+  /// The target is no larger than the window; bilinear taps add a pixel.
+  TrackBox reach() const {
+    const double f = scale_filter ? scale_filter->max_factor() : 1.0;
+    const auto half = [&](double window, double target, int64_t cells) {
+      const double move = window * scale * (0.5 + 0.5 / static_cast<double>(cells));
+      return move + 0.5 * std::max(window * scale * f, target * scale * f * f) + 2.0;
+    };
+    const double half_w = half(window_w, target_w, cols), half_h = half(window_h, target_h, rows);
+    return {cx - half_w, cy - half_h, 2.0 * half_w + 1.0, 2.0 * half_h + 1.0};
+  }
 
   /// Windowed features of the search window around (cx, cy) at the current scale, into x, and
   /// their spectra into xf.
@@ -129,7 +141,7 @@ struct KcfTracker::Impl {
     const double xx = squared_norm(x);
     kernel_correlation(xf.data(), xx, xf.data(), xx);
     const float keep = static_cast<float>(1.0 - rate), r = static_cast<float>(rate);
-    const float lambda = static_cast<float>(params.lambda);
+    const float lambda = static_cast<float>(params.regularization);
     for (size_t k = 0; k < alphaf.size(); ++k) alphaf[k] = keep * alphaf[k] + r * label_spectrum[k] / (kf[k] + lambda);
     for (size_t i = 0; i < x.size(); ++i) model_x[i] = keep * model_x[i] + r * x[i];
     for (size_t k = 0; k < xf.size(); ++k) model_xf[k] = keep * model_xf[k] + r * xf[k];
@@ -137,8 +149,6 @@ struct KcfTracker::Impl {
 
   template <class T>
   void init(const ImageView<T>& image, const TrackBox& box) {
-    detail::check_frame(image);
-    detail::check_initial_box(box, image);
     cx = box.x + (box.width - 1) * 0.5;
     cy = box.y + (box.height - 1) * 0.5;
     target_w = box.width;
@@ -190,14 +200,10 @@ struct KcfTracker::Impl {
       scale_filter = std::make_unique<detail::ScaleFilter>(params, target_w, target_h);
       scale_filter->learn(image, cx, cy, scale, 1.0);
     }
-    initialized = true;
-    last = {true, box, 0.0};
   }
 
   template <class T>
   TrackResult update(const ImageView<T>& image) {
-    if (!initialized) throw std::logic_error("update: call init() first");
-    detail::check_frame(image);
     // Translation: correlate the model with the features at the previous position.
     extract(image);
     kernel_correlation(model_xf.data(), squared_norm(model_x), xf.data(), squared_norm(x));
@@ -218,8 +224,7 @@ struct KcfTracker::Impl {
       learn(*params.interp_factor);
     }
     const double w = target_w * scale, h = target_h * scale;
-    last = {ok, {cx - (w - 1) * 0.5, cy - (h - 1) * 0.5, w, h}, peak.psr};
-    return last;
+    return {ok, {cx - (w - 1) * 0.5, cy - (h - 1) * 0.5, w, h}, peak.psr};
   }
 };
 
@@ -228,12 +233,13 @@ KcfTracker::~KcfTracker() = default;
 KcfTracker::KcfTracker(KcfTracker&&) noexcept = default;
 KcfTracker& KcfTracker::operator=(KcfTracker&&) noexcept = default;
 
-void KcfTracker::init(ImageView<uint8_t> image, const TrackBox& box) { impl_->init(image, box); }
-void KcfTracker::init(ImageView<float> image, const TrackBox& box) { impl_->init(image, box); }
-TrackResult KcfTracker::update(ImageView<uint8_t> image) { return impl_->update(image); }
-TrackResult KcfTracker::update(ImageView<float> image) { return impl_->update(image); }
-bool KcfTracker::initialized() const { return impl_->initialized; }
+void KcfTracker::do_init(const Frame& image, const TrackBox& box) {
+  std::visit([&](const auto& view) { impl_->init(view, box); }, image);
+}
+TrackResult KcfTracker::do_update(const Frame& image) {
+  return std::visit([&](const auto& view) { return impl_->update(view); }, image);
+}
+TrackBox KcfTracker::do_reach() const { return impl_->reach(); }
 const KcfParams& KcfTracker::params() const { return impl_->params; }
-const TrackResult& KcfTracker::last() const { return impl_->last; }
 
 }  // namespace opticore

@@ -4,7 +4,7 @@
 #include <array>
 #include <cmath>
 #include <random>
-#include <stdexcept>
+#include <variant>
 #include <vector>
 
 #include "core/detail/check.hpp"
@@ -67,9 +67,8 @@ double uniform(std::mt19937_64& rng, double lo, double hi) {
 
 struct MosseTracker::Impl {
   MosseParams params;
-  bool initialized = false;
-  TrackResult last;
   double cx = 0, cy = 0;              // target centre, pixel-centre coordinates
+  double box_w = 0, box_h = 0;        // the initial box's size (MOSSE keeps it)
   double region_w = 0, region_h = 0;  // image pixels sampled into the patch
   int64_t rows = 0, cols = 0;         // patch size
   std::unique_ptr<detail::Fft2d> fft;
@@ -77,6 +76,15 @@ struct MosseTracker::Impl {
   std::vector<Complex> G, A, B, F;    // spectra (half)
   std::vector<float> gray, response;
   detail::PatchBuffers patches;
+
+  /// What update reads: the region around the centre, then (after a move of at most half the
+  /// region plus half a patch pixel: the wrapped, refined peak) the region around the new centre;
+  /// bilinear taps add a pixel.
+  TrackBox reach() const {
+    const double half_w = region_w * (1.0 + 0.5 / static_cast<double>(cols)) + 2.0;
+    const double half_h = region_h * (1.0 + 0.5 / static_cast<double>(rows)) + 2.0;
+    return {cx - half_w, cy - half_h, 2.0 * half_w + 1.0, 2.0 * half_h + 1.0};
+  }
 
   /// log(1 + x), zero mean, unit norm, Hann window (Bolme et al. section 3.1), in place.
   void preprocess(float* x) const {
@@ -123,10 +131,10 @@ struct MosseTracker::Impl {
 
   template <class T>
   void init(const ImageView<T>& image, const TrackBox& box) {
-    detail::check_frame(image);
-    detail::check_initial_box(box, image);
     cx = box.x + (box.width - 1) * 0.5;
     cy = box.y + (box.height - 1) * 0.5;
+    box_w = box.width;
+    box_h = box.height;
     // Patch resolution: the box at scale rf <= 1, sides rounded up to fast FFT sizes.
     const double rf = std::min(1.0, static_cast<double>(params.max_patch_side) / std::sqrt(box.width * box.height));
     cols = detail::fft_size_at_least(std::max<int64_t>(kMinPatchSide, std::lround(box.width * rf)), 4);
@@ -163,14 +171,10 @@ struct MosseTracker::Impl {
                   options);
       learn(warped.data(), 1.0 / static_cast<double>(k + 2));  // running mean of k + 2 terms
     }
-    initialized = true;
-    last = {true, box, 0.0};
   }
 
   template <class T>
   TrackResult update(const ImageView<T>& image) {
-    if (!initialized) throw std::logic_error("update: call init() first");
-    detail::check_frame(image);
     sample_gray(image);
     preprocess(gray.data());
     fft->forward(gray.data(), F.data());
@@ -185,9 +189,7 @@ struct MosseTracker::Impl {
       sample_gray(image);
       learn(gray.data(), params.learning_rate);
     }
-    const double w = last.box.width, h = last.box.height;  // MOSSE keeps the initial size
-    last = {ok, {cx - (w - 1) * 0.5, cy - (h - 1) * 0.5, w, h}, peak.psr};
-    return last;
+    return {ok, {cx - (box_w - 1) * 0.5, cy - (box_h - 1) * 0.5, box_w, box_h}, peak.psr};
   }
 };
 
@@ -199,12 +201,13 @@ MosseTracker::~MosseTracker() = default;
 MosseTracker::MosseTracker(MosseTracker&&) noexcept = default;
 MosseTracker& MosseTracker::operator=(MosseTracker&&) noexcept = default;
 
-void MosseTracker::init(ImageView<uint8_t> image, const TrackBox& box) { impl_->init(image, box); }
-void MosseTracker::init(ImageView<float> image, const TrackBox& box) { impl_->init(image, box); }
-TrackResult MosseTracker::update(ImageView<uint8_t> image) { return impl_->update(image); }
-TrackResult MosseTracker::update(ImageView<float> image) { return impl_->update(image); }
-bool MosseTracker::initialized() const { return impl_->initialized; }
+void MosseTracker::do_init(const Frame& image, const TrackBox& box) {
+  std::visit([&](const auto& view) { impl_->init(view, box); }, image);
+}
+TrackResult MosseTracker::do_update(const Frame& image) {
+  return std::visit([&](const auto& view) { return impl_->update(view); }, image);
+}
+TrackBox MosseTracker::do_reach() const { return impl_->reach(); }
 const MosseParams& MosseTracker::params() const { return impl_->params; }
-const TrackResult& MosseTracker::last() const { return impl_->last; }
 
 }  // namespace opticore

@@ -52,8 +52,8 @@ def fhog(image: np.ndarray, cell_size: int = 4) -> np.ndarray:
 
     Raises:
         TypeError: ``image`` is not uint8 / float32, or ``cell_size`` is not an integer.
-        ValueError: wrong ``image`` shape or channels, ``cell_size < 1``, or an image smaller than
-            one cell.
+        ValueError: wrong ``image`` shape or channels, NaN or inf in a float32 ``image`` (it would
+            turn into finite features), ``cell_size < 1``, or an image smaller than one cell.
 
     Example:
         >>> import numpy as np, opticore

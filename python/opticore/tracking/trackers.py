@@ -4,10 +4,11 @@ scale filter (Henriques et al. 2015, Danelljan et al. 2014), computed by opticor
 Conventions shared by every tracker here (the ``cv2.Tracker`` interface, float boxes):
 
 * Frames are ``(H, W)`` grey or ``(H, W, 3)`` BGR (``(H, W, 4)`` BGRA, alpha ignored) ``uint8``
-  arrays, or ``float32`` on the same 0..255 scale; any memory layout. Colour becomes grey with
-  the BT.601 weights where a tracker needs grey.
+  arrays, or ``float32`` on the same 0..255 scale (finite: NaN or inf is rejected); any memory
+  layout. Colour becomes grey with the BT.601 weights where a tracker needs grey.
 * Boxes are ``(x, y, w, h)`` floats: the box covers pixels ``x .. x + w - 1`` (pixel centres at
   integer coordinates, as ``cv2.Rect2d``), so its centre is ``(x + (w - 1) / 2, y + (h - 1) / 2)``.
+  The initial box is at least 1x1, overlaps the frame and is at most twice its width and height.
 * ``score`` is the peak-to-sidelobe ratio (PSR) of the last correlation response. ``update``
   returns ``ok = score >= psr_threshold``; while not ok the box follows the response peak but the
   model is not updated, so an occluder is not learnt.
@@ -18,7 +19,7 @@ Conventions shared by every tracker here (the ``cv2.Tracker`` interface, float b
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Literal, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -30,13 +31,22 @@ Box = Tuple[float, float, float, float]
 BoxLike = Union[Sequence[float], np.ndarray]
 
 
+def _params(params_type: Any, arguments: Dict[str, Any]) -> Any:
+    """The C++ ``Params`` struct ``params_type`` filled from a tracker's keyword arguments: the
+    names are the struct's fields (a test checks that each tracker's signature lists exactly
+    them, with the C++ defaults)."""
+    return params_type(**{name: arguments[name] for name in params_type._fields})
+
+
 class _CorrelationTracker:
-    """What MOSSE and KCF share: ``init``, ``update`` and the result of the last call."""
+    """What MOSSE and KCF share (``opticore::Tracker``): ``init``, ``update`` and the result of
+    the last call."""
 
     _impl: Any
 
     def init(self, image: np.ndarray, box: BoxLike) -> None:
-        """Learn the target inside ``box`` (``(x, y, w, h)``, at least 1x1, overlapping the frame)."""
+        """Learn the target inside ``box`` (``(x, y, w, h)``: at least 1x1, overlapping the frame,
+        at most twice its width and height)."""
         self._impl.init(image if isinstance(image, np.ndarray) else np.asarray(image), box)
 
     def update(self, image: np.ndarray) -> Tuple[bool, Box]:
@@ -56,8 +66,14 @@ class _CorrelationTracker:
 
     @property
     def initialized(self) -> bool:
-        """Whether ``init`` has been called."""
+        """Whether ``init`` has been called (and succeeded)."""
         return self._impl.initialized
+
+    @property
+    def params(self) -> Any:
+        """The tracker's parameters as the C++ core holds them (defaults that depend on other
+        parameters filled in), one attribute per keyword argument of the constructor."""
+        return self._impl.params
 
 
 class MOSSETracker(_CorrelationTracker):
@@ -71,6 +87,8 @@ class MOSSETracker(_CorrelationTracker):
     reproducible), and is then a running average with ``learning_rate``. ``G`` is a Gaussian of
     ``sigma`` patch pixels. The PSR sidelobe excludes the 11 x 11 window around the peak.
 
+    The parameters and their defaults are those of the C++ ``opticore::MosseParams``.
+
     Args:
         learning_rate: running-average rate, in (0, 1].
         sigma: desired response width in patch pixels, > 0.
@@ -78,7 +96,11 @@ class MOSSETracker(_CorrelationTracker):
         perturbations: random affine copies of the first patch, 0..1000.
         psr_threshold: ``ok = PSR >= psr_threshold`` (Bolme: below 7 means occlusion or loss).
         max_patch_side: patch resolution cap (square root of the area), 8..4096.
-        seed: seed of the perturbations (a non-negative int).
+        seed: seed of the perturbations (an int >= 0).
+
+    Raises:
+        TypeError: a parameter of the wrong type (e.g. ``None`` for a float).
+        ValueError: a parameter out of its range, named in the message.
 
     Example:
         >>> import numpy as np, opticore
@@ -101,15 +123,7 @@ class MOSSETracker(_CorrelationTracker):
         max_patch_side: int = 128,
         seed: int = 0,
     ) -> None:
-        self._impl = _core.MosseTracker(
-            learning_rate=learning_rate,
-            sigma=sigma,
-            regularization=regularization,
-            perturbations=perturbations,
-            psr_threshold=psr_threshold,
-            max_patch_side=max_patch_side,
-            seed=seed,
-        )
+        self._impl = _core.Tracker(_params(_core.MosseParams, locals()))
 
 
 class KCFTracker(_CorrelationTracker):
@@ -119,28 +133,34 @@ class KCFTracker(_CorrelationTracker):
     The box padded by ``padding`` is resampled so that the square root of its area is about
     ``template_size`` pixels and described per cell: ``"hog"`` (31-channel FHOG, ``opticore.fhog``),
     ``"gray"`` (grey / 255 - 0.5 per pixel) or ``"hog+gray"`` (both, grey averaged per cell), times
-    a Hann window. Kernel ridge regression onto a Gaussian of ``output_sigma * sqrt(target area)``
-    is solved in the Fourier domain, ``alpha^ = y^ / (k^xx + regularization)``; the response peak
-    is refined to sub-cell by a parabola. The model is a running average with ``interp_factor``.
-    With ``scale="dsst"`` a 1-D filter over ``num_scales`` samples at ``scale_step^k`` sizes
-    updates the box size after each translation step (limited to the frame and to at least 5
-    pixels of search window).
+    a Hann window. Kernel ridge regression onto a Gaussian of ``output_sigma_factor *
+    sqrt(target area)`` is solved in the Fourier domain, ``alpha^ = y^ / (k^xx + regularization)``;
+    the response peak is refined to sub-cell by a parabola. The model is a running average with
+    ``interp_factor``. With ``scale="dsst"`` a 1-D filter over ``num_scales`` samples at
+    ``scale_step^k`` sizes updates the box size after each translation step (limited to the frame
+    and to at least 5 pixels of search window).
+
+    The parameters and their defaults are those of the C++ ``opticore::KcfParams``.
 
     Args:
         features: ``"hog"``, ``"gray"`` or ``"hog+gray"``.
         kernel: ``"gaussian"`` or ``"linear"``.
         scale: ``"dsst"`` (box size follows the target) or ``"none"`` (fixed size).
         padding: search window = box * (1 + padding), 0..10.
-        regularization: ridge lambda, > 0.
-        output_sigma: desired response sigma relative to sqrt(target area), > 0.
+        regularization: the ridge regression's lambda, > 0.
+        output_sigma_factor: desired response sigma relative to sqrt(target area), > 0.
         interp_factor: model update rate in (0, 1]; None: 0.02 (hog) or 0.075 (gray).
         kernel_sigma: Gaussian kernel bandwidth; None: 0.5 (hog) or 0.2 (gray).
-        cell_size: pixels per cell; None: 4 (hog, hog+gray) or 1 (gray).
+        cell_size: pixels per cell, 1..16 (>= 2 with hog); None: 4 (hog, hog+gray) or 1 (gray).
         template_size: sqrt of the search window's area in template pixels, 16..1024.
         psr_threshold: ``ok = PSR >= psr_threshold``.
-        num_scales, scale_step, scale_sigma, scale_learning_rate, scale_regularization,
+        num_scales, scale_step, scale_sigma_factor, scale_learning_rate, scale_regularization,
         scale_model_max_area: the DSST scale filter (33 scales of 1.02, sigma 0.25 * sqrt(33),
             rate 0.025, lambda 0.01, samples of at most 512 pixels).
+
+    Raises:
+        TypeError: a parameter of the wrong type (e.g. ``padding=None``).
+        ValueError: a parameter out of its range or an unknown choice, named in the message.
 
     Example:
         >>> import numpy as np, opticore
@@ -150,17 +170,19 @@ class KCFTracker(_CorrelationTracker):
         >>> ok, box = tracker.update(np.roll(frame, 3, axis=1))  # the scene moves 3 px right
         >>> ok, [round(v) for v in box]
         (True, [63, 40, 32, 32])
+        >>> tracker.params.cell_size  # the default for grey features
+        1
     """
 
     def __init__(
         self,
         *,
-        features: str = "hog",
-        kernel: str = "gaussian",
-        scale: str = "dsst",
+        features: Literal["hog", "gray", "hog+gray"] = "hog",
+        kernel: Literal["gaussian", "linear"] = "gaussian",
+        scale: Literal["dsst", "none"] = "dsst",
         padding: float = 1.5,
         regularization: float = 1e-4,
-        output_sigma: float = 0.1,
+        output_sigma_factor: float = 0.1,
         interp_factor: Optional[float] = None,
         kernel_sigma: Optional[float] = None,
         cell_size: Optional[int] = None,
@@ -168,30 +190,12 @@ class KCFTracker(_CorrelationTracker):
         psr_threshold: float = 7.0,
         num_scales: int = 33,
         scale_step: float = 1.02,
-        scale_sigma: float = 0.25,
+        scale_sigma_factor: float = 0.25,
         scale_learning_rate: float = 0.025,
         scale_regularization: float = 1e-2,
         scale_model_max_area: int = 512,
     ) -> None:
-        self._impl = _core.KcfTracker(
-            features=features,
-            kernel=kernel,
-            scale=scale,
-            padding=padding,
-            lambda_=regularization,
-            output_sigma_factor=output_sigma,
-            interp_factor=interp_factor,
-            kernel_sigma=kernel_sigma,
-            cell_size=cell_size,
-            template_size=template_size,
-            psr_threshold=psr_threshold,
-            num_scales=num_scales,
-            scale_step=scale_step,
-            scale_sigma_factor=scale_sigma,
-            scale_learning_rate=scale_learning_rate,
-            scale_lambda=scale_regularization,
-            scale_model_max_area=scale_model_max_area,
-        )
+        self._impl = _core.Tracker(_params(_core.KcfParams, locals()))
 
 
 Tracker = Union[MOSSETracker, KCFTracker]
@@ -201,7 +205,7 @@ _TRACKERS = {"mosse": MOSSETracker, "kcf": KCFTracker}
 
 def create_tracker(name: str, **params: Any) -> Tracker:
     """A tracker by name: ``"mosse"`` (:class:`MOSSETracker`) or ``"kcf"`` (:class:`KCFTracker`),
-    with the class's keyword arguments.
+    case-insensitive, with the class's keyword arguments.
 
     Example:
         >>> import opticore

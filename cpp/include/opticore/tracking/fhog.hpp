@@ -34,8 +34,10 @@
 //     Blocks k: 0 = cells (r..r+1, c..c+1), 1 = (r-1..r, c..c+1), 2 = (r..r+1, c-1..c),
 //     3 = (r-1..r, c-1..c) (rows, cols). Dollar's 32nd, all-zero truncation channel is omitted.
 //
-// Requires: a non-empty image with 1..4 channels, cell_size >= 1, at least one cell per axis
-//           (H >= cell_size and W >= cell_size), `out` not null.
+// Requires: a non-empty image with 1..4 channels, finite pixel values (a float image with NaN or
+//           inf is rejected: the block normalisation would turn it into finite features),
+//           cell_size >= 1, at least one cell per axis (H >= cell_size and W >= cell_size), `out`
+//           not null.
 // Throws:   std::invalid_argument naming the argument otherwise.
 //
 // Threads: runs on the calling thread (a tracker patch takes well under a millisecond); calls

@@ -9,7 +9,9 @@
 // averages with `learning_rate`. G is a Gaussian of `sigma` patch pixels. The PSR excludes the
 // 11 x 11 window around the peak (Bolme's choice). Box size stays fixed (MOSSE has no scale).
 //
-// See opticore/tracking/tracker.hpp for the box, frame and score conventions.
+// See opticore/tracking/tracker.hpp for the box, frame and score conventions. The parameter
+// names are those of the Python API (opticore.MOSSETracker takes them as keyword arguments, with
+// these defaults).
 #pragma once
 
 #include <cstdint>
@@ -20,37 +22,32 @@
 
 namespace opticore {
 
+/// The parameters of MosseTracker, with their defaults (Bolme et al.'s where the paper gives one).
 struct MosseParams {
   double learning_rate = 0.125;    ///< running-average rate of A and B, in (0, 1]
   double sigma = 2.0;              ///< Gaussian of the desired response, patch pixels, > 0
-  double regularization = 0.01;    ///< added to B (the patch has unit norm, so B averages 1)
-  int64_t perturbations = 8;       ///< random affine copies of the first patch, >= 0
-  double psr_threshold = 7.0;      ///< ok = PSR >= this (Bolme: < 7 means occlusion or loss)
-  int64_t max_patch_side = 128;    ///< larger boxes are resampled to at most this (sqrt of area)
+  double regularization = 0.01;    ///< added to B (the patch has unit norm, so B averages 1), > 0
+  int64_t perturbations = 8;       ///< random affine copies of the first patch, 0..1000
+  double psr_threshold = 7.0;      ///< ok = PSR >= this (Bolme: < 7 means occlusion or loss), finite
+  int64_t max_patch_side = 128;    ///< larger boxes are resampled to at most this (sqrt of area), 8..4096
   uint64_t seed = 0;               ///< seed of the perturbations
 };
 
-class MosseTracker {
+class MosseTracker final : public Tracker {
  public:
   /// Throws std::invalid_argument naming the parameter when one is out of range.
   explicit MosseTracker(const MosseParams& params = {});
-  ~MosseTracker();
+  ~MosseTracker() override;
   MosseTracker(MosseTracker&&) noexcept;
   MosseTracker& operator=(MosseTracker&&) noexcept;
 
-  /// Learns the target in `box` of `image`. Throws std::invalid_argument for a bad frame or box.
-  void init(ImageView<uint8_t> image, const TrackBox& box);
-  void init(ImageView<float> image, const TrackBox& box);
-  /// Finds the target in the next frame. Throws std::logic_error before init().
-  TrackResult update(ImageView<uint8_t> image);
-  TrackResult update(ImageView<float> image);
-
-  bool initialized() const;
   const MosseParams& params() const;
-  /// The last result (the initial box with ok = true and score = 0 after init()).
-  const TrackResult& last() const;
 
  private:
+  void do_init(const Frame& image, const TrackBox& box) override;
+  TrackResult do_update(const Frame& image) override;
+  TrackBox do_reach() const override;
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/detail/check.hpp"
@@ -22,6 +25,54 @@ void check_frame(const ImageView<T>& image) {
   }
 }
 
+namespace {
+/// 1 when the float is NaN or +-inf (all exponent bits set); integer bit operations, so that
+/// the loops below vectorise.
+uint32_t non_finite(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+}
+}  // namespace
+
+template <class T>
+void check_finite_pixels(const ImageView<T>& image, const char* name, const TrackBox& region) {
+  if constexpr (std::is_same_v<T, float>) {
+    // The pixels start .. start + length - 1 (inclusive), clamped into 0 .. size - 1.
+    const auto range = [](double start, double length, int64_t size) {
+      const double last = static_cast<double>(size - 1);
+      const double lo = std::clamp(std::floor(start), 0.0, last);
+      const double hi = std::clamp(std::ceil(start + length - 1), lo, last);
+      return std::pair<int64_t, int64_t>{static_cast<int64_t>(lo), static_cast<int64_t>(hi)};
+    };
+    const auto [x0, x1] = range(region.x, region.width, image.width);
+    const auto [y0, y1] = range(region.y, region.height, image.height);
+    // Frames are scanned on every update: rows whose pixels are packed are one flat run.
+    const bool packed = image.channel_stride == 1 && image.col_stride == image.channels;
+    for (int64_t y = y0; y <= y1; ++y) {
+      uint32_t bad = 0;
+      if (packed) {
+        const float* run = &image(y, x0);
+        const int64_t n = (x1 - x0 + 1) * image.channels;
+        for (int64_t i = 0; i < n; ++i) bad |= non_finite(run[i]);
+      } else {
+        for (int64_t x = x0; x <= x1; ++x) {
+          for (int64_t c = 0; c < image.channels; ++c) bad |= non_finite(image(y, x, c));
+        }
+      }
+      if (bad == 0) continue;
+      for (int64_t x = x0; x <= x1; ++x) {
+        for (int64_t c = 0; c < image.channels; ++c) {
+          if (non_finite(image(y, x, c)) != 0) {
+            fail(name, ": expected finite pixel values, got ", image(y, x, c), " at row ", y, ", column ", x,
+                 ", channel ", c);
+          }
+        }
+      }
+    }
+  }
+}
+
 template <class T>
 void check_initial_box(const TrackBox& box, const ImageView<T>& image) {
   if (!(std::isfinite(box.x) && std::isfinite(box.y) && std::isfinite(box.width) && std::isfinite(box.height))) {
@@ -29,6 +80,12 @@ void check_initial_box(const TrackBox& box, const ImageView<T>& image) {
   }
   if (!(box.width >= 1 && box.height >= 1)) {
     fail("box: expected a width and height of at least 1 pixel, got ", box.width, "x", box.height);
+  }
+  // A box far larger than the frame has no meaning, and its templates (sized by its aspect ratio)
+  // would be unbounded: allow up to twice the frame on each axis.
+  if (box.width > 2.0 * static_cast<double>(image.width) || box.height > 2.0 * static_cast<double>(image.height)) {
+    fail("box: expected a width and height of at most twice the ", image.width, "x", image.height,
+         " frame's, got ", box.width, "x", box.height);
   }
   const bool overlaps = box.x < static_cast<double>(image.width) && box.y < static_cast<double>(image.height) &&
                         box.x + box.width > 0 && box.y + box.height > 0;
@@ -118,6 +175,7 @@ void sample_gray_shifted(const ImageView<T>& image, double x0, double y0, int64_
 
 #define OPTICORE_INSTANTIATE(T)                                                                        \
   template void check_frame(const ImageView<T>&);                                                      \
+  template void check_finite_pixels(const ImageView<T>&, const char*, const TrackBox&);                \
   template void check_initial_box(const TrackBox&, const ImageView<T>&);                               \
   template void sample_patch(const ImageView<T>&, double, double, double, double, const OutputImage<T>&); \
   template void to_gray(const OutputImage<T>&, float*);                                                 \

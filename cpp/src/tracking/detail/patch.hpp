@@ -16,7 +16,16 @@ namespace opticore::detail {
 template <class T>
 void check_frame(const ImageView<T>& image);
 
-/// An initial box: finite, positive size, overlapping the frame.
+/// Every pixel value of a non-empty `image` finite (a no-op for integer pixels) within `region`
+/// (pixel-centre box convention; the whole image by default), clipped to the image but never
+/// less than its nearest edge pixels (what replicated borders read). Else fails naming `name`
+/// and the pixel.
+template <class T>
+void check_finite_pixels(const ImageView<T>& image, const char* name,
+                         const TrackBox& region = {0, 0, 1e300, 1e300});
+
+/// An initial box: finite, at least 1 x 1, overlapping the frame, at most twice its width and
+/// height (so that the templates built from it stay bounded, whatever its aspect ratio).
 template <class T>
 void check_initial_box(const TrackBox& box, const ImageView<T>& image);
 

@@ -90,7 +90,7 @@ double ScaleFilter::estimate(const ImageView<T>& image, double cx, double cy, do
     const Complex* num = num_.data() + d * bins;
     for (int64_t b = 0; b < bins; ++b) sum[b] += num[b] * z[b];
   }
-  const float lambda = static_cast<float>(params_.scale_lambda);
+  const float lambda = static_cast<float>(params_.scale_regularization);
   for (int64_t b = 0; b < bins; ++b) sum[b] /= den_[b].real() + lambda;
   fft_.inverse(sum.data(), response_.data());
   const auto best = std::max_element(response_.begin(), response_.end()) - response_.begin();

@@ -29,6 +29,9 @@ class ScaleFilter {
   template <class T>
   double estimate(const ImageView<T>& image, double cx, double cy, double scale);
 
+  /// The pyramid's largest factor (its samples reach target size * scale * this).
+  double max_factor() const { return factors_.front(); }
+
  private:
   /// Features of every scale sample, their spectra along the scale axis into spectra_.
   template <class T>
