@@ -35,28 +35,6 @@ void check_params(const MosseParams& p) {
   }
 }
 
-/// log(1 + x) for grey levels: a table over [0, 256] in steps of 1/64, linearly interpolated
-/// (error < 4e-6; the exact function is ~10x slower and was the largest cost after the FFTs).
-/// Values outside the table take std::log1p.
-class Log1pTable {
- public:
-  Log1pTable() : table_(kSize + 2) {
-    for (size_t i = 0; i < table_.size(); ++i) table_[i] = std::log1p(static_cast<float>(i) / kSteps);
-  }
-  float operator()(float x) const {
-    if (!(x >= 0.0f && x < 256.0f)) return std::log1p(std::max(x, 0.0f));
-    const float t = x * kSteps;
-    const auto i = static_cast<size_t>(t);
-    const float f = t - static_cast<float>(i);
-    return table_[i] + f * (table_[i + 1] - table_[i]);
-  }
-
- private:
-  static constexpr int kSteps = 64;
-  static constexpr size_t kSize = 256 * kSteps;
-  std::vector<float> table_;
-};
-
 /// Uniform double in [lo, hi) from the generator's raw bits: the same sequence on every standard
 /// library (std::uniform_real_distribution is not specified bit-for-bit).
 double uniform(std::mt19937_64& rng, double lo, double hi) {
@@ -88,14 +66,9 @@ struct MosseTracker::Impl {
 
   /// log(1 + x), zero mean, unit norm, Hann window (Bolme et al. section 3.1), in place.
   void preprocess(float* x) const {
-    static const Log1pTable log1p_table;
     const int64_t n = rows * cols;
-    double sum = 0, sum_sq = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      x[i] = log1p_table(x[i]);
-      sum += x[i];
-      sum_sq += static_cast<double>(x[i]) * x[i];
-    }
+    detail::log1p_clamped(x, n);
+    const auto [sum, sum_sq] = detail::sums(x, n);
     const double mean = sum / static_cast<double>(n);
     const double norm = std::sqrt(std::max(0.0, sum_sq - sum * mean));  // sum (x - mean)^2
     const float inv = static_cast<float>(1.0 / (norm + 1e-5));

@@ -1,6 +1,7 @@
-// Real FFTs for the correlation filters, on Eigen's FFT module (kissfft backend). Only the half
-// spectrum of a real signal is kept (Hermitian symmetry): for the element-wise products and
-// channel sums the filters compute, the other half is implied.
+// Real FFTs for the correlation filters: mixed-radix (4, 2, 3, 5, and any other prime by a direct
+// DFT) Stockham transforms written for the small sizes the trackers use (fft.cpp tells how). Only
+// the half spectrum of a real signal is kept (Hermitian symmetry): for the element-wise products
+// and channel sums the filters compute, the other half is implied.
 //
 // Each object owns its plans and scratch buffers: one per tracker, never shared between threads.
 #pragma once
@@ -13,11 +14,11 @@ namespace opticore::detail {
 
 using Complex = std::complex<float>;
 
-/// Smallest n' >= n that is a multiple of `multiple` and has no prime factor above 5 (fast for
-/// kissfft, whose generic radix is quadratic).
+/// Smallest n' >= n that is a multiple of `multiple` and has no prime factor above 5 (the radices
+/// with dedicated butterflies; larger primes take a quadratic direct DFT).
 int64_t fft_size_at_least(int64_t n, int64_t multiple = 1);
 
-/// 2-D real FFT of a rows x cols row-major signal (cols even). The spectrum is rows x (cols/2 + 1),
+/// 2-D real FFT of a rows x cols row-major signal (any rows >= 1, cols even). The spectrum is rows x (cols/2 + 1),
 /// row-major; forward is unscaled, inverse divides by rows * cols.
 class Fft2d {
  public:
@@ -32,6 +33,7 @@ class Fft2d {
   int64_t spectrum_size() const { return rows_ * spectrum_cols(); }
 
   void forward(const float* signal, Complex* spectrum);
+  /// Assumes a Hermitian spectrum (that of a real signal, or products of such spectra).
   void inverse(const Complex* spectrum, float* signal);
 
  private:
@@ -40,7 +42,7 @@ class Fft2d {
   std::unique_ptr<Impl> impl_;
 };
 
-/// 1-D real FFT of length n: the spectrum has n/2 + 1 bins; inverse divides by n.
+/// 1-D real FFT of any length n >= 1: the spectrum has n/2 + 1 bins; inverse divides by n.
 class Fft1d {
  public:
   explicit Fft1d(int64_t n);
