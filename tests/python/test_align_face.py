@@ -76,7 +76,7 @@ def test_degenerate_faces():
         ({"landmarks": np.zeros((7, 2))}, "landmarks: expected shape (K, 2) or (F, K, 2) with K in 5, 68, 98"),
         ({"landmarks": np.zeros((5, 2)) + np.arange(5)[:, None], "template": "nope"}, "template: expected"),
         ({"landmarks": np.arange(10.0).reshape(5, 2), "template": "mean68"}, "needs 68 landmarks"),
-        ({"landmarks": np.arange(10.0).reshape(5, 2), "size": 0}, "size: expected a positive int"),
+        ({"landmarks": np.arange(10.0).reshape(5, 2), "size": 0}, "size: expected an int >= 1, got 0"),
         ({"landmarks": np.arange(10.0).reshape(5, 2), "template": np.zeros((4, 2))}, "template: expected shape (5, 2)"),
     ],
 )
