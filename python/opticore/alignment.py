@@ -195,7 +195,7 @@ def align_faces(
         raise ValueError(f"landmarks: expected shape (F, K, 2), got {pts.shape}")
     if not np.isfinite(pts).all():
         face, point = np.argwhere(~np.isfinite(pts).all(axis=-1))[0]
-        raise ValueError(f"landmarks: expected finite coordinates, got {pts[face, point]} (face {face}, point {point})")
+        raise ValueError(f"landmarks: expected finite coordinates, got {pts[face, point].tolist()} (face {face}, point {point})")
     size = integer(size, "size", low=1)
     dst, reduce = _template_points(template, size, pts.shape[1])
     src = landmarks_to_5(pts) if reduce else pts
