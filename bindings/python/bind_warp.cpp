@@ -69,7 +69,12 @@ double as_number(const py::handle& value, const char* name) {
     throw py::type_error(std::string(name) + ": expected numbers, got " +
                          py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
   }
-  return py::float_(py::reinterpret_borrow<py::object>(value)).cast<double>();
+  const double v = PyFloat_AsDouble(value.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {  // a complex number, say
+    PyErr_Clear();
+    throw py::type_error(std::string(name) + ": expected real numbers, got " + py::repr(value).cast<std::string>());
+  }
+  return v;
 }
 
 /// A number (every channel) or one number per channel (a sequence or a 1-D array).

@@ -30,7 +30,10 @@ int64_t as_int64(const py::handle& value, const char* name) {
     throw py::type_error(std::string(name) + ": expected an integer, got " + py::repr(value).cast<std::string>());
   }
   const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
-  if (!index) throw py::error_already_set();
+  if (!index) {  // e.g. a NumPy array with more than one element
+    PyErr_Clear();
+    throw py::type_error(std::string(name) + ": expected an integer, got " + py::repr(value).cast<std::string>());
+  }
   int overflow = 0;
   const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
   if (overflow != 0) {

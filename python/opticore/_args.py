@@ -74,6 +74,13 @@ def integer(value: Any, name: str, *, low: Optional[int] = None, high: float = I
     return v
 
 
+def boolean(value: Any, name: str) -> bool:
+    """A bool (or NumPy bool); anything else, even truthy, is a TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected a bool, got {value!r}")
+    return bool(value)
+
+
 def optional_limit(value: Any, name: str) -> Optional[int]:
     """A count limit such as ``max_output``: None (no limit) or an int >= 0. Limits beyond int64
     behave as no limit, so they are passed on as int64's maximum."""
@@ -82,10 +89,10 @@ def optional_limit(value: Any, name: str) -> Optional[int]:
     return min(integer(value, name, low=0, high=math.inf), INT64_MAX)
 
 
-def choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:
-    """One of the strings ``choices`` (the arguments of a ``Literal`` type)."""
+def choice(value: Any, name: str, choices: Tuple[str, ...]) -> None:
+    """Checks that ``value`` is one of the strings ``choices`` (the arguments of a ``Literal``)."""
     if isinstance(value, str) and value in choices:
-        return value
+        return
     expected = ", ".join(repr(c) for c in choices)
     error = ValueError if isinstance(value, str) else TypeError
     raise error(f"{name}: expected one of {expected}, got {value!r}")

@@ -12,7 +12,7 @@ from typing import Literal, Tuple, Union
 import numpy as np
 
 from . import _core
-from ._args import float_array, integer
+from ._args import boolean, float_array, integer
 
 __all__ = [
     "ARCFACE_112",
@@ -108,7 +108,8 @@ def umeyama(src: np.ndarray, dst: np.ndarray, *, estimate_scale: bool = True) ->
     translation ``t``.
 
     Args:
-        src: ``(N, D)`` points, or ``(B, N, D)`` for B independent sets; float32 or float64.
+        src: ``(N, D)`` points, or ``(B, N, D)`` for B independent sets; float32 or float64;
+            ``D <= 64`` (the SVD costs ``O(D^3)``).
         dst: same shape as ``src``.
         estimate_scale: False fixes ``c = 1`` (a rigid transform, like ``EuclideanTransform``).
 
@@ -116,7 +117,8 @@ def umeyama(src: np.ndarray, dst: np.ndarray, *, estimate_scale: bool = True) ->
         float64 ``(D+1, D+1)`` homogeneous matrix ``[[c R, t], [0, 1]]``, or ``(B, D+1, D+1)``.
 
     Raises:
-        ValueError: shapes differ, non-finite points, or (single set only) degenerate sets:
+        ValueError: shapes differ, ``D > 64``, a ``(B, D+1, D+1)`` result above 4 GiB,
+            non-finite points, or (single set only) degenerate sets:
             ``src`` or ``dst`` spans fewer than D - 1 dimensions (all points equal; collinear
             in 3-D), so the rotation is not determined. In batch mode a
             degenerate set gets an all-NaN matrix instead, so one bad face does not fail a batch.
@@ -129,7 +131,7 @@ def umeyama(src: np.ndarray, dst: np.ndarray, *, estimate_scale: bool = True) ->
                [0., 2., 4.],
                [0., 0., 1.]])
     """
-    return _core.umeyama(np.asarray(src), np.asarray(dst), estimate_scale=bool(estimate_scale))
+    return _core.umeyama(np.asarray(src), np.asarray(dst), estimate_scale=boolean(estimate_scale, "estimate_scale"))
 
 
 TemplateName = Literal["arcface", "mean68"]
@@ -195,7 +197,8 @@ def align_faces(
         raise ValueError(f"landmarks: expected shape (F, K, 2), got {pts.shape}")
     if not np.isfinite(pts).all():
         face, point = np.argwhere(~np.isfinite(pts).all(axis=-1))[0]
-        raise ValueError(f"landmarks: expected finite coordinates, got {pts[face, point].tolist()} (face {face}, point {point})")
+        bad = pts[face, point].tolist()
+        raise ValueError(f"landmarks: expected finite coordinates, got {bad} (face {face}, point {point})")
     size = integer(size, "size", low=1)
     dst, reduce = _template_points(template, size, pts.shape[1])
     src = landmarks_to_5(pts) if reduce else pts

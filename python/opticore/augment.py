@@ -26,7 +26,7 @@ from typing import Union
 import numpy as np
 
 from . import _core
-from ._args import as_array, integer, real
+from ._args import as_array, boolean, integer, real
 from .warp import BorderMode, BorderValue, _border_mode_arg, warp_affine
 
 __all__ = ["random_transform", "random_warp"]
@@ -112,7 +112,9 @@ def random_warp(
 
     Raises:
         TypeError: a wrong image dtype, non-integer ``grid`` / ``out_size``, a bad ``rng`` type.
-        ValueError: out-of-range arguments or a wrong image shape, naming the argument.
+        ValueError: out-of-range arguments or a wrong image shape, naming the argument; outputs or
+            buffers above 4 GiB (naming ``out_size`` or ``grid``); a jittered grid with no
+            invertible similarity (``coverage`` or ``noise`` around ``1e300``), naming both.
 
     Example:
         >>> import numpy as np, opticore
@@ -127,7 +129,8 @@ def random_warp(
     out_size = integer(out_size, "out_size", low=1)
     coverage = real(coverage, "coverage", low=0.0, low_open=True)
     noise = _fraction(noise, "noise")
-    border_mode = _border_mode_arg(border_mode)
+    _border_mode_arg(border_mode)
+    return_matrix = boolean(return_matrix, "return_matrix")
     # The sizes the core would refuse, refused before anything is drawn or allocated.
     _core.check_array_size("grid", (2, grid, grid), 8)  # the jitter
     _core.check_array_size("out_size", (2, out_size, out_size), 4)  # the dense maps
@@ -197,7 +200,7 @@ def random_transform(
     zoom = _fraction(zoom, "zoom", high=1.0)
     shift = _fraction(shift, "shift")
     flip_prob = _fraction(flip_prob, "flip_prob", high=1.0, high_open=False)
-    border_mode = _border_mode_arg(border_mode)
+    _border_mode_arg(border_mode)
     gen = _generator(rng)
     image = as_array(image)
     if image.ndim not in (2, 3):

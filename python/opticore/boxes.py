@@ -231,7 +231,7 @@ def soft_nms(
         >>> idx, s.round(3)
         (array([0, 1]), array([0.9, 0.4]))
     """
-    method = choice(method, "method", get_args(SoftNmsMethod))
+    choice(method, "method", get_args(SoftNmsMethod))
     sigma = real(sigma, "sigma")
     iou_threshold = real(iou_threshold, "iou_threshold")
     score_threshold = real(score_threshold, "score_threshold")

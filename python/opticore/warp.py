@@ -44,11 +44,13 @@ BorderValue = Union[float, Sequence[float]]
 
 
 def _interpolation_arg(value: Any) -> str:
-    return choice(value, "interpolation", get_args(Interpolation))
+    choice(value, "interpolation", get_args(Interpolation))
+    return value
 
 
 def _border_mode_arg(value: Any) -> str:
-    return choice(value, "border_mode", get_args(BorderMode))
+    choice(value, "border_mode", get_args(BorderMode))
+    return value
 
 
 def warp_affine(

@@ -5,6 +5,7 @@ Written from the definitions (not from opticore's code): O(N^2) loops in float64
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Optional, Tuple
 
@@ -67,7 +68,7 @@ def nms(
     ious = iou(boxes, boxes) if ious is None else ious
     kept: list = []
     for i in order(scores):
-        if score_threshold is not None and not scores[i] > score_threshold:
+        if score_threshold is not None and not float(scores[i]) > score_threshold:  # in float64
             continue
         if all(ious[k, i] <= thr or (labels is not None and labels[k] != labels[i]) for k in kept):
             kept.append(i)
@@ -99,7 +100,7 @@ def soft_nms(
         for j in np.flatnonzero(alive):
             o = ious[m, j]
             if method == "gaussian":
-                s[j] *= np.exp(-(o * o) / sigma)
+                s[j] *= math.exp(-(o * o) / sigma)  # the C library's exp, as the C++ code calls
             elif o > thr:
                 s[j] *= 1.0 - o
             if not s[j] > score_threshold:

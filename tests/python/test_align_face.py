@@ -91,7 +91,8 @@ def test_extreme_landmarks_and_sizes_name_the_argument():
     five = opticore.ARCFACE_112 / 2
     nan = five.copy()
     nan[2, 1] = np.nan
-    with pytest.raises(ValueError, match=r"landmarks: expected finite coordinates, got \[28.0126, nan\] \(face 0, point 2\)"):
+    message = r"landmarks: expected finite coordinates, got \[28.0126, nan\] \(face 0, point 2\)"
+    with pytest.raises(ValueError, match=message):
         opticore.align_face(image, nan)
     with pytest.raises(ValueError, match=r"size: expected a result of at most 4 GiB .*1 x 100000 x 100000"):
         opticore.align_face(image, five, size=100000)

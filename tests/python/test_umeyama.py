@@ -131,7 +131,8 @@ def test_bad_arguments(src, dst, error, words):
 
 def test_dimension_and_result_size_limits():
     # 30,000-dimensional points used to need ~14 GB for the SVD: refused up front.
-    with pytest.raises(ValueError, match=r"src: expected points of dimension D <= 64 \(opticore::kMaxPointDims\), got 30000"):
+    message = r"src: expected points of dimension D <= 64 \(opticore::kMaxPointDims\), got 30000"
+    with pytest.raises(ValueError, match=message):
         opticore.umeyama(np.zeros((2, 30000)), np.zeros((2, 30000)))
     rng = np.random.default_rng(0)
     src = rng.normal(size=(70, 64))

@@ -135,7 +135,7 @@ std::array<double, 6> random_warp(ImageView<T> image, MatrixBatchView<double> ji
                 MatrixBatchView<double>(nodes.data(), 1, n, 2, 2 * n, 1, n), true, m);
   const std::array<double, 6> M{m[0], m[1], m[2], m[3], m[4], m[5]};
   if (!detail::invert_affine(M)) {
-    detail::fail("coverage, noise, jitter: the jittered control grid (coverage ", options.coverage, ", noise ",
+    detail::fail("coverage, noise: the jittered control grid (coverage ", options.coverage, ", noise ",
                  options.noise, ") has no invertible similarity to the output grid (scale ",
                  std::hypot(m[0], m[3]), ")");
   }
