@@ -59,18 +59,17 @@ TEST(Threading, CallsFinishWhenThreadsCannotBeCreated) {
   opticore::set_num_threads(1);
   const auto serial = opticore::box_iou(av, av);
   std::vector<double> out(serial.size());
-  EXPECT_EXIT(
-      {
-        long pages = 0;
-        std::ifstream("/proc/self/statm") >> pages;
-        const rlim_t limit = static_cast<rlim_t>(pages) * 4096 + (rlim_t{128} << 20);
-        const rlimit rl{limit, limit};
-        setrlimit(RLIMIT_AS, &rl);
-        opticore::set_num_threads(1000);
-        opticore::box_iou(av, av, out.data());
-        std::exit(out == serial ? 0 : 1);
-      },
-      ::testing::ExitedWithCode(0), "");
+  const auto starved_call = [&] {
+    long pages = 0;
+    std::ifstream("/proc/self/statm") >> pages;
+    rlimit limit;
+    limit.rlim_cur = limit.rlim_max = static_cast<rlim_t>(pages) * 4096 + (rlim_t{128} << 20);
+    setrlimit(RLIMIT_AS, &limit);
+    opticore::set_num_threads(1000);
+    opticore::box_iou(av, av, out.data());
+    std::exit(out == serial ? 0 : 1);
+  };
+  EXPECT_EXIT(starved_call(), ::testing::ExitedWithCode(0), "");
   opticore::set_num_threads(4);
 }
 #endif
