@@ -61,8 +61,9 @@ inline void rescale_axis(double& a1, double& a2, double& b1, double& b2) {
   b1 = std::scalbn(b1, shift), b2 = std::scalbn(b2, shift);
 }
 
-/// IoU of two overlapping boxes whose plain computation left the normal double range.
-inline double iou_rescaled(Box a, Box b) {
+/// IoU of two overlapping boxes whose plain computation left the normal double range. Rare:
+/// kept out of line so that the common path of iou() stays small enough to inline and vectorise.
+[[gnu::cold, gnu::noinline]] inline double iou_rescaled(Box a, Box b) {
   rescale_axis(a.x1, a.x2, b.x1, b.x2);
   rescale_axis(a.y1, a.y2, b.y1, b.y2);
   const double inter = (std::min(a.x2, b.x2) - std::max(a.x1, b.x1)) * (std::min(a.y2, b.y2) - std::max(a.y1, b.y1));
