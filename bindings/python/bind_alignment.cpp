@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 
 #include "numpy_view.hpp"
+#include "opticore/core/limits.hpp"
 #include "opticore/geometry/face_templates.hpp"
 #include "opticore/geometry/umeyama.hpp"
 
@@ -38,6 +39,7 @@ py::array umeyama_py(const py::array& src_in, const py::array& dst_in, bool esti
       std::copy(m.begin(), m.end(), out.mutable_data());
       return std::move(out);
     }
+    check_array_size("src", {src.shape(0), d + 1, d + 1}, sizeof(double));
     py::array_t<double> out({src.shape(0), d + 1, d + 1});
     const auto sv = batch_view<T>(src), dv = batch_view<T>(dst);
     double* dst_ptr = out.mutable_data();

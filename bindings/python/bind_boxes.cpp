@@ -13,6 +13,7 @@
 #include "opticore/boxes/iou.hpp"
 #include "opticore/boxes/nms.hpp"
 #include "opticore/boxes/soft_nms.hpp"
+#include "opticore/core/limits.hpp"
 
 namespace opticore::python {
 namespace {
@@ -75,6 +76,7 @@ void bind_boxes(py::module_& m) {
       a = a.attr("astype")("float64").cast<py::array>();
       b = b.attr("astype")("float64").cast<py::array>();
     }
+    check_array_size("boxes1, boxes2", {a.shape(0), b.shape(0)}, a.dtype().itemsize());
     return with_float_type(a, [&](auto t) -> py::array {
       using T = decltype(t);
       py::array_t<T> out({a.shape(0), b.shape(0)});

@@ -6,14 +6,17 @@
 #include <cstdint>
 
 #include "image_arg.hpp"
+#include "opticore/core/limits.hpp"
 #include "opticore/tracking/fhog.hpp"
 
 namespace opticore::python {
 
 void bind_fhog(py::module_& m) {
-  m.def("fhog", [](const py::array& image_in, int64_t cell_size) -> py::array {
+  m.def("fhog", [](const py::array& image_in, const py::handle& cell_size_in) -> py::array {
     const py::array image = prepare_image(image_in);
+    const int64_t cell_size = as_int64(cell_size_in, "cell_size");
     const FhogSize grid = fhog_size(image.shape(0), image.shape(1), cell_size);  // ValueError first
+    check_array_size("image, cell_size", {grid.rows, grid.cols, kFhogChannels}, sizeof(float));
     py::array_t<float> out({grid.rows, grid.cols, kFhogChannels});
     float* dst = out.mutable_data();
     with_image_type(image, [&](auto t) {

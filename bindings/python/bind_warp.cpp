@@ -12,6 +12,7 @@
 #include "image_arg.hpp"
 #include "numpy_view.hpp"
 #include "opticore/core/image.hpp"
+#include "opticore/core/limits.hpp"
 #include "opticore/geometry/random_warp.hpp"
 #include "opticore/geometry/warp.hpp"
 
@@ -31,9 +32,11 @@ OutputImage<T> output_view(py::array_t<T>& out, int64_t channels) {
 }
 
 /// A new (height, width[, C]) image like `image`, filled by f(src, dst) with the GIL released.
+/// `size_name` is the argument that set the size, named if the output is too large.
 template <class F>
-py::array warp_into_new(const py::array& image, int64_t height, int64_t width, F&& f) {
+py::array warp_into_new(const py::array& image, int64_t height, int64_t width, const char* size_name, F&& f) {
   const int64_t channels = channels_of(image);
+  check_array_size(size_name, {height, width, channels}, image.dtype().itemsize());
   return with_image_type(image, [&](auto t) -> py::array {
     using T = decltype(t);
     auto out = make_output<T>(height, width, image);
@@ -66,7 +69,12 @@ double as_number(const py::handle& value, const char* name) {
     throw py::type_error(std::string(name) + ": expected numbers, got " +
                          py::str(py::type::handle_of(value).attr("__name__")).cast<std::string>());
   }
-  return py::float_(py::reinterpret_borrow<py::object>(value)).cast<double>();
+  const double v = PyFloat_AsDouble(value.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {  // a complex number, say
+    PyErr_Clear();
+    throw py::type_error(std::string(name) + ": expected real numbers, got " + py::repr(value).cast<std::string>());
+  }
+  return v;
 }
 
 /// A number (every channel) or one number per channel (a sequence or a 1-D array).
@@ -117,10 +125,7 @@ std::array<int64_t, 2> parse_dsize(const py::object& dsize) {
   const auto seq = py::reinterpret_borrow<py::sequence>(dsize);
   for (size_t i = 0; i < 2; ++i) {
     const py::object v = seq[i];
-    if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr())) {
-      throw py::type_error("dsize: expected integers, got " + py::repr(dsize).cast<std::string>());
-    }
-    out[i] = v.cast<int64_t>();
+    out[i] = as_int64(v, "dsize");
   }
   if (out[0] <= 0 || out[1] <= 0) {
     throw py::value_error("dsize: expected positive width and height, got (" + std::to_string(out[0]) + ", " +
@@ -148,7 +153,7 @@ void bind_warp(py::module_& m) {
     const auto dsize = parse_dsize(dsize_in);
     const WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
                               parse_border_value(border_value, channels_of(image))};
-    return warp_into_new(image, dsize[1], dsize[0], [&](auto src, auto dst) { warp_affine(src, M, dst, options); });
+    return warp_into_new(image, dsize[1], dsize[0], "dsize", [&](auto src, auto dst) { warp_affine(src, M, dst, options); });
   }, py::arg("image"), py::arg("M"), py::arg("dsize"), py::arg("interpolation") = "linear",
      py::arg("border_mode") = "constant", py::arg("border_value") = 0);
 
@@ -168,7 +173,7 @@ void bind_warp(py::module_& m) {
                               parse_border_value(border_value, channels_of(image))};
     const auto mx = matrix_view<float>(map_x);
     const auto my = matrix_view<float>(map_y);
-    return warp_into_new(image, map_x.shape(0), map_x.shape(1),
+    return warp_into_new(image, map_x.shape(0), map_x.shape(1), "map_x",
                          [&](auto src, auto dst) { remap(src, mx, my, dst, options); });
   }, py::arg("image"), py::arg("map_x"), py::arg("map_y"), py::arg("interpolation") = "linear",
      py::arg("border_mode") = "constant", py::arg("border_value") = 0);
@@ -192,6 +197,7 @@ void bind_warp(py::module_& m) {
     options.border_value = parse_border_value(border_value, channels);
     const MatrixBatchView<double> jv = batch_view<double>(jitter);
     const int64_t side = std::max<int64_t>(out_size, 1);  // the core reports a bad out_size
+    check_array_size("out_size", {side, side, channels}, image.dtype().itemsize());
     return with_image_type(image, [&](auto t) -> py::tuple {
       using T = decltype(t);
       auto warped = make_output<T>(side, side, image);
@@ -215,7 +221,7 @@ void bind_warp(py::module_& m) {
     const py::array image = prepare_image(image_in);
     const auto dsize = parse_dsize(dsize_in);
     const Interpolation interp = parse_interpolation(interpolation);
-    return warp_into_new(image, dsize[1], dsize[0], [&](auto src, auto dst) { resize(src, dst, interp); });
+    return warp_into_new(image, dsize[1], dsize[0], "dsize", [&](auto src, auto dst) { resize(src, dst, interp); });
   }, py::arg("image"), py::arg("dsize"), py::arg("interpolation") = "linear");
 }
 

@@ -15,13 +15,31 @@ std::string shape_string(const py::array& a) {
 std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
 py::array element_strided(const py::array& a) {
+  // Big-endian data (">f4" from a FITS file, say) would be read as garbage: convert it. So are
+  // strides that are not whole elements (views into structured arrays), which the core cannot index.
+  bool copy = !a.dtype().attr("isnative").cast<bool>();
   const auto item = a.dtype().itemsize();
-  for (py::ssize_t d = 0; d < a.ndim(); ++d) {
-    if (a.strides(d) % item != 0) {
-      return py::module_::import("numpy").attr("ascontiguousarray")(a).cast<py::array>();
-    }
+  for (py::ssize_t d = 0; d < a.ndim() && !copy; ++d) copy = a.strides(d) % item != 0;
+  if (!copy) return a;
+  const py::object native = a.dtype().attr("newbyteorder")("=");
+  return py::module_::import("numpy").attr("ascontiguousarray")(a, native).cast<py::array>();
+}
+
+int64_t as_int64(const py::handle& value, const char* name) {
+  if (PyBool_Check(value.ptr()) || !PyIndex_Check(value.ptr())) {
+    throw py::type_error(std::string(name) + ": expected an integer, got " + py::repr(value).cast<std::string>());
   }
-  return a;
+  const py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
+  if (!index) {  // e.g. a NumPy array with more than one element
+    PyErr_Clear();
+    throw py::type_error(std::string(name) + ": expected an integer, got " + py::repr(value).cast<std::string>());
+  }
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+  if (overflow != 0) {
+    throw py::value_error(std::string(name) + ": expected an integer within int64, got " + py::repr(value).cast<std::string>());
+  }
+  return static_cast<int64_t>(v);
 }
 
 void require_ndim(const py::array& a, int ndim, const char* name, const char* expected) {

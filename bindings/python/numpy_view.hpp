@@ -17,11 +17,16 @@ namespace py = pybind11;
 std::string shape_string(const py::array& a);
 std::string dtype_name(const py::array& a);
 
-/// The array itself when its strides are whole elements, else a C-contiguous copy.
+/// The array itself when it is in native byte order and its strides are whole elements, else a
+/// C-contiguous native copy. Every array the core reads goes through here (image_arg.hpp too).
 py::array element_strided(const py::array& a);
 
 /// Raises ValueError unless `a` has `ndim` dimensions; `expected` describes the shape wanted.
 void require_ndim(const py::array& a, int ndim, const char* name, const char* expected);
+
+/// A Python integer (or NumPy integer; not a bool) as int64: TypeError for other types,
+/// ValueError naming `name` when it does not fit in int64.
+int64_t as_int64(const py::handle& value, const char* name);
 
 /// Raises TypeError unless `a` is float32 or float64.
 void require_float(const py::array& a, const char* name);

@@ -10,6 +10,7 @@ import os as _os
 from typing import Any, Dict
 
 from . import _core
+from ._args import integer as _integer
 from .alignment import ARCFACE_112, align_face, align_faces, arcface_template, landmarks_to_5, mean_shape68, umeyama
 from .augment import random_transform, random_warp
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
@@ -29,17 +30,17 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(n: int) -> None:
-    """Cap opticore's parallel loops at ``n`` threads (``n >= 1``; 1 = single-threaded).
+    """Cap opticore's parallel loops at ``n`` threads (``1 <= n <= 1024``; 1 = single-threaded).
 
-    Applies to NumPy and torch calls alike; it does not change torch's own thread count.
+    Applies to NumPy and torch calls alike; it does not change torch's own thread count. Threads
+    are started per call; when the system refuses one (a thread or memory limit), the call goes
+    on with those it has, down to the calling thread alone.
 
     Example:
         >>> import opticore
         >>> opticore.set_num_threads(1)
     """
-    if isinstance(n, bool) or not isinstance(n, int):
-        raise TypeError(f"n: expected an int, got {type(n).__name__}")
-    _core.set_num_threads(n)
+    _core.set_num_threads(_integer(n, "n", low=1, high=_core.MAX_NUM_THREADS))
 
 
 def build_info() -> Dict[str, Any]:

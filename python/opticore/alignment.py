@@ -7,11 +7,12 @@ Its top two rows are the 2x3 matrix that ``cv2.warpAffine`` / ``opticore.warp_af
 
 from __future__ import annotations
 
-from typing import Tuple, Union
+from typing import Literal, Tuple, Union
 
 import numpy as np
 
 from . import _core
+from ._args import boolean, float_array, integer
 
 __all__ = [
     "ARCFACE_112",
@@ -45,7 +46,7 @@ def arcface_template(size: int = 112) -> np.ndarray:
         >>> opticore.arcface_template(224)[0]
         array([ 76.5892, 103.3926])
     """
-    return _core.arcface_template(int(size))
+    return _core.arcface_template(integer(size, "size", low=1))
 
 
 def mean_shape68(size: int = 112) -> np.ndarray:
@@ -60,7 +61,7 @@ def mean_shape68(size: int = 112) -> np.ndarray:
         >>> opticore.mean_shape68(100).min(axis=0), opticore.mean_shape68(100).max(axis=0)
         (array([0., 0.]), array([100., 100.]))
     """
-    return _core.mean_shape68(int(size))
+    return _core.mean_shape68(integer(size, "size", low=1))
 
 
 #: The ArcFace 5-point template for 112 x 112 crops (read-only), see :func:`arcface_template`.
@@ -93,7 +94,7 @@ def landmarks_to_5(landmarks: np.ndarray) -> np.ndarray:
         >>> opticore.landmarks_to_5(opticore.mean_shape68(112)).shape
         (5, 2)
     """
-    pts = np.asarray(landmarks, dtype=np.float64)
+    pts = float_array(landmarks, "landmarks")
     if pts.ndim not in (2, 3) or pts.shape[-1] != 2 or pts.shape[-2] not in _FIVE_POINTS:
         raise ValueError(f"landmarks: expected shape (K, 2) or (F, K, 2) with K in 5, 68, 98, got {pts.shape}")
     return np.stack([pts[..., group, :].mean(axis=-2) for group in _FIVE_POINTS[pts.shape[-2]]], axis=-2)
@@ -107,7 +108,8 @@ def umeyama(src: np.ndarray, dst: np.ndarray, *, estimate_scale: bool = True) ->
     translation ``t``.
 
     Args:
-        src: ``(N, D)`` points, or ``(B, N, D)`` for B independent sets; float32 or float64.
+        src: ``(N, D)`` points, or ``(B, N, D)`` for B independent sets; float32 or float64;
+            ``D <= 64`` (the SVD costs ``O(D^3)``).
         dst: same shape as ``src``.
         estimate_scale: False fixes ``c = 1`` (a rigid transform, like ``EuclideanTransform``).
 
@@ -115,7 +117,8 @@ def umeyama(src: np.ndarray, dst: np.ndarray, *, estimate_scale: bool = True) ->
         float64 ``(D+1, D+1)`` homogeneous matrix ``[[c R, t], [0, 1]]``, or ``(B, D+1, D+1)``.
 
     Raises:
-        ValueError: shapes differ, non-finite points, or (single set only) degenerate sets:
+        ValueError: shapes differ, ``D > 64``, a ``(B, D+1, D+1)`` result above 4 GiB,
+            non-finite points, or (single set only) degenerate sets:
             ``src`` or ``dst`` spans fewer than D - 1 dimensions (all points equal; collinear
             in 3-D), so the rotation is not determined. In batch mode a
             degenerate set gets an all-NaN matrix instead, so one bad face does not fail a batch.
@@ -128,10 +131,11 @@ def umeyama(src: np.ndarray, dst: np.ndarray, *, estimate_scale: bool = True) ->
                [0., 2., 4.],
                [0., 0., 1.]])
     """
-    return _core.umeyama(np.asarray(src), np.asarray(dst), estimate_scale=bool(estimate_scale))
+    return _core.umeyama(np.asarray(src), np.asarray(dst), estimate_scale=boolean(estimate_scale, "estimate_scale"))
 
 
-Template = Union[str, np.ndarray]
+TemplateName = Literal["arcface", "mean68"]
+Template = Union[TemplateName, np.ndarray]
 
 
 def _template_points(template: Template, size: int, k: int) -> Tuple[np.ndarray, bool]:
@@ -144,7 +148,7 @@ def _template_points(template: Template, size: int, k: int) -> Tuple[np.ndarray,
                 raise ValueError(f"landmarks: template 'mean68' needs 68 landmarks per face, got {k}")
             return mean_shape68(size), False
         raise ValueError(f"template: expected 'arcface', 'mean68' or a (K, 2) array, got {template!r}")
-    points = np.asarray(template, dtype=np.float64)
+    points = float_array(template, "template")
     if points.shape != (k, 2):
         raise ValueError(f"template: expected shape ({k}, 2) like the landmarks, got {points.shape}")
     return points, False
@@ -173,6 +177,11 @@ def align_faces(
         ``(F, 2, 3)`` matrices mapping image to crop (``cv2.warpAffine`` convention). A face
         whose landmarks are degenerate (all equal) gets a NaN matrix and an all-zero crop.
 
+    Raises:
+        ValueError: non-finite landmarks, bad shapes or template, crops above 4 GiB (naming
+            ``size``), or a face whose transform cannot be inverted.
+        TypeError: non-numeric landmarks, a non-integer ``size``, a wrong image dtype.
+
     Example:
         >>> import numpy as np, opticore
         >>> image = np.zeros((256, 256, 3), np.uint8)
@@ -183,19 +192,31 @@ def align_faces(
     """
     from .warp import warp_affine
 
-    pts = np.asarray(landmarks, dtype=np.float64)
+    pts = float_array(landmarks, "landmarks")
     if pts.ndim != 3 or pts.shape[-1] != 2:
         raise ValueError(f"landmarks: expected shape (F, K, 2), got {pts.shape}")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
-        raise ValueError(f"size: expected a positive int, got {size!r}")
-    dst, reduce = _template_points(template, int(size), pts.shape[1])
+    if not np.isfinite(pts).all():
+        face, point = np.argwhere(~np.isfinite(pts).all(axis=-1))[0]
+        bad = pts[face, point].tolist()
+        raise ValueError(f"landmarks: expected finite coordinates, got {bad} (face {face}, point {point})")
+    size = integer(size, "size", low=1)
+    dst, reduce = _template_points(template, size, pts.shape[1])
     src = landmarks_to_5(pts) if reduce else pts
     matrices = umeyama(src, np.broadcast_to(dst, src.shape))[:, :2, :]
     image = np.asarray(image)
-    crops = np.zeros((len(pts), size, size) + image.shape[2:], dtype=image.dtype)
-    for crop, m in zip(crops, matrices):
-        if np.isfinite(m).all():
+    crops_shape = (len(pts), size, size) + image.shape[2:]
+    _core.check_array_size("size", crops_shape, image.dtype.itemsize)
+    crops = np.zeros(crops_shape, dtype=image.dtype.newbyteorder("="))  # like warp_affine's output
+    for face, (crop, m) in enumerate(zip(crops, matrices)):
+        if not np.isfinite(m).all():
+            continue
+        try:
             crop[...] = warp_affine(image, m, (size, size))
+        except ValueError as e:
+            if not str(e).startswith("M:"):
+                raise
+            # Landmarks spread over ~1e300 pixels give a scale too small to invert.
+            raise ValueError(f"landmarks: face {face} gives a transform that cannot be inverted ({m.tolist()})") from e
     return crops, matrices
 
 
@@ -218,7 +239,7 @@ def align_face(
         >>> crop.shape, np.allclose(M, [[1 / 1.2, 0, -10 / 1.2], [0, 1 / 1.2, -10 / 1.2]])
         ((112, 112), True)
     """
-    pts = np.asarray(landmarks, dtype=np.float64)
+    pts = float_array(landmarks, "landmarks")
     if pts.ndim != 2:
         raise ValueError(f"landmarks: expected shape (K, 2), got {pts.shape}")
     crops, matrices = align_faces(image, pts[None], size=size, template=template)

@@ -21,18 +21,17 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
-from typing import Any, Union
+from typing import Union
 
 import numpy as np
 
 from . import _core
-from .warp import _array, warp_affine
+from ._args import as_array, boolean, integer, real
+from .warp import BorderMode, BorderValue, _border_mode_arg, warp_affine
 
 __all__ = ["random_transform", "random_warp"]
 
 RngLike = Union[None, int, np.random.Generator]
-BorderValue = Union[float, Sequence[float]]
 
 _default_rng: np.random.Generator | None = None
 
@@ -53,25 +52,9 @@ def _generator(rng: RngLike) -> np.random.Generator:
     raise TypeError(f"rng: expected None, an int seed or a numpy.random.Generator, got {type(rng).__name__}")
 
 
-def _int_at_least(value: Any, minimum: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name}: expected an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name}: expected >= {minimum}, got {value}")
-    return int(value)
-
-
-def _real(value: Any, name: str, *, low: float = 0.0, low_open: bool = False,
-          high: float = math.inf, high_open: bool = True) -> float:
-    """A finite real number in the interval [low, high) (ends open or closed as asked)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name}: expected a number, got {type(value).__name__}")
-    v = float(value)
-    ok = math.isfinite(v) and (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
-    if not ok:
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name}: expected a finite value in {interval}, got {value}")
-    return v
+def _fraction(value: object, name: str, *, high: float = math.inf, high_open: bool = True) -> float:
+    """A finite real number in [0, high) (or [0, high] when not high_open)."""
+    return real(value, name, low=0.0, high=high, high_open=high_open)
 
 
 def random_warp(
@@ -81,7 +64,7 @@ def random_warp(
     coverage: float = 0.625,
     noise: float = 5 / 256,
     out_size: int = 64,
-    border_mode: str = "replicate",
+    border_mode: BorderMode = "replicate",
     border_value: BorderValue = 0,
     return_matrix: bool = False,
     rng: RngLike = None,
@@ -129,7 +112,9 @@ def random_warp(
 
     Raises:
         TypeError: a wrong image dtype, non-integer ``grid`` / ``out_size``, a bad ``rng`` type.
-        ValueError: out-of-range arguments or a wrong image shape, naming the argument.
+        ValueError: out-of-range arguments or a wrong image shape, naming the argument; outputs or
+            buffers above 4 GiB (naming ``out_size`` or ``grid``); a jittered grid with no
+            invertible similarity (``coverage`` or ``noise`` around ``1e300``), naming both.
 
     Example:
         >>> import numpy as np, opticore
@@ -140,12 +125,17 @@ def random_warp(
         >>> bool(np.array_equal(opticore.random_warp(img, rng=42)[0], warped))  # same seed
         True
     """
-    grid = _int_at_least(grid, 2, "grid")
-    out_size = _int_at_least(out_size, 1, "out_size")
-    coverage = _real(coverage, "coverage", low_open=True)
-    noise = _real(noise, "noise")
+    grid = integer(grid, "grid", low=2)
+    out_size = integer(out_size, "out_size", low=1)
+    coverage = real(coverage, "coverage", low=0.0, low_open=True)
+    noise = _fraction(noise, "noise")
+    _border_mode_arg(border_mode)
+    return_matrix = boolean(return_matrix, "return_matrix")
+    # The sizes the core would refuse, refused before anything is drawn or allocated.
+    _core.check_array_size("grid", (2, grid, grid), 8)  # the jitter
+    _core.check_array_size("out_size", (2, out_size, out_size), 4)  # the dense maps
     gen = _generator(rng)
-    image = _array(image)
+    image = as_array(image)
     jitter = gen.normal(size=(2, grid, grid))
     warped, target, M = _core.random_warp(image, jitter, grid, coverage, noise, out_size, border_mode, border_value)
     return (warped, target, M) if return_matrix else (warped, target)
@@ -158,7 +148,7 @@ def random_transform(
     zoom: float = 0.05,
     shift: float = 0.05,
     flip_prob: float = 0.5,
-    border_mode: str = "replicate",
+    border_mode: BorderMode = "replicate",
     border_value: BorderValue = 0,
     rng: RngLike = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -206,12 +196,13 @@ def random_transform(
         array([[-1.,  0.,  4.],
                [ 0.,  1.,  0.]])
     """
-    rotation = _real(rotation, "rotation")
-    zoom = _real(zoom, "zoom", high=1.0)
-    shift = _real(shift, "shift")
-    flip_prob = _real(flip_prob, "flip_prob", high=1.0, high_open=False)
+    rotation = _fraction(rotation, "rotation")
+    zoom = _fraction(zoom, "zoom", high=1.0)
+    shift = _fraction(shift, "shift")
+    flip_prob = _fraction(flip_prob, "flip_prob", high=1.0, high_open=False)
+    _border_mode_arg(border_mode)
     gen = _generator(rng)
-    image = _array(image)
+    image = as_array(image)
     if image.ndim not in (2, 3):
         raise ValueError(f"image: expected shape (H, W) or (H, W, C), got {image.shape}")
     h, w = image.shape[:2]

@@ -6,19 +6,27 @@ Conventions shared by every function here:
   (non-contiguous, negative strides) is accepted without a copy.
 * Width is ``x2 - x1`` and height ``y2 - y1``, both taken as 0 when negative: an inverted box
   has zero area (never negative, never NaN), so it neither suppresses nor is suppressed.
-* ``IoU = inter / (area_a + area_b - inter)``, 0 when the union is empty; computed in float64.
-* NaN or infinite coordinates or scores raise ``ValueError``; a non-float dtype ``TypeError``.
+* ``IoU = inter / (area_a + area_b - inter)``, 0 when the boxes do not overlap; computed in
+  float64, exact to rounding for every finite box: coordinates near float64's limit (``1e308``)
+  or denormal sizes are rescaled internally, never overflow. ``box_area`` gives ``inf`` only when
+  the area itself exceeds the dtype's range (a float32 box ``1e20`` on each side).
+* Big-endian arrays (``">f4"``) are converted; other dtypes are not.
+* NaN or infinite coordinates or scores raise ``ValueError``; a non-float dtype ``TypeError``;
+  a non-numeric threshold or a bad ``method`` / ``max_output`` ``TypeError`` / ``ValueError``,
+  each naming the argument. A ``box_iou`` result above 4 GiB raises ``ValueError`` instead of
+  being allocated.
 * NumPy in, NumPy out. torch tensors in, tensors out on the same device (computed by the
   ``torch.ops.opticore`` operators, which also work under ``torch.compile`` and ``torch.export``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Literal, Optional, Tuple, TypeVar, Union, get_args
 
 import numpy as np
 
 from . import _core
+from ._args import as_array, choice, optional_limit, optional_real, real
 from ._tensor import is_tensor
 
 if TYPE_CHECKING:
@@ -30,7 +38,9 @@ else:
 
 A = TypeVar("A", np.ndarray, "torch.Tensor")
 
-__all__ = ["box_area", "box_iou", "nms", "batched_nms", "soft_nms"]
+SoftNmsMethod = Literal["gaussian", "linear"]
+
+__all__ = ["SoftNmsMethod", "box_area", "box_iou", "nms", "batched_nms", "soft_nms"]
 
 
 def _require_tensor(x: Any, name: str) -> None:
@@ -42,23 +52,6 @@ def _run_torch(name: str, tensors: Tuple[Any, ...], *args: Any) -> Any:
     from .torch import run
 
     return run(name, tensors, *args)
-
-
-def _array(x: Any) -> np.ndarray:
-    """Arrays pass through untouched (any layout); lists and other sequences become arrays."""
-    return x if isinstance(x, np.ndarray) else np.asarray(x)
-
-
-def _optional_float(value: Optional[float]) -> Optional[float]:
-    return None if value is None else float(value)
-
-
-def _optional_int(value: Optional[int], name: str) -> Optional[int]:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an int or None, got {type(value).__name__}")
-    return int(value)
 
 
 def box_area(boxes: A) -> A:
@@ -77,7 +70,7 @@ def box_area(boxes: A) -> A:
     """
     if is_tensor(boxes):
         return _run_torch("box_area", (boxes,))
-    return _core.box_area(_array(boxes))
+    return _core.box_area(as_array(boxes))
 
 
 def box_iou(boxes1: A, boxes2: A) -> A:
@@ -100,7 +93,7 @@ def box_iou(boxes1: A, boxes2: A) -> A:
     if is_tensor(boxes1):
         _require_tensor(boxes2, "boxes2")
         return _run_torch("box_iou", (boxes1, boxes2))
-    return _core.box_iou(_array(boxes1), _array(boxes2))
+    return _core.box_iou(as_array(boxes1), as_array(boxes2))
 
 
 def nms(
@@ -134,13 +127,14 @@ def nms(
         >>> opticore.nms(boxes, scores, 0.5)
         array([0, 2])
     """
-    score_threshold = _optional_float(score_threshold)
-    max_output = _optional_int(max_output, "max_output")
+    iou_threshold = real(iou_threshold, "iou_threshold")
+    score_threshold = optional_real(score_threshold, "score_threshold")
+    max_output = optional_limit(max_output, "max_output")
     if is_tensor(boxes):
         _require_tensor(scores, "scores")
-        return _run_torch("nms", (boxes, scores), float(iou_threshold), score_threshold, max_output)
+        return _run_torch("nms", (boxes, scores), iou_threshold, score_threshold, max_output)
     return _core.nms(
-        _array(boxes), _array(scores), iou_threshold, score_threshold=score_threshold, max_output=max_output
+        as_array(boxes), as_array(scores), iou_threshold, score_threshold=score_threshold, max_output=max_output
     )
 
 
@@ -178,16 +172,17 @@ def batched_nms(
         >>> opticore.batched_nms(boxes, scores, np.array([0, 1]), 0.5)  # different labels
         array([0, 1])
     """
-    score_threshold = _optional_float(score_threshold)
-    max_output = _optional_int(max_output, "max_output")
+    iou_threshold = real(iou_threshold, "iou_threshold")
+    score_threshold = optional_real(score_threshold, "score_threshold")
+    max_output = optional_limit(max_output, "max_output")
     if is_tensor(boxes):
         _require_tensor(scores, "scores")
         _require_tensor(labels, "labels")
-        return _run_torch("batched_nms", (boxes, scores, labels), float(iou_threshold), score_threshold, max_output)
+        return _run_torch("batched_nms", (boxes, scores, labels), iou_threshold, score_threshold, max_output)
     return _core.batched_nms(
-        _array(boxes),
-        _array(scores),
-        _array(labels),
+        as_array(boxes),
+        as_array(scores),
+        as_array(labels),
         iou_threshold,
         score_threshold=score_threshold,
         max_output=max_output,
@@ -198,7 +193,7 @@ def soft_nms(
     boxes: A,
     scores: A,
     *,
-    method: str = "gaussian",
+    method: SoftNmsMethod = "gaussian",
     sigma: float = 0.5,
     iou_threshold: float = 0.3,
     score_threshold: float = 0.001,
@@ -236,15 +231,17 @@ def soft_nms(
         >>> idx, s.round(3)
         (array([0, 1]), array([0.9, 0.4]))
     """
-    max_output = _optional_int(max_output, "max_output")
+    choice(method, "method", get_args(SoftNmsMethod))
+    sigma = real(sigma, "sigma")
+    iou_threshold = real(iou_threshold, "iou_threshold")
+    score_threshold = real(score_threshold, "score_threshold")
+    max_output = optional_limit(max_output, "max_output")
     if is_tensor(boxes):
         _require_tensor(scores, "scores")
-        return _run_torch(
-            "soft_nms", (boxes, scores), method, float(sigma), float(iou_threshold), float(score_threshold), max_output
-        )
+        return _run_torch("soft_nms", (boxes, scores), method, sigma, iou_threshold, score_threshold, max_output)
     return _core.soft_nms(
-        _array(boxes),
-        _array(scores),
+        as_array(boxes),
+        as_array(scores),
         method=method,
         sigma=sigma,
         iou_threshold=iou_threshold,

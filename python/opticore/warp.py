@@ -17,26 +17,40 @@ Conventions shared by every function here:
   channel — unlike OpenCV, where a scalar fills only the first channel — or one per channel),
   ``"replicate"`` (aaaa|abcd|dddd), ``"reflect"`` (dcba|abcd|dcba), ``"reflect101"``
   (dcb|abcd|cba).
+* Big-endian arrays (``">f4"``) are converted to native byte order first.
 * Wrong dtypes raise ``TypeError``; wrong shapes, empty images, bad sizes or non-finite /
-  non-invertible matrices ``ValueError``, each naming the argument. The GIL is released.
+  non-invertible matrices ``ValueError``, each naming the argument. An output (or working
+  buffer) above 4 GiB raises ``ValueError`` naming ``dsize`` (``map_x`` for :func:`remap`)
+  instead of being allocated. The GIL is released.
+* Map coordinates are quantised as ``cv2.remap`` does on x86 (``cvRound(32 * v)`` in int32, then
+  the pixel clamped to int16), so even far-off coordinates with reflecting borders agree with
+  it; beyond ``±2**26`` pixels OpenCV wraps to the left edge, this saturates instead.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Tuple, Union
+from typing import Any, Literal, Sequence, Tuple, Union, get_args
 
 import numpy as np
 
 from . import _core
+from ._args import as_array, choice
 
-__all__ = ["warp_affine", "remap", "resize"]
+__all__ = ["BorderMode", "BorderValue", "Interpolation", "warp_affine", "remap", "resize"]
 
+Interpolation = Literal["nearest", "linear", "cubic"]
+BorderMode = Literal["constant", "replicate", "reflect", "reflect101"]
 BorderValue = Union[float, Sequence[float]]
 
 
-def _array(x: Any) -> np.ndarray:
-    """Arrays pass through untouched (any layout); lists and other sequences become arrays."""
-    return x if isinstance(x, np.ndarray) else np.asarray(x)
+def _interpolation_arg(value: Any) -> str:
+    choice(value, "interpolation", get_args(Interpolation))
+    return value
+
+
+def _border_mode_arg(value: Any) -> str:
+    choice(value, "border_mode", get_args(BorderMode))
+    return value
 
 
 def warp_affine(
@@ -44,8 +58,8 @@ def warp_affine(
     M: Any,
     dsize: Tuple[int, int],
     *,
-    interpolation: str = "linear",
-    border_mode: str = "constant",
+    interpolation: Interpolation = "linear",
+    border_mode: BorderMode = "constant",
     border_value: BorderValue = 0,
 ) -> np.ndarray:
     """Affine warp: ``out(x, y) = image(M^-1 (x, y))``, like ``cv2.warpAffine(image, M, dsize)``.
@@ -74,7 +88,9 @@ def warp_affine(
                [ 0,  4,  5,  6],
                [ 0,  8,  9, 10]], dtype=uint8)
     """
-    return _core.warp_affine(_array(image), M, dsize, interpolation, border_mode, border_value)
+    return _core.warp_affine(
+        as_array(image), M, dsize, _interpolation_arg(interpolation), _border_mode_arg(border_mode), border_value
+    )
 
 
 def remap(
@@ -82,8 +98,8 @@ def remap(
     map_x: np.ndarray,
     map_y: np.ndarray,
     *,
-    interpolation: str = "linear",
-    border_mode: str = "constant",
+    interpolation: Interpolation = "linear",
+    border_mode: BorderMode = "constant",
     border_value: BorderValue = 0,
 ) -> np.ndarray:
     """Generic warp: ``out(x, y) = image(map_x[y, x], map_y[y, x])``, like ``cv2.remap``.
@@ -111,10 +127,17 @@ def remap(
         array([[0.5, 1.5, 2.5],
                [4.5, 5.5, 6.5]], dtype=float32)
     """
-    return _core.remap(_array(image), _array(map_x), _array(map_y), interpolation, border_mode, border_value)
+    return _core.remap(
+        as_array(image),
+        as_array(map_x),
+        as_array(map_y),
+        _interpolation_arg(interpolation),
+        _border_mode_arg(border_mode),
+        border_value,
+    )
 
 
-def resize(image: np.ndarray, dsize: Tuple[int, int], *, interpolation: str = "linear") -> np.ndarray:
+def resize(image: np.ndarray, dsize: Tuple[int, int], *, interpolation: Interpolation = "linear") -> np.ndarray:
     """Resize to ``dsize = (width, height)``, like ``cv2.resize(image, dsize, interpolation=...)``.
 
     ``"linear"`` and ``"cubic"`` sample source position ``(x + 0.5) * W / width - 0.5`` (pixel
@@ -136,4 +159,4 @@ def resize(image: np.ndarray, dsize: Tuple[int, int], *, interpolation: str = "l
         >>> opticore.resize(img, (1, 1))
         array([[6]], dtype=uint8)
     """
-    return _core.resize(_array(image), dsize, interpolation)
+    return _core.resize(as_array(image), dsize, _interpolation_arg(interpolation))

@@ -192,6 +192,58 @@ TEST(SoftNms, MatchesTextbookLoopExactly) {
   }
 }
 
+// Found by fuzzing: boxes at the edges of the double range.
+TEST(Boxes, DenormalSizesNeitherCrashNorVanish) {
+  // A positive denormal width made the grid's cell scale infinite (a crash).
+  const std::vector<double> one = {0, 0, 5e-312, 1.0};
+  const std::vector<double> s1 = {1.0};
+  const auto soft = opticore::soft_nms(MatrixView<double>(one.data(), 1, 4), VectorView<double>(s1.data(), 1));
+  EXPECT_EQ(soft.indices, std::vector<int64_t>{0});
+  std::vector<double> many, scores;
+  for (int i = 0; i < 64; ++i) many.insert(many.end(), one.begin(), one.end()), scores.push_back(1.0 - i / 64.0);
+  EXPECT_EQ(opticore::nms(MatrixView<double>(many.data(), 64, 4), VectorView<double>(scores.data(), 64), 0.5),
+            std::vector<int64_t>{0});
+  // A box whose area underflows to 0 is still a box: IoU 1 with itself.
+  const std::vector<double> tiny = {0, 0, 1e-200, 1e-200, 0, 0, 1e-200, 1e-200};
+  EXPECT_EQ(opticore::box_area(MatrixView<double>(tiny.data(), 1, 4))[0], 0.0);
+  EXPECT_EQ(opticore::box_iou(MatrixView<double>(tiny.data(), 2, 4), MatrixView<double>(tiny.data(), 2, 4)),
+            std::vector<double>(4, 1.0));
+}
+
+TEST(Boxes, OverflowingSidesAndAreasAreExact) {
+  const std::vector<double> big = {-1e308, -1e308, 1e308, 1e308, -1e308, -1e308, 1e308, 1e308};
+  const MatrixView<double> view(big.data(), 2, 4);
+  EXPECT_EQ(opticore::box_iou(view, view), std::vector<double>(4, 1.0));  // was 0: inf / inf
+  const std::vector<double> scores = {0.9, 0.8};
+  EXPECT_EQ(opticore::nms(view, VectorView<double>(scores.data(), 2), 0.5), std::vector<int64_t>{0});
+  EXPECT_EQ(opticore::box_area(view)[0], INFINITY);  // 4e616: beyond the double range
+  const std::vector<double> wide = {-1e308, 0, 1e308, 1e-10};  // the side overflows, the area does not
+  EXPECT_NEAR(opticore::box_area(MatrixView<double>(wide.data(), 1, 4))[0] / 2e298, 1.0, 1e-15);
+  // Half of a huge box: IoU 1/2 exactly, although every area is infinite.
+  const std::vector<double> halves = {-1.5e308, -1.5e308, 1.5e308, 1.5e308, 0, -1.5e308, 1.5e308, 1.5e308};
+  EXPECT_NEAR(opticore::box_iou(MatrixView<double>(halves.data(), 1, 4), MatrixView<double>(halves.data() + 4, 1, 4))[0],
+              0.5, 1e-15);
+}
+
+TEST(Boxes, GridStaysBoundedForAnyCoordinateSpread) {
+  // Used to ask for a std::vector beyond max_size(): NaN cell counts from overflowing extents.
+  Data d = make_data(300, 21, 5);
+  for (int64_t i = 0; i < d.n(); ++i) {
+    const double scale = i % 3 == 0 ? 1e-300 : (i % 3 == 1 ? 1e305 : 1.0);
+    for (int k = 0; k < 4; ++k) d.boxes[4 * i + k] *= scale;
+  }
+  d.boxes[0] = -1.7e308, d.boxes[1] = -1.7e308, d.boxes[2] = 1.7e308, d.boxes[3] = 1.7e308;
+  // Reference: the textbook loop on opticore's own IoUs (checked exact above).
+  const auto iou = opticore::box_iou(d.view(), d.view());
+  std::vector<int64_t> expected;
+  for (int64_t i : ref_order(d)) {
+    bool keep = true;
+    for (int64_t k : expected) keep = keep && !(iou[k * d.n() + i] > 0.5);
+    if (keep) expected.push_back(i);
+  }
+  EXPECT_EQ(opticore::nms(d.view(), d.score_view(), 0.5), expected);
+}
+
 TEST(Errors, NameTheArgument) {
   const std::vector<double> boxes = {0, 0, 1, 1, 0, 0, NAN, 1};
   const std::vector<double> scores = {1, 2};

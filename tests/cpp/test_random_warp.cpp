@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "opticore/opticore.hpp"
@@ -100,6 +101,21 @@ TEST(RandomWarp, ChecksItsArguments) {
   EXPECT_THROW(opticore::random_warp(image, j5, wa, OutputImage<uint8_t>{b.data(), 64, 64, 1}), std::invalid_argument);
   jitter[7] = std::nan("");
   EXPECT_THROW(opticore::random_warp(image, j5, wa, wb), std::invalid_argument);
+  jitter[7] = 0.0;
+  // A grid spread too far to invert its similarity names coverage, not an internal matrix.
+  RandomWarpOptions far;
+  far.coverage = 1e300;
+  try {
+    opticore::random_warp(image, j5, wa, wb, far);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("coverage, noise:", 0), 0u) << e.what();
+  }
+  far.coverage = 1e308;  // control points overflow
+  EXPECT_THROW(opticore::random_warp(image, j5, wa, wb, far), std::invalid_argument);
+  RandomWarpOptions huge;
+  huge.out_size = int64_t{1} << 31;  // the dense maps alone would be 32 GiB
+  EXPECT_THROW(opticore::random_warp(image, j5, wa, wb, huge), std::invalid_argument);
 }
 
 }  // namespace

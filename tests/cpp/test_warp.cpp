@@ -3,9 +3,11 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
+#include "opticore/core/limits.hpp"
 #include "opticore/opticore.hpp"
 
 namespace {
@@ -84,6 +86,39 @@ TEST(Resize, HalvingAveragesBlocks) {
   std::vector<uint8_t> out(2);
   opticore::resize(ImageView<uint8_t>(src.data(), 2, 4), OutputImage<uint8_t>{out.data(), 1, 2, 1});
   EXPECT_EQ(out, (std::vector<uint8_t>{3, 25}));
+}
+
+TEST(Remap, FarCoordinatesKeepTheirFractionAsOpenCV) {
+  // cv::remap quantises cvRound(32 v) in int32 and clamps the pixel to int16 afterwards, so a
+  // coordinate beyond +-65536 keeps its 1/32 fraction; clamping first (as before) lost it.
+  const std::vector<float> row = {0, 10, 20, 30, 40};
+  const std::vector<float> map_x = {70000.5f}, map_y = {0.f};
+  float out = -1.f;
+  WarpOptions options;
+  options.border_mode = BorderMode::Reflect;
+  opticore::remap(ImageView<float>(row.data(), 1, 5), opticore::MatrixView<float>(map_x.data(), 1, 1),
+                  opticore::MatrixView<float>(map_y.data(), 1, 1), OutputImage<float>{&out, 1, 1, 1}, options);
+  // Pixel 70000 is clamped to 32767; 32767 and 32768 reflect (period 10) to 2 and 1.
+  EXPECT_FLOAT_EQ(out, 15.f);
+}
+
+TEST(Limits, SizesAreCheckedBeforeAllocating) {
+  EXPECT_NO_THROW(opticore::check_array_size("dsize", {32768, 32768, 4}, 1));
+  try {
+    opticore::check_array_size("dsize", {100000, 100000, 4}, 1);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("dsize: expected a result of at most 4 GiB"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(opticore::check_array_size("n", {int64_t{1} << 62, int64_t{1} << 62}, 8), std::invalid_argument);
+  // resize's working buffers (taps per output column) are checked too, before anything is written.
+  const auto src = ramp(4, 4, 1);
+  uint8_t out = 0;
+  for (Interpolation interp : kAll) {
+    EXPECT_THROW(opticore::resize(ImageView<uint8_t>(src.data(), 4, 4, 1), OutputImage<uint8_t>{&out, 1, int64_t{1} << 30, 1},
+                                  interp),
+                 std::invalid_argument);
+  }
 }
 
 TEST(Warp, ArgumentErrorsNameTheArgument) {

@@ -5,6 +5,8 @@ Written from the definitions (not from opticore's code): O(N^2) loops in float64
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
 from typing import Optional, Tuple
 
 import numpy as np
@@ -28,6 +30,26 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
+def exact_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU in exact rational arithmetic, rounded once to float64: the reference for boxes whose
+    float64 arithmetic would overflow (coordinates near 1e308) or underflow (denormal sizes).
+    O(N * M) Python objects: for small inputs."""
+
+    def side(lo: Fraction, hi: Fraction) -> Fraction:
+        return max(hi - lo, Fraction(0))
+
+    fa = [[Fraction(float(v)) for v in box] for box in a]
+    fb = [[Fraction(float(v)) for v in box] for box in b]
+    out = np.zeros((len(fa), len(fb)))
+    for i, p in enumerate(fa):
+        for j, q in enumerate(fb):
+            inter = side(max(p[0], q[0]), min(p[2], q[2])) * side(max(p[1], q[1]), min(p[3], q[3]))
+            if inter > 0:
+                union = side(p[0], p[2]) * side(p[1], p[3]) + side(q[0], q[2]) * side(q[1], q[3]) - inter
+                out[i, j] = float(inter / union)
+    return out
+
+
 def order(scores: np.ndarray) -> np.ndarray:
     """Descending score, ties by ascending index."""
     return np.argsort(-scores.astype(np.float64), kind="stable")
@@ -40,11 +62,13 @@ def nms(
     score_threshold: Optional[float] = None,
     max_output: Optional[int] = None,
     labels: Optional[np.ndarray] = None,
+    ious: Optional[np.ndarray] = None,
 ) -> np.ndarray:
-    ious = iou(boxes, boxes)
+    """``ious``: the (N, N) IoU matrix to use (default: :func:`iou`)."""
+    ious = iou(boxes, boxes) if ious is None else ious
     kept: list = []
     for i in order(scores):
-        if score_threshold is not None and not scores[i] > score_threshold:
+        if score_threshold is not None and not float(scores[i]) > score_threshold:  # in float64
             continue
         if all(ious[k, i] <= thr or (labels is not None and labels[k] != labels[i]) for k in kept):
             kept.append(i)
@@ -61,8 +85,9 @@ def soft_nms(
     thr: float = 0.3,
     score_threshold: float = 0.001,
     max_output: Optional[int] = None,
+    ious: Optional[np.ndarray] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
-    ious = iou(boxes, boxes)
+    ious = iou(boxes, boxes) if ious is None else ious
     s = scores.astype(np.float64).copy()
     alive = s > score_threshold
     idx, out = [], []
@@ -75,7 +100,7 @@ def soft_nms(
         for j in np.flatnonzero(alive):
             o = ious[m, j]
             if method == "gaussian":
-                s[j] *= np.exp(-(o * o) / sigma)
+                s[j] *= math.exp(-(o * o) / sigma)  # the C library's exp, as the C++ code calls
             elif o > thr:
                 s[j] *= 1.0 - o
             if not s[j] > score_threshold:

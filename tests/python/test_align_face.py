@@ -76,7 +76,7 @@ def test_degenerate_faces():
         ({"landmarks": np.zeros((7, 2))}, "landmarks: expected shape (K, 2) or (F, K, 2) with K in 5, 68, 98"),
         ({"landmarks": np.zeros((5, 2)) + np.arange(5)[:, None], "template": "nope"}, "template: expected"),
         ({"landmarks": np.arange(10.0).reshape(5, 2), "template": "mean68"}, "needs 68 landmarks"),
-        ({"landmarks": np.arange(10.0).reshape(5, 2), "size": 0}, "size: expected a positive int"),
+        ({"landmarks": np.arange(10.0).reshape(5, 2), "size": 0}, "size: expected an int >= 1, got 0"),
         ({"landmarks": np.arange(10.0).reshape(5, 2), "template": np.zeros((4, 2))}, "template: expected shape (5, 2)"),
     ],
 )
@@ -84,3 +84,31 @@ def test_bad_arguments(kwargs, words):
     with pytest.raises(ValueError) as info:
         opticore.align_face(np.zeros((64, 64), np.uint8), **kwargs)
     assert words in str(info.value)
+
+
+def test_extreme_landmarks_and_sizes_name_the_argument():
+    image = np.zeros((64, 64), np.uint8)
+    five = opticore.ARCFACE_112 / 2
+    nan = five.copy()
+    nan[2, 1] = np.nan
+    message = r"landmarks: expected finite coordinates, got \[28.0126, nan\] \(face 0, point 2\)"
+    with pytest.raises(ValueError, match=message):
+        opticore.align_face(image, nan)
+    with pytest.raises(ValueError, match=r"size: expected a result of at most 4 GiB .*1 x 100000 x 100000"):
+        opticore.align_face(image, five, size=100000)
+    with pytest.raises(ValueError, match="size: expected an int <= 9223372036854775807"):
+        opticore.align_face(image, five, size=2**70)
+    with pytest.raises(ValueError, match="landmarks: face 0 gives a transform that cannot be inverted"):
+        opticore.align_face(image, five * 1e300)
+    with pytest.raises(TypeError, match="landmarks: expected an array of numbers, got list"):
+        opticore.align_face(image, [["a", "b"]] * 5)
+
+
+def test_big_endian_inputs_are_read_correctly():
+    image = data.camera()[::4, ::4].astype(np.float32)
+    face = opticore.ARCFACE_112 * 0.8 + 10
+    crop, m = opticore.align_face(image.astype(">f4"), face.astype(">f8"))
+    expected_crop, expected_m = opticore.align_face(image, face)
+    np.testing.assert_array_equal(crop, expected_crop)
+    np.testing.assert_array_equal(m, expected_m)
+    assert crop.dtype.isnative

@@ -387,3 +387,37 @@ def test_random_transform_image_errors():
         opticore.random_transform(FACE256.astype(np.float64), rng=0)
     with pytest.raises(ValueError, match="image"):
         opticore.random_transform(np.zeros(16, np.uint8), rng=0)
+
+
+# --- found by fuzzing -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"out_size": 2**31}, ValueError, r"out_size: expected a result of at most 4 GiB .*2 x 2147483648 x 21474"),
+        ({"out_size": 2**70}, ValueError, "out_size: expected an int <= 9223372036854775807"),
+        ({"grid": 10**6}, ValueError, r"grid: expected a result of at most 4 GiB .*2 x 1000000 x 1000000"),
+        ({"coverage": 1e300}, ValueError, r"coverage, noise: the jittered control grid \(coverage 1e\+300"),
+        ({"coverage": 1e307}, ValueError, r"coverage, noise: control point \(0, 0\) overflows"),
+        ({"noise": 1e300}, ValueError, "coverage, noise: the jittered control grid"),
+        ({"border_mode": None}, TypeError, "border_mode: expected one of 'constant', 'replicate'"),
+    ],
+)
+def test_random_warp_extreme_arguments_name_the_argument(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        opticore.random_warp(FACE256, rng=0, **kwargs)
+
+
+def test_random_transform_checks_border_mode_and_numbers():
+    with pytest.raises(TypeError, match="border_mode: expected one of"):
+        opticore.random_transform(FACE256, border_mode=1)
+    with pytest.raises(TypeError, match="rotation: expected a number, got '5'"):
+        opticore.random_transform(FACE256, rotation="5")
+
+
+@pytest.mark.parametrize("order", [">", "<"])
+def test_big_endian_images_are_read_correctly(order):
+    image = FACE256.astype(np.float32)
+    for function in (opticore.random_warp, opticore.random_transform):
+        np.testing.assert_array_equal(function(image.astype(order + "f4"), rng=3)[0], function(image, rng=3)[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -231,12 +232,12 @@ def test_large_input():
         (lambda b, s: opticore.nms(b, s[:, None], 0.5), ValueError, "scores: expected shape (N,)"),
         (lambda b, s: opticore.nms(b, s, 1.5), ValueError, "iou_threshold: expected a value in [0, 1], got 1.5"),
         (lambda b, s: opticore.nms(b, s, float("nan")), ValueError, "iou_threshold"),
-        (lambda b, s: opticore.nms(b, s, 0.5, max_output=-1), ValueError, "max_output: expected >= 0"),
+        (lambda b, s: opticore.nms(b, s, 0.5, max_output=-1), ValueError, "max_output: expected an int >= 0, got -1"),
         (lambda b, s: opticore.nms(b, s, 0.5, max_output=2.5), TypeError, "max_output"),
         (lambda b, s: opticore.nms(b, s, 0.5, score_threshold=float("nan")), ValueError, "score_threshold"),
         (lambda b, s: opticore.batched_nms(b, s, np.zeros(10, np.float32), 0.5), TypeError, "labels: expected an integer"),
         (lambda b, s: opticore.batched_nms(b, s, np.zeros(9, np.int64), 0.5), ValueError, "labels: expected 10 values"),
-        (lambda b, s: opticore.soft_nms(b, s, method="hard"), ValueError, "method: expected 'gaussian' or 'linear'"),
+        (lambda b, s: opticore.soft_nms(b, s, method="hard"), ValueError, "method: expected one of 'gaussian', 'linear', got 'hard'"),
         (lambda b, s: opticore.soft_nms(b, s, sigma=0.0), ValueError, "sigma"),
         (lambda b, s: opticore.box_iou(b, b[:, :2]), ValueError, "boxes2: expected shape (N, 4)"),
     ],
@@ -278,3 +279,120 @@ def test_calls_release_the_gil_and_are_thread_safe():
         t.join()
     for r in results:
         np.testing.assert_array_equal(r, expected)
+
+
+# ---------------------------------------------------------------------------- found by fuzzing
+
+
+def extreme_boxes(rng: np.random.Generator, n: int, magnitude: float) -> np.ndarray:
+    """Boxes of every scale up to `magnitude` (1e308: sides and areas overflow float64; 1e-310:
+    denormal sides), with exact duplicates so that suppression has something to do."""
+    corners = rng.uniform(-1, 1, size=(n, 4)) * magnitude * 10.0 ** -rng.integers(0, 3, size=(n, 1))
+    boxes = np.concatenate([np.minimum(corners[:, :2], corners[:, 2:]), np.maximum(corners[:, :2], corners[:, 2:])], 1)
+    boxes[n // 2 :] = boxes[: n - n // 2]
+    return boxes
+
+
+@pytest.mark.parametrize("magnitude", [1.7e308, 1e300, 1e-310, 5e-320])
+def test_extreme_coordinates_give_exact_iou_and_nms(magnitude):
+    rng = np.random.default_rng(int(np.log2(magnitude) % 97))
+    boxes = extreme_boxes(rng, 80, magnitude)  # >= 64: the grid path
+    exact = ref.exact_iou(boxes, boxes)
+    np.testing.assert_allclose(opticore.box_iou(boxes, boxes), exact, rtol=1e-15, atol=0)
+    assert (np.diag(exact) == 1).all()
+    scores = rng.permutation(80) / 80.0
+    for thr in (0.0, 0.5, 0.9):
+        np.testing.assert_array_equal(opticore.nms(boxes, scores, thr), ref.nms(boxes, scores, thr, ious=exact))
+        np.testing.assert_array_equal(opticore.nms(boxes[:40], scores[:40], thr),  # the scan path
+                                      ref.nms(boxes[:40], scores[:40], thr, ious=exact[:40, :40]))
+    labels = rng.integers(0, 3, size=80)
+    np.testing.assert_array_equal(opticore.batched_nms(boxes, scores, labels, 0.5),
+                                  ref.nms(boxes, scores, 0.5, labels=labels, ious=exact))
+    for method in ("gaussian", "linear"):
+        idx, s = opticore.soft_nms(boxes, scores, method=method)
+        ref_idx, ref_s = ref.soft_nms(boxes, scores, method, ious=exact)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_allclose(s, ref_s, rtol=1e-12)
+
+
+def test_denormal_box_sizes_do_not_crash():
+    # A positive but denormal width made the grid's cell scale infinite: SIGSEGV.
+    box = np.array([[0, 0, 5e-312, 1.0]])
+    idx, s = opticore.soft_nms(box, np.array([1.0]))
+    np.testing.assert_array_equal(idx, [0])
+    np.testing.assert_array_equal(opticore.nms(np.repeat(box, 64, 0), np.linspace(1, 0.1, 64), 0.5), [0])
+    assert opticore.box_iou(box, box)[0, 0] == 1.0
+    tiny = np.array([[0, 0, 1e-200, 1e-200]] * 2)  # the area underflows to 0, the box is still real
+    assert opticore.box_area(tiny)[0] == 0.0
+    assert opticore.box_iou(tiny, tiny)[0, 0] == 1.0
+    np.testing.assert_array_equal(opticore.nms(tiny, np.array([1.0, 0.5]), 0.5), [0])
+
+
+def test_area_exact_when_a_side_overflows_and_inf_only_beyond_the_range():
+    boxes = np.array([[-1e308, 0, 1e308, 1e-10], [-1e308, -1e308, 1e308, 1e308], [0, 0, 1e200, 1e200]])
+    exact = float(2 * Fraction(1e308) * Fraction(1e-10))  # one rounding of the true area
+    np.testing.assert_array_equal(opticore.box_area(boxes), [exact, np.inf, np.inf])
+    f32 = np.array([[0, 0, 1e20, 1e20], [-3e38, 0, 3e38, 1e-30]], np.float32)
+    np.testing.assert_allclose(opticore.box_area(f32), [np.inf, np.float32(6e8)], rtol=1e-6)
+    # The IoU of a box with itself is 1 however large, so NMS drops its duplicates.
+    big = np.repeat(boxes[1:2], 3, 0)
+    np.testing.assert_array_equal(opticore.box_iou(big, big), np.ones((3, 3)))
+    np.testing.assert_array_equal(opticore.nms(big, np.array([0.9, 0.8, 0.7]), 0.5), [0])
+
+
+def test_huge_coordinate_spread_grid_stays_bounded():
+    # Used to fail with "cannot create std::vector larger than max_size()".
+    rng = np.random.default_rng(3)
+    boxes = ref.uniform_boxes(rng, 200, np.float64)
+    boxes[:100] *= 1e-300
+    boxes[100:150] *= 1e305
+    boxes[150:] = [[-1.7e308, -1.7e308, 1.7e308, 1.7e308]] * 50
+    scores = rng.random(200)
+    exact = ref.exact_iou(boxes, boxes)
+    np.testing.assert_array_equal(opticore.nms(boxes, scores, 0.5), ref.nms(boxes, scores, 0.5, ious=exact))
+
+
+@pytest.mark.parametrize("order", [">", "<"])
+def test_any_byte_order_is_read_correctly(order):
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]], np.float32)
+    scores = np.array([0.9, 0.8, 0.7], np.float32)
+    b, s = boxes.astype(order + "f4"), scores.astype(order + "f4")
+    np.testing.assert_array_equal(opticore.nms(b, s, 0.5), [0, 2])  # the README example; [0 2 1] before
+    np.testing.assert_array_equal(opticore.box_area(np.array([[0, 0, 10, 10]], order + "f8")), [100.0])
+    expected = opticore.box_iou(boxes, boxes.astype("f8"))
+    np.testing.assert_array_equal(opticore.box_iou(b, boxes.astype(order + "f8")), expected)
+    labels = np.array([0, 0, 1], order + "i8")
+    np.testing.assert_array_equal(opticore.batched_nms(b, s, labels, 0.5), [0, 2])
+    np.testing.assert_array_equal(opticore.soft_nms(b, s)[0], opticore.soft_nms(boxes, scores)[0])
+
+
+def test_box_iou_result_size_is_checked_before_allocating():
+    many = np.broadcast_to(np.array([0.0, 0, 1, 1]), (1 << 17, 4))  # no memory: stride 0
+    with pytest.raises(ValueError, match=r"boxes1, boxes2: expected a result of at most 4 GiB .*131072 x 131072"):
+        opticore.box_iou(many, many)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda b, s: opticore.nms(b, s, 0.5, score_threshold="x"), TypeError, "score_threshold: expected a number"),
+        (lambda b, s: opticore.nms(b, s, None), TypeError, "iou_threshold: expected a number, got None"),
+        (lambda b, s: opticore.nms(b, s, 0.5, max_output=-(2**70)), ValueError, "max_output: expected an int >= 0"),
+        (lambda b, s: opticore.batched_nms(b, s, np.zeros(10, int), "0.5"), TypeError, "iou_threshold: expected a"),
+        (lambda b, s: opticore.soft_nms(b, s, sigma=None), TypeError, "sigma: expected a number, got None"),
+        (lambda b, s: opticore.soft_nms(b, s, method=None), TypeError, "method: expected one of 'gaussian', 'linear'"),
+        (lambda b, s: opticore.soft_nms(b, s, score_threshold=[1, 2]), TypeError, "score_threshold: expected a number"),
+    ],
+)
+def test_argument_errors_name_the_argument(call, error, message):
+    boxes, scores = make_inputs("uniform", 10, 16)
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call(boxes, scores)
+
+
+def test_max_output_beyond_int64_means_no_limit():
+    boxes, scores = make_inputs("clustered", 100, 4)
+    for call in (opticore.nms, lambda *a, **k: opticore.batched_nms(boxes, scores, np.zeros(100, int), 0.5, **k)):
+        np.testing.assert_array_equal(call(boxes, scores, 0.5, max_output=2**70), call(boxes, scores, 0.5))
+    unlimited = opticore.soft_nms(boxes, scores, max_output=2**70)[0]
+    np.testing.assert_array_equal(unlimited, opticore.soft_nms(boxes, scores)[0])

@@ -57,5 +57,5 @@ def test_landmarks_to_5_rejects_unknown_schemes(bad):
 
 
 def test_template_size_must_be_positive():
-    with pytest.raises(ValueError, match="size: expected a positive crop size, got 0"):
+    with pytest.raises(ValueError, match="size: expected an int >= 1, got 0"):
         opticore.arcface_template(0)

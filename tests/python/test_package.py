@@ -51,12 +51,34 @@ def test_set_num_threads():
     try:
         opticore.set_num_threads(1)
         assert opticore.get_num_threads() == 1
-        with pytest.raises(ValueError, match="n: expected a thread count >= 1, got 0"):
+        with pytest.raises(ValueError, match="n: expected an int >= 1, got 0"):
             opticore.set_num_threads(0)
         with pytest.raises(TypeError, match="n: expected an int"):
             opticore.set_num_threads(2.5)
+        opticore.set_num_threads(1024)  # the documented cap
+        assert opticore.get_num_threads() == 1024
+        for n in (1025, 2**70):
+            with pytest.raises(ValueError, match=f"n: expected an int <= 1024, got {n}"):
+                opticore.set_num_threads(n)
+        with pytest.raises(ValueError, match="n: expected a thread count in \\[1, 1024\\], got 1025"):
+            opticore._core.set_num_threads(1025)  # the core checks too
     finally:
         opticore.set_num_threads(before)
+
+
+def test_parallel_call_survives_when_threads_cannot_be_created():
+    # 1000 threads of 8 MiB stacks cannot fit in 4 GiB of address space: thread creation fails
+    # part way, and the call must finish on the threads it got (it used to abort the process).
+    code = (
+        "import resource, numpy as np, opticore\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))\n"
+        "opticore.set_num_threads(1000)\n"
+        "img = np.arange(400, dtype=np.uint8).reshape(10, 10, 4)\n"
+        "out = opticore.warp_affine(img, np.eye(2, 3), (16384, 2000))\n"
+        "ref = np.zeros_like(out); ref[:10, :10] = img\n"
+        "print(np.array_equal(out, ref))\n"
+    )
+    assert run_python(code).strip() == "True"
 
 
 def test_stub_names_match_the_compiled_module():

@@ -127,3 +127,35 @@ def test_bad_arguments(src, dst, error, words):
     with pytest.raises(error) as info:
         opticore.umeyama(src, dst)
     assert words in str(info.value)
+
+
+def test_dimension_and_result_size_limits():
+    # 30,000-dimensional points used to need ~14 GB for the SVD: refused up front.
+    message = r"src: expected points of dimension D <= 64 \(opticore::kMaxPointDims\), got 30000"
+    with pytest.raises(ValueError, match=message):
+        opticore.umeyama(np.zeros((2, 30000)), np.zeros((2, 30000)))
+    rng = np.random.default_rng(0)
+    src = rng.normal(size=(70, 64))
+    dst = 2 * src + 1
+    np.testing.assert_allclose(opticore.umeyama(src, dst), skimage_params(src, dst), atol=1e-9)
+    # A batch whose (B, D+1, D+1) result would exceed 4 GiB, from a small (stride-0) input.
+    many = np.broadcast_to(src[:1], (200_000, 1, 64))
+    with pytest.raises(ValueError, match=r"src: expected a result of at most 4 GiB .*200000 x 65 x 65"):
+        opticore.umeyama(many, many)
+
+
+def test_fewer_points_than_dimensions_are_degenerate_without_an_svd():
+    # N points span at most N - 1 < D - 1 dimensions: degenerate by the documented rule.
+    rng = np.random.default_rng(1)
+    src = rng.normal(size=(3, 40, 60))
+    out = opticore.umeyama(src, src * 2)
+    assert out.shape == (3, 61, 61) and np.isnan(out).all()
+    with pytest.raises(ValueError, match="degenerate"):
+        opticore.umeyama(src[0], src[0] * 2)
+
+
+def test_big_endian_points_are_read_correctly():
+    rng = np.random.default_rng(2)
+    src, dst = point_sets(rng, 9, 2, "noisy")
+    np.testing.assert_array_equal(opticore.umeyama(src.astype(">f8"), dst.astype(">f4")),
+                                  opticore.umeyama(src, dst.astype("f4")))

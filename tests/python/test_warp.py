@@ -266,7 +266,7 @@ def test_errors():
         opticore.warp_affine(img, M, (0, 5))
     with pytest.raises(ValueError, match="dsize: expected positive"):
         opticore.resize(img, (5, -1))
-    with pytest.raises(TypeError, match="dsize: expected integers"):
+    with pytest.raises(TypeError, match="dsize: expected an integer, got 5.0"):
         opticore.resize(img, (5.0, 5))
     with pytest.raises(ValueError, match="dsize: expected \\(width, height\\)"):
         opticore.resize(img, (5, 5, 5))
@@ -329,3 +329,73 @@ def test_threads_give_identical_results():
         opticore.set_num_threads(before)
     for a, b in zip(one, three):
         np.testing.assert_array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------- found by fuzzing
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+@pytest.mark.parametrize("border", list(BORDER))
+@pytest.mark.parametrize("interp", list(INTERP))
+def test_remap_far_coordinates_match_opencv(interp, border, dtype):
+    # Coordinates up to +-2^26 pixels (where OpenCV's int32 quantisation ends): they used to be
+    # clamped to +-65536 before quantising, off by up to 145 grey levels with reflecting borders.
+    rng = np.random.default_rng(11)
+    image = rng.integers(0, 256, size=(37, 53, 3)).astype(dtype)
+    magnitude = 10.0 ** rng.uniform(0, np.log10(2.0**26), size=(2, 60, 60))
+    map_x, map_y = (rng.choice([-1.0, 1.0], size=(2, 60, 60)) * magnitude).astype(np.float32)
+    got = opticore.remap(image, map_x, map_y, interpolation=interp, border_mode=border)
+    expected = cv2.remap(image, map_x, map_y, INTERP[interp], borderMode=BORDER[border])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4 if dtype == np.float32 else 0)
+
+
+@pytest.mark.parametrize("order", [">", "<"])
+def test_any_byte_order_is_read_correctly(order):
+    rng = np.random.default_rng(12)
+    image = rng.random((20, 30, 3), dtype=np.float32)
+    M = np.array([[0.9, 0.1, 2.0], [-0.1, 1.1, -1.0]])
+    map_x, map_y = (rng.random((2, 15, 25)) * 30).astype(np.float32)
+    swapped = image.astype(order + "f4")
+    np.testing.assert_array_equal(opticore.warp_affine(swapped, M.astype(order + "f8"), (25, 15)),
+                                  opticore.warp_affine(image, M, (25, 15)))
+    np.testing.assert_array_equal(opticore.remap(swapped, map_x.astype(order + "f4"), map_y.astype(order + "f8")),
+                                  opticore.remap(image, map_x, map_y))
+    np.testing.assert_array_equal(opticore.resize(swapped, (7, 9)), opticore.resize(image, (7, 9)))
+
+
+def test_output_sizes_are_checked_before_allocating():
+    img = np.zeros((10, 10, 4), np.uint8)
+    with pytest.raises(ValueError, match=r"dsize: expected a result of at most 4 GiB .*100000 x 100000 x 4"):
+        opticore.warp_affine(img, np.eye(2, 3), (100000, 100000))
+    with pytest.raises(ValueError, match=r"dsize: expected a result of at most 4 GiB .*100000 x 100000 x 4"):
+        opticore.resize(img, (100000, 100000))
+    with pytest.raises(ValueError, match="dsize: expected an integer within int64, got 1180591620717411303424"):
+        opticore.resize(img, (2**70, 1))
+    # The output fits (1 GiB) but resize's working buffers would not: named all the same.
+    with pytest.raises(ValueError, match="dsize: expected a result of at most 4 GiB"):
+        opticore.resize(img[:, :, 0], (1 << 30, 1))
+    with pytest.raises(ValueError, match="dsize: expected a result of at most 4 GiB"):
+        opticore.warp_affine(img[:, :, 0], np.eye(2, 3), (1 << 31, 1))
+    big_map = np.broadcast_to(np.float32(0), (1 << 16, 1 << 15))  # stride 0: no memory
+    with pytest.raises(ValueError, match="map_x: expected a result of at most 4 GiB"):
+        opticore.remap(img, big_map, big_map)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"interpolation": None}, TypeError, "interpolation: expected one of 'nearest', 'linear', 'cubic', got None"),
+        ({"interpolation": "area"}, ValueError, "interpolation: expected one of 'nearest', 'linear', 'cubic', got 'ar"),
+        ({"border_mode": 4}, TypeError, "border_mode: expected one of 'constant', 'replicate', 'reflect', 'reflect1"),
+    ],
+)
+def test_string_choices_are_checked(kwargs, error, message):
+    img = np.zeros((4, 4), np.uint8)
+    maps = np.zeros((2, 3, 3), np.float32)
+    for call in (lambda: opticore.warp_affine(img, np.eye(2, 3), (3, 3), **kwargs),
+                 lambda: opticore.remap(img, maps[0], maps[1], **kwargs)):
+        with pytest.raises(error, match=message):
+            call()
+    if "interpolation" in kwargs:
+        with pytest.raises(error, match=message):
+            opticore.resize(img, (3, 3), **kwargs)

@@ -15,7 +15,7 @@ namespace {
 
 int default_num_threads() {
   const unsigned hw = std::thread::hardware_concurrency();
-  return hw == 0 ? 1 : static_cast<int>(hw);
+  return static_cast<int>(std::clamp<int64_t>(hw, 1, kMaxNumThreads));
 }
 
 std::atomic<int>& num_threads_setting() {
@@ -27,9 +27,9 @@ std::atomic<int>& num_threads_setting() {
 
 int get_num_threads() { return num_threads_setting().load(std::memory_order_relaxed); }
 
-void set_num_threads(int n) {
-  if (n < 1) detail::fail("n: expected a thread count >= 1, got ", n);
-  num_threads_setting().store(n, std::memory_order_relaxed);
+void set_num_threads(int64_t n) {
+  if (n < 1 || n > kMaxNumThreads) detail::fail("n: expected a thread count in [1, ", kMaxNumThreads, "], got ", n);
+  num_threads_setting().store(static_cast<int>(n), std::memory_order_relaxed);
 }
 
 namespace detail {
@@ -61,9 +61,14 @@ void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, in
     }
   };
 
+  // Workers take chunks from a shared counter, so any number of them finishes the loop: when the
+  // system refuses a thread (std::system_error) or the memory for one, go on with those started.
   std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(workers - 1));
-  for (int t = 1; t < workers; ++t) threads.emplace_back(work);
+  try {
+    threads.reserve(static_cast<size_t>(workers - 1));
+    for (int t = 1; t < workers; ++t) threads.emplace_back(work);
+  } catch (const std::exception&) {
+  }
   work();  // the calling thread is one of the workers
   for (auto& thread : threads) thread.join();
   if (first_error) std::rethrow_exception(first_error);

@@ -16,6 +16,8 @@ void check_options(const RandomWarpOptions& o) {
   if (o.out_size < 1) detail::fail("out_size: expected >= 1, got ", o.out_size);
   detail::check_positive(o.coverage, "coverage");
   if (!(std::isfinite(o.noise) && o.noise >= 0.0)) detail::fail("noise: expected a finite value >= 0, got ", o.noise);
+  check_array_size("grid", {2, o.grid, o.grid}, sizeof(double));        // jitter, control points
+  check_array_size("out_size", {2, o.out_size, o.out_size}, sizeof(float));  // the dense maps
 }
 
 template <class T>
@@ -49,8 +51,13 @@ std::vector<double> control_points(int64_t width, int64_t height, MatrixBatchVie
       }
       const double bx = cx + (static_cast<double>(j) / last - 0.5) * o.coverage * w;
       const double by = cy + (static_cast<double>(i) / last - 0.5) * o.coverage * h;
-      points[static_cast<size_t>(i * g + j)] = bx + sx * zx;
-      points[static_cast<size_t>(n + i * g + j)] = by + sy * zy;
+      const double x = bx + sx * zx, y = by + sy * zy;
+      if (!std::isfinite(x) || !std::isfinite(y)) {
+        detail::fail("coverage, noise: control point (", i, ", ", j, ") overflows (coverage ", o.coverage,
+                     ", noise ", o.noise, ", jitter (", zx, ", ", zy, "))");
+      }
+      points[static_cast<size_t>(i * g + j)] = x;
+      points[static_cast<size_t>(n + i * g + j)] = y;
     }
   }
   return points;
@@ -121,9 +128,17 @@ std::array<double, 6> random_warp(ImageView<T> image, MatrixBatchView<double> ji
       nodes[static_cast<size_t>(n + i * g + j)] = static_cast<double>(i) * step - 0.5;
     }
   }
-  const std::vector<double> m = umeyama(MatrixView<double>(points.data(), n, 2, 1, n),
-                                        MatrixView<double>(nodes.data(), n, 2, 1, n), true);
+  // The batched fit gives NaN instead of throwing for a degenerate grid: reported below, naming
+  // the arguments that made it so (as is a similarity too extreme to invert).
+  double m[9];
+  umeyama_batch(MatrixBatchView<double>(points.data(), 1, n, 2, 2 * n, 1, n),
+                MatrixBatchView<double>(nodes.data(), 1, n, 2, 2 * n, 1, n), true, m);
   const std::array<double, 6> M{m[0], m[1], m[2], m[3], m[4], m[5]};
+  if (!detail::invert_affine(M)) {
+    detail::fail("coverage, noise: the jittered control grid (coverage ", options.coverage, ", noise ",
+                 options.noise, ") has no invertible similarity to the output grid (scale ",
+                 std::hypot(m[0], m[3]), ")");
+  }
   warp_affine(image, M, target, warp_options);
   return M;
 }

@@ -8,13 +8,10 @@
 namespace opticore {
 namespace {
 
-/// cvRound of a map value (already scaled), kept within +-limit; NaN goes to -limit, outside the
-/// image, as OpenCV's conversion does in practice.
-int64_t round_map(float v, float limit) {
-  if (!(v > -limit)) return static_cast<int64_t>(-limit);
-  if (v > limit) return static_cast<int64_t>(limit);
-  return detail::round_half_even(static_cast<double>(v));
-}
+/// cvRound of a map value (already scaled) to int32, as cv::remap converts float maps on x86:
+/// NaN gives INT32_MIN (outside the image). Beyond the int32 range OpenCV's x86 build also gives
+/// INT32_MIN (its ARM build saturates); this saturates, so +huge stays on the right of the image.
+int64_t round_map(float v) { return detail::saturate_round(static_cast<double>(v)); }
 
 }  // namespace
 
@@ -45,11 +42,12 @@ void remap(ImageView<T> image, MatrixView<float> map_x, MatrixView<float> map_y,
       for (int64_t x = 0; x < width; ++x) {
         const float fx = map_x(y, x), fy = map_y(y, x);
         if (nearest) {  // rounded to the nearest pixel, like OpenCV's saturate_cast<short>
-          sx[x] = detail::clamp_coord(round_map(fx, 65536.f));
-          sy[x] = detail::clamp_coord(round_map(fy, 65536.f));
-        } else {  // quantised to 1/32 pixel (cvRound(v * 32)), then split into pixel + fraction
-          const int64_t X = round_map(fx * detail::kInterTabSize, 2097152.f);
-          const int64_t Y = round_map(fy * detail::kInterTabSize, 2097152.f);
+          sx[x] = detail::clamp_coord(round_map(fx));
+          sy[x] = detail::clamp_coord(round_map(fy));
+        } else {  // quantised to 1/32 pixel (cvRound(v * 32)), then split into pixel + fraction; the
+                  // pixel is clamped to int16 after the split, so far maps keep their fraction as in OpenCV
+          const int64_t X = round_map(fx * detail::kInterTabSize);
+          const int64_t Y = round_map(fy * detail::kInterTabSize);
           sx[x] = detail::clamp_coord(X >> detail::kInterBits);
           sy[x] = detail::clamp_coord(Y >> detail::kInterBits);
           frac[x] = static_cast<uint16_t>((Y & (detail::kInterTabSize - 1)) * detail::kInterTabSize +

@@ -37,6 +37,7 @@ void cubic_coefficients(float x, float* c) {  // OpenCV's interpolateCubic, A = 
 template <class W, int K>
 Axis<W> make_axis(int64_t in, int64_t out) {
   const double scale = 1.0 / (static_cast<double>(out) / static_cast<double>(in));  // as OpenCV
+  check_array_size("dsize", {out, K}, sizeof(int64_t));
   Axis<W> axis;
   axis.index.resize(static_cast<size_t>(out * K));
   axis.w.resize(static_cast<size_t>(out * K));
@@ -88,6 +89,7 @@ void resize_separable(const ImageView<T>& im, const OutputImage<T>& dst) {
   const Axis<W> ax = make_axis<W, K>(im.width, dst.width);
   const Axis<W> ay = make_axis<W, K>(im.height, dst.height);
   const int64_t row_len = dst.width * C;
+  check_array_size("dsize", {K, row_len}, sizeof(Acc));  // each thread's row cache
   std::vector<int64_t> xoff(ax.index.size());  // element offsets of the horizontal taps
   for (size_t i = 0; i < xoff.size(); ++i) xoff[i] = ax.index[i] * im.col_stride;
 
@@ -163,6 +165,7 @@ void resize_nearest(const ImageView<T>& im, const OutputImage<T>& dst) {
   // floor(d * in / out), computed as OpenCV does (through the inverse of out / in).
   const double ifx = 1.0 / (static_cast<double>(dst.width) / static_cast<double>(im.width));
   const double ify = 1.0 / (static_cast<double>(dst.height) / static_cast<double>(im.height));
+  check_array_size("dsize", {dst.width}, sizeof(int64_t));
   std::vector<int64_t> xoff(static_cast<size_t>(dst.width));
   for (int64_t x = 0; x < dst.width; ++x) {
     xoff[x] = std::min<int64_t>(static_cast<int64_t>(std::floor(static_cast<double>(x) * ifx)), im.width - 1) *

@@ -2,11 +2,13 @@
 
 #include <Eigen/Dense>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "core/detail/check.hpp"
 #include "core/detail/parallel.hpp"
+#include "opticore/core/limits.hpp"
 
 namespace opticore {
 namespace {
@@ -82,6 +84,11 @@ bool fit(const MatrixView<T>& src, const MatrixView<T>& dst, bool estimate_scale
 
 template <class T>
 bool fit_any(const MatrixView<T>& src, const MatrixView<T>& dst, bool estimate_scale, double* out) {
+  // N points span at most N - 1 dimensions: fewer than D points are degenerate, no SVD needed.
+  if (src.rows < src.cols) {
+    std::fill(out, out + (src.cols + 1) * (src.cols + 1), std::numeric_limits<double>::quiet_NaN());
+    return false;
+  }
   switch (src.cols) {
     case 2: return fit<2>(src, dst, estimate_scale, out);
     case 3: return fit<3>(src, dst, estimate_scale, out);
@@ -97,6 +104,9 @@ void check_points(const MatrixView<T>& src, const MatrixView<T>& dst) {
   }
   if (src.rows < 1 || src.cols < 1) detail::fail("src: expected at least one point of dimension >= 1, got (",
                                                   src.rows, ", ", src.cols, ")");
+  if (src.cols > kMaxPointDims) {
+    detail::fail("src: expected points of dimension D <= ", kMaxPointDims, " (opticore::kMaxPointDims), got ", src.cols);
+  }
   for (const auto* view : {&src, &dst}) {
     for (int64_t i = 0; i < view->rows; ++i) {
       for (int64_t j = 0; j < view->cols; ++j) {

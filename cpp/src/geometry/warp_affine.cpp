@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "core/detail/check.hpp"
@@ -9,21 +10,13 @@
 #include "opticore/geometry/warp.hpp"
 
 namespace opticore {
-namespace {
+namespace detail {
 
-// OpenCV's warpAffine arithmetic: source coordinates in 1/1024 fixed point (AB_BITS = 10), each
-// a per-row start plus a per-column increment, then cut to 1/32 (or rounded, for nearest).
-constexpr int kAbBits = 10;
-constexpr double kAbScale = 1 << kAbBits;
-
-/// M (source -> destination) inverted with the same formula as cv::warpAffine, so that the
-/// destination -> source coefficients are bit-identical to OpenCV's.
-std::array<double, 6> invert_affine(const std::array<double, 6>& M) {
-  for (size_t i = 0; i < 6; ++i) {
-    if (!std::isfinite(M[i])) detail::fail("M: expected finite values, got ", M[i], " at index ", i);
-  }
+std::optional<std::array<double, 6>> invert_affine(const std::array<double, 6>& M) {
   const double det = M[0] * M[4] - M[1] * M[3];
-  if (det == 0.0 || !std::isfinite(det)) detail::fail("M: not invertible (determinant ", det, ")");
+  if (det == 0.0 || !std::isfinite(det)) return std::nullopt;
+  // The same formula as cv::warpAffine, so that the destination -> source coefficients are
+  // bit-identical to OpenCV's.
   const double d = 1.0 / det;
   std::array<double, 6> A{};
   A[0] = M[4] * d;
@@ -33,9 +26,28 @@ std::array<double, 6> invert_affine(const std::array<double, 6>& M) {
   A[2] = -A[0] * M[2] - A[1] * M[5];
   A[5] = -A[3] * M[2] - A[4] * M[5];
   for (double a : A) {
-    if (!std::isfinite(a)) detail::fail("M: not invertible (determinant ", det, ")");
+    if (!std::isfinite(a)) return std::nullopt;
   }
   return A;
+}
+
+}  // namespace detail
+
+namespace {
+
+// OpenCV's warpAffine arithmetic: source coordinates in 1/1024 fixed point (AB_BITS = 10), each
+// a per-row start plus a per-column increment, then cut to 1/32 (or rounded, for nearest).
+constexpr int kAbBits = 10;
+constexpr double kAbScale = 1 << kAbBits;
+
+/// M^-1, or std::invalid_argument naming M.
+std::array<double, 6> checked_inverse(const std::array<double, 6>& M) {
+  for (size_t i = 0; i < 6; ++i) {
+    if (!std::isfinite(M[i])) detail::fail("M: expected finite values, got ", M[i], " at index ", i);
+  }
+  const std::optional<std::array<double, 6>> A = detail::invert_affine(M);
+  if (!A) detail::fail("M: not invertible (determinant ", M[0] * M[4] - M[1] * M[3], ")");
+  return *A;
 }
 
 }  // namespace
@@ -45,7 +57,7 @@ void warp_affine(ImageView<T> image, const std::array<double, 6>& M, OutputImage
                  const WarpOptions& options) {
   detail::check_image(image, detail::kMaxWarpSide);
   detail::check_output(dst, image.channels);
-  const std::array<double, 6> A = invert_affine(M);
+  const std::array<double, 6> A = checked_inverse(M);
   const detail::Sampler<T> sampler{image, options.interpolation, options.border_mode,
                                    detail::border_value_as<T>(options.border_value)};
 
@@ -58,6 +70,7 @@ void warp_affine(ImageView<T> image, const std::array<double, 6>& M, OutputImage
   // below vectorise); anything that far is clamped to the int16 coordinate range anyway.
   const auto fixed = [](double v) { return std::clamp(detail::saturate_round(v * kAbScale), -(1 << 30), 1 << 30); };
   const int64_t width = dst.width;
+  check_array_size("dsize", {width}, sizeof(int32_t));
   std::vector<int32_t> adelta(static_cast<size_t>(width)), bdelta(static_cast<size_t>(width));
   for (int64_t x = 0; x < width; ++x) {
     adelta[x] = fixed(A[0] * static_cast<double>(x));

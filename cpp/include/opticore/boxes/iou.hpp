@@ -2,8 +2,12 @@
 //
 // Convention: a box is a row (x1, y1, x2, y2) of an (N, 4) array, float or double. Its width is
 // x2 - x1 and its height y2 - y1, both taken as 0 when negative: a box with x2 < x1 or y2 < y1 has
-// zero area (never a negative or NaN one). IoU = inter / (area_a + area_b - inter), and 0 when that
-// union is 0. Arithmetic is done in double, whatever the input type.
+// zero area (never a negative or NaN one). IoU = inter / (area_a + area_b - inter), and 0 when the
+// boxes do not overlap. Arithmetic is done in double, whatever the input type, and is exact to
+// rounding for every finite box: coordinates near the double limits (1e308) or sizes below its
+// normal range (denormal widths) are rescaled internally, never overflow. box_area returns +inf
+// only when the area itself exceeds the output type's range (e.g. a float32 box 1e20 wide and
+// 1e20 high), and 0 when it is below its smallest value.
 //
 // Requires: boxes.cols == 4 and every coordinate finite.
 // Throws:   std::invalid_argument naming the argument otherwise.
@@ -13,6 +17,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "opticore/core/limits.hpp"
 #include "opticore/core/view.hpp"
 
 namespace opticore {
@@ -35,6 +40,7 @@ void box_iou(MatrixView<T> a, MatrixView<T> b, T* out);
 
 template <class T>
 std::vector<T> box_iou(MatrixView<T> a, MatrixView<T> b) {
+  check_array_size("boxes1, boxes2", {a.rows, b.rows}, sizeof(T));
   std::vector<T> out(static_cast<std::size_t>(a.rows * b.rows));
   box_iou(a, b, out.data());
   return out;

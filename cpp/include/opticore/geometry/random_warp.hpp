@@ -22,8 +22,10 @@
 //           noise >= 0 and finite; jitter of shape (2, grid, grid) with finite values; warped and
 //           target out_size x out_size with the image's channels; a border value that is not NaN
 //           for uint8 images.
-// Throws:   std::invalid_argument naming the argument otherwise (also if the jittered grid is
-//           degenerate, e.g. all points collinear, so that no similarity can be fitted).
+// Throws:   std::invalid_argument naming the argument otherwise: also when the control points
+//           overflow, or the jittered grid has no invertible similarity (collinear points, or
+//           spread so far, coverage ~1e300, that the scale underflows): "coverage, noise: ...";
+//           and when the jitter or the dense maps (2 x out_size^2 floats) exceed kMaxArrayBytes.
 #pragma once
 
 #include <array>

@@ -14,7 +14,8 @@
 // cross-covariance has rank < D - 1, the rotation is not determined. umeyama() throws std::invalid_argument; umeyama_batch() fills that set's matrix
 // with NaN and carries on.
 //
-// Requires: src and dst of the same shape (N, D), N >= 1, D >= 1, finite values.
+// Requires: src and dst of the same shape (N, D), N >= 1, 1 <= D <= kMaxPointDims (64; the SVD
+//           is O(D^3)), finite values.
 // Throws:   std::invalid_argument naming the argument otherwise.
 #pragma once
 

@@ -11,7 +11,8 @@
 //     like OpenCV), "nearest" rounds to the nearest pixel, "linear" / "cubic" weights come from a
 //     32 x 32 table per fractional position (cubic: Keys kernel with A = -0.75). uint8 images are
 //     interpolated in 15-bit fixed point with rounding and saturation (INTER_REMAP_COEF_BITS),
-//     float images in float. Source coordinates are clamped to the int16 range, as in OpenCV.
+//     float images in float. Source pixels are clamped to the int16 range after the 1/32
+//     quantisation (remap: cvRound(32 v) in int32, saturated; NaN reads as -32768), as in OpenCV.
 //   - Borders: taps outside the image read `border_value` (Constant; a pixel whose taps are all
 //     outside gets it directly), the nearest edge pixel (Replicate), the mirror image with the edge
 //     repeated (Reflect: fedcba|abcdef) or not (Reflect101: gfedcb|abcdefg).
@@ -21,7 +22,8 @@
 //
 // Requires: a non-empty image with 1..4 channels (warp_affine / remap: width and height <= 32767),
 //           dst non-empty with the image's channels, finite and invertible M, maps of equal shape
-//           equal to dst's, a border value that is not NaN for uint8 images.
+//           equal to dst's, a border value that is not NaN for uint8 images, working buffers (a few
+//           values per output column) within kMaxArrayBytes (opticore/core/limits.hpp).
 // Throws:   std::invalid_argument naming the argument otherwise.
 //
 // Threads: output rows are split over get_num_threads() (small outputs stay on one thread).

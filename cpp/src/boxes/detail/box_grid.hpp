@@ -33,37 +33,43 @@ class BoxGrid {
 
   /// Lays out a grid fitted to `boxes`; insert(i, boxes[i]) may then be called once per box.
   explicit BoxGrid(const std::vector<Box>& boxes) {
+    // Bounds and mean size in half units (x / 2), which cannot overflow for finite boxes; the
+    // mean is a running one for the same reason.
     double min_x = INFINITY, min_y = INFINITY, max_x = -INFINITY, max_y = -INFINITY;
-    double sum_w = 0.0, sum_h = 0.0;
+    double mean_w = 0.0, mean_h = 0.0;
     int64_t count = 0;
     for (const Box& b : boxes) {
-      if (b.area <= 0.0) continue;  // zero-area boxes overlap nothing and are never stored
+      if (b.empty()) continue;  // empty boxes overlap nothing and are never stored
       min_x = std::min(min_x, b.x1);
       min_y = std::min(min_y, b.y1);
       max_x = std::max(max_x, b.x2);
       max_y = std::max(max_y, b.y2);
-      sum_w += b.x2 - b.x1;
-      sum_h += b.y2 - b.y1;
       ++count;
+      mean_w += (half(b.x2) - half(b.x1) - mean_w) / static_cast<double>(count);
+      mean_h += (half(b.y2) - half(b.y1) - mean_h) / static_cast<double>(count);
     }
     if (count == 0) return;
-    origin_x_ = min_x;
-    origin_y_ = min_y;
-    nx_ = cells_along(max_x - min_x, sum_w / count);
-    ny_ = cells_along(max_y - min_y, sum_h / count);
+    origin_x_ = half(min_x);
+    origin_y_ = half(min_y);
+    nx_ = cells_along(half(max_x) - origin_x_, mean_w);
+    ny_ = cells_along(half(max_y) - origin_y_, mean_h);
+    // At most ~4 cells per box in all (and at most kMaxCellsPerAxis^2): the memory is O(N).
     const int64_t max_cells = 4 * count + 16;
     while (nx_ * ny_ > max_cells) {
       if (nx_ >= ny_) nx_ = (nx_ + 1) / 2; else ny_ = (ny_ + 1) / 2;
     }
-    // Scale factors from coordinates to cell units; an empty extent maps everything to cell 0.
-    scale_x_ = max_x > min_x ? static_cast<double>(nx_) / (max_x - min_x) : 0.0;
-    scale_y_ = max_y > min_y ? static_cast<double>(ny_) / (max_y - min_y) : 0.0;
+    // Scale factors from half coordinates to cell units. An extent too small for that (empty, or
+    // so tiny that the factor overflows) gets a single cell along its axis.
+    scale_x_ = static_cast<double>(nx_) / (half(max_x) - origin_x_);
+    scale_y_ = static_cast<double>(ny_) / (half(max_y) - origin_y_);
+    if (!std::isfinite(scale_x_)) nx_ = 1, scale_x_ = 0.0;
+    if (!std::isfinite(scale_y_)) ny_ = 1, scale_y_ = 0.0;
 
     // Room in each cell for every box that touches it: count, then prefix-sum into offsets.
     const size_t n_cells = static_cast<size_t>(nx_ * ny_);
     begin_.assign(n_cells + 1, 0);
     for (const Box& b : boxes) {
-      if (b.area <= 0.0) continue;
+      if (b.empty()) continue;
       const Span s = span(b);
       if (s.cells() > kMaxCellsPerBox) continue;
       for_each_cell(s, [&](size_t c) { ++begin_[c + 1]; });
@@ -74,9 +80,9 @@ class BoxGrid {
   }
 
   /// Stores `id` for `box` (one of the boxes given to the constructor, each at most once).
-  /// Zero-area boxes are ignored: they overlap nothing.
+  /// Empty boxes are ignored: they overlap nothing.
   void insert(int32_t id, const Box& box) {
-    if (box.area <= 0.0 || begin_.empty()) return;
+    if (box.empty() || begin_.empty()) return;
     all_.push_back(id);
     const Span s = span(box);
     if (s.cells() > kMaxCellsPerBox) {
@@ -90,7 +96,7 @@ class BoxGrid {
   /// returns true; returns whether it did.
   template <class Visit>
   bool any_near(const Box& box, Visit&& visit) const {
-    if (box.area <= 0.0 || begin_.empty()) return false;
+    if (box.empty() || begin_.empty()) return false;
     const Span s = span(box);
     if (s.cells() > kMaxCellsPerQuery) {
       for (int32_t id : all_) if (visit(id)) return true;
@@ -116,16 +122,20 @@ class BoxGrid {
     int64_t cells() const { return (x1 - x0 + 1) * (y1 - y0 + 1); }
   };
 
+  static double half(double v) { return 0.5 * v; }
+
   static int64_t cells_along(double extent, double mean_size) {
-    if (!(extent > 0.0) || !(mean_size > 0.0)) return 1;
-    const double n = std::ceil(extent / mean_size);
-    return static_cast<int64_t>(std::clamp(n, 1.0, static_cast<double>(kMaxCellsPerAxis)));
+    const double n = std::ceil(extent / mean_size);  // NaN or inf for degenerate inputs
+    if (!(n > 1.0)) return 1;
+    return n < kMaxCellsPerAxis ? static_cast<int64_t>(n) : kMaxCellsPerAxis;
   }
 
-  // Clamping in double before the cast keeps huge coordinates well defined.
+  // Monotone in v (what makes overlapping boxes share a cell); clamping in double before the
+  // cast keeps every finite coordinate well defined.
   static int64_t cell_of(double v, double origin, double scale, int64_t n) {
-    const double c = std::floor((v - origin) * scale);
-    return static_cast<int64_t>(std::clamp(c, 0.0, static_cast<double>(n - 1)));
+    const double c = std::floor((half(v) - origin) * scale);
+    if (!(c > 0.0)) return 0;
+    return c < static_cast<double>(n - 1) ? static_cast<int64_t>(c) : n - 1;
   }
 
   template <class F>

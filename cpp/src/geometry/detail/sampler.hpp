@@ -10,9 +10,11 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 
 #include "core/detail/check.hpp"
+#include "opticore/core/limits.hpp"
 #include "opticore/geometry/warp.hpp"
 
 #if defined(__SSE2__)
@@ -128,6 +130,10 @@ struct Sampler {
 
 extern template struct Sampler<uint8_t>;
 extern template struct Sampler<float>;
+
+/// The inverse of the 2x3 affine M (row-major) as cv::warpAffine computes it, or nothing when M
+/// is singular or the inverse is not finite.
+std::optional<std::array<double, 6>> invert_affine(const std::array<double, 6>& M);
 
 /// Rows per parallel chunk: about 64k output values each, so small outputs stay on one thread.
 inline int64_t rows_per_chunk(int64_t width, int64_t channels) {
