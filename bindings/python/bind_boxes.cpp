@@ -42,9 +42,7 @@ py::array prepare_labels(const py::array& labels) {
 /// Calls f(T{}, S{}) with T the boxes' and S the scores' element types.
 template <class F>
 decltype(auto) with_box_and_score_types(const py::array& boxes, const py::array& scores, F&& f) {
-  return with_float_type(boxes, [&](auto t) {
-    return with_float_type(scores, [&](auto s) { return f(t, s); });
-  });
+  return with_float_type(boxes, [&](auto t) { return with_float_type(scores, [&](auto s) { return f(t, s); }); });
 }
 
 SoftNmsMethod parse_method(const std::string& method) {
@@ -56,97 +54,109 @@ SoftNmsMethod parse_method(const std::string& method) {
 }  // namespace
 
 void bind_boxes(py::module_& m) {
-  m.def("box_area", [](const py::array& boxes_in) -> py::array {
-    const py::array boxes = prepare_boxes(boxes_in, "boxes");
-    return with_float_type(boxes, [&](auto t) -> py::array {
-      using T = decltype(t);
-      py::array_t<T> out(boxes.shape(0));
-      const auto view = matrix_view<T>(boxes);
-      T* dst = out.mutable_data();
-      py::gil_scoped_release release;
-      box_area(view, dst);
-      return std::move(out);
-    });
-  }, py::arg("boxes"));
+  m.def(
+      "box_area",
+      [](const py::array& boxes_in) -> py::array {
+        const py::array boxes = prepare_boxes(boxes_in, "boxes");
+        return with_float_type(boxes, [&](auto t) -> py::array {
+          using T = decltype(t);
+          py::array_t<T> out(boxes.shape(0));
+          const auto view = matrix_view<T>(boxes);
+          T* dst = out.mutable_data();
+          py::gil_scoped_release release;
+          box_area(view, dst);
+          return std::move(out);
+        });
+      },
+      py::arg("boxes"));
 
-  m.def("box_iou", [](const py::array& a_in, const py::array& b_in) -> py::array {
-    py::array a = prepare_boxes(a_in, "boxes1");
-    py::array b = prepare_boxes(b_in, "boxes2");
-    if (a.dtype().itemsize() != b.dtype().itemsize()) {  // mixed precision: compute in float64
-      a = a.attr("astype")("float64").cast<py::array>();
-      b = b.attr("astype")("float64").cast<py::array>();
-    }
-    check_array_size("boxes1, boxes2", {a.shape(0), b.shape(0)}, a.dtype().itemsize());
-    return with_float_type(a, [&](auto t) -> py::array {
-      using T = decltype(t);
-      py::array_t<T> out({a.shape(0), b.shape(0)});
-      const auto av = matrix_view<T>(a);
-      const auto bv = matrix_view<T>(b);
-      T* dst = out.mutable_data();
-      py::gil_scoped_release release;
-      box_iou(av, bv, dst);
-      return std::move(out);
-    });
-  }, py::arg("boxes1"), py::arg("boxes2"));
+  m.def(
+      "box_iou",
+      [](const py::array& a_in, const py::array& b_in) -> py::array {
+        py::array a = prepare_boxes(a_in, "boxes1");
+        py::array b = prepare_boxes(b_in, "boxes2");
+        if (a.dtype().itemsize() != b.dtype().itemsize()) {  // mixed precision: compute in float64
+          a = a.attr("astype")("float64").cast<py::array>();
+          b = b.attr("astype")("float64").cast<py::array>();
+        }
+        check_array_size("boxes1, boxes2", {a.shape(0), b.shape(0)}, a.dtype().itemsize());
+        return with_float_type(a, [&](auto t) -> py::array {
+          using T = decltype(t);
+          py::array_t<T> out({a.shape(0), b.shape(0)});
+          const auto av = matrix_view<T>(a);
+          const auto bv = matrix_view<T>(b);
+          T* dst = out.mutable_data();
+          py::gil_scoped_release release;
+          box_iou(av, bv, dst);
+          return std::move(out);
+        });
+      },
+      py::arg("boxes1"), py::arg("boxes2"));
 
-  m.def("nms", [](const py::array& boxes_in, const py::array& scores_in, double iou_threshold,
-                  std::optional<double> score_threshold, std::optional<int64_t> max_output) {
-    const py::array boxes = prepare_boxes(boxes_in, "boxes");
-    const py::array scores = prepare_scores(scores_in);
-    const NmsOptions options{score_threshold, max_output};
-    std::vector<int64_t> kept = with_box_and_score_types(boxes, scores, [&](auto t, auto s) {
-      const auto bv = matrix_view<decltype(t)>(boxes);
-      const auto sv = vector_view<decltype(s)>(scores);
-      py::gil_scoped_release release;
-      return nms(bv, sv, iou_threshold, options);
-    });
-    return to_numpy<int64_t>(kept);
-  }, py::arg("boxes"), py::arg("scores"), py::arg("iou_threshold"), py::kw_only(),
-     py::arg("score_threshold") = py::none(), py::arg("max_output") = py::none());
+  m.def(
+      "nms",
+      [](const py::array& boxes_in, const py::array& scores_in, double iou_threshold,
+         std::optional<double> score_threshold, std::optional<int64_t> max_output) {
+        const py::array boxes = prepare_boxes(boxes_in, "boxes");
+        const py::array scores = prepare_scores(scores_in);
+        const NmsOptions options{score_threshold, max_output};
+        std::vector<int64_t> kept = with_box_and_score_types(boxes, scores, [&](auto t, auto s) {
+          const auto bv = matrix_view<decltype(t)>(boxes);
+          const auto sv = vector_view<decltype(s)>(scores);
+          py::gil_scoped_release release;
+          return nms(bv, sv, iou_threshold, options);
+        });
+        return to_numpy<int64_t>(kept);
+      },
+      py::arg("boxes"), py::arg("scores"), py::arg("iou_threshold"), py::kw_only(),
+      py::arg("score_threshold") = py::none(), py::arg("max_output") = py::none());
 
-  m.def("batched_nms", [](const py::array& boxes_in, const py::array& scores_in, const py::array& labels_in,
-                          double iou_threshold, std::optional<double> score_threshold,
-                          std::optional<int64_t> max_output) {
-    const py::array boxes = prepare_boxes(boxes_in, "boxes");
-    const py::array scores = prepare_scores(scores_in);
-    const py::array labels = prepare_labels(labels_in);
-    const NmsOptions options{score_threshold, max_output};
-    std::vector<int64_t> kept = with_box_and_score_types(boxes, scores, [&](auto t, auto s) {
-      const auto bv = matrix_view<decltype(t)>(boxes);
-      const auto sv = vector_view<decltype(s)>(scores);
-      const auto lv = vector_view<int64_t>(labels);
-      py::gil_scoped_release release;
-      return batched_nms(bv, sv, lv, iou_threshold, options);
-    });
-    return to_numpy<int64_t>(kept);
-  }, py::arg("boxes"), py::arg("scores"), py::arg("labels"), py::arg("iou_threshold"), py::kw_only(),
-     py::arg("score_threshold") = py::none(), py::arg("max_output") = py::none());
+  m.def(
+      "batched_nms",
+      [](const py::array& boxes_in, const py::array& scores_in, const py::array& labels_in, double iou_threshold,
+         std::optional<double> score_threshold, std::optional<int64_t> max_output) {
+        const py::array boxes = prepare_boxes(boxes_in, "boxes");
+        const py::array scores = prepare_scores(scores_in);
+        const py::array labels = prepare_labels(labels_in);
+        const NmsOptions options{score_threshold, max_output};
+        std::vector<int64_t> kept = with_box_and_score_types(boxes, scores, [&](auto t, auto s) {
+          const auto bv = matrix_view<decltype(t)>(boxes);
+          const auto sv = vector_view<decltype(s)>(scores);
+          const auto lv = vector_view<int64_t>(labels);
+          py::gil_scoped_release release;
+          return batched_nms(bv, sv, lv, iou_threshold, options);
+        });
+        return to_numpy<int64_t>(kept);
+      },
+      py::arg("boxes"), py::arg("scores"), py::arg("labels"), py::arg("iou_threshold"), py::kw_only(),
+      py::arg("score_threshold") = py::none(), py::arg("max_output") = py::none());
 
-  m.def("soft_nms", [](const py::array& boxes_in, const py::array& scores_in, const std::string& method,
-                       double sigma, double iou_threshold, double score_threshold,
-                       std::optional<int64_t> max_output) {
-    const py::array boxes = prepare_boxes(boxes_in, "boxes");
-    const py::array scores = prepare_scores(scores_in);
-    SoftNmsOptions options;
-    options.method = parse_method(method);
-    options.sigma = sigma;
-    options.iou_threshold = iou_threshold;
-    options.score_threshold = score_threshold;
-    options.max_output = max_output;
-    return with_box_and_score_types(boxes, scores, [&](auto t, auto s) -> py::tuple {
-      using S = decltype(s);
-      const auto bv = matrix_view<decltype(t)>(boxes);
-      const auto sv = vector_view<S>(scores);
-      SoftNmsResult<S> result;
-      {
-        py::gil_scoped_release release;
-        result = soft_nms(bv, sv, options);
-      }
-      return py::make_tuple(to_numpy<int64_t>(result.indices), to_numpy<S>(result.scores));
-    });
-  }, py::arg("boxes"), py::arg("scores"), py::kw_only(), py::arg("method") = "gaussian",
-     py::arg("sigma") = 0.5, py::arg("iou_threshold") = 0.3, py::arg("score_threshold") = 0.001,
-     py::arg("max_output") = py::none());
+  m.def(
+      "soft_nms",
+      [](const py::array& boxes_in, const py::array& scores_in, const std::string& method, double sigma,
+         double iou_threshold, double score_threshold, std::optional<int64_t> max_output) {
+        const py::array boxes = prepare_boxes(boxes_in, "boxes");
+        const py::array scores = prepare_scores(scores_in);
+        SoftNmsOptions options;
+        options.method = parse_method(method);
+        options.sigma = sigma;
+        options.iou_threshold = iou_threshold;
+        options.score_threshold = score_threshold;
+        options.max_output = max_output;
+        return with_box_and_score_types(boxes, scores, [&](auto t, auto s) -> py::tuple {
+          using S = decltype(s);
+          const auto bv = matrix_view<decltype(t)>(boxes);
+          const auto sv = vector_view<S>(scores);
+          SoftNmsResult<S> result;
+          {
+            py::gil_scoped_release release;
+            result = soft_nms(bv, sv, options);
+          }
+          return py::make_tuple(to_numpy<int64_t>(result.indices), to_numpy<S>(result.scores));
+        });
+      },
+      py::arg("boxes"), py::arg("scores"), py::kw_only(), py::arg("method") = "gaussian", py::arg("sigma") = 0.5,
+      py::arg("iou_threshold") = 0.3, py::arg("score_threshold") = 0.001, py::arg("max_output") = py::none());
 }
 
 }  // namespace opticore::python

@@ -18,9 +18,12 @@ void bind_runtime(py::module_& m) {
   m.attr("MAX_NUM_THREADS") = kMaxNumThreads;
   // The size limit of opticore/core/limits.hpp, for the Python code that allocates for the core.
   m.attr("MAX_ARRAY_BYTES") = kMaxArrayBytes;
-  m.def("check_array_size", [](const std::string& name, const std::vector<int64_t>& shape, int64_t item_bytes) {
-    check_array_size(name.c_str(), shape, item_bytes);
-  }, py::arg("name"), py::arg("shape"), py::arg("item_bytes"));
+  m.def(
+      "check_array_size",
+      [](const std::string& name, const std::vector<int64_t>& shape, int64_t item_bytes) {
+        check_array_size(name.c_str(), shape, item_bytes);
+      },
+      py::arg("name"), py::arg("shape"), py::arg("item_bytes"));
   m.def("build_info", [] {
     const BuildInfo info = build_info();
     py::dict d;

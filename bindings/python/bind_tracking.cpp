@@ -69,7 +69,8 @@ T int_from_python(py::handle value, const char* name) {
     int overflow = 0;
     const long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
     if (overflow != 0) {
-      throw py::value_error(std::string(name) + ": expected an int in the int64 range, got " + std::string(py::repr(value)));
+      throw py::value_error(std::string(name) + ": expected an int in the int64 range, got " +
+                            std::string(py::repr(value)));
     }
     return static_cast<T>(v);
   } else {
@@ -140,7 +141,7 @@ class ParamsClass {
       : cls_(m, name, doc), setters_(std::make_shared<Setters>()) {}
 
   template <class T>
-  ParamsClass& field(const char* name, T P::*member) {
+  ParamsClass& field(const char* name, T P::* member) {
     const auto set = [member, name](P& p, py::handle value) { p.*member = from_python<T>(value, name); };
     cls_.def_property(name, [member](const P& p) { return to_python(p.*member); }, set);
     (*setters_)[name] = set;

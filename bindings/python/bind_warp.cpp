@@ -1,7 +1,7 @@
-// Warps: warp_affine, remap, resize, and the random_warp augmentation. Images are (H, W) or (H, W, C) uint8 / float32 arrays of any
-// layout, read in place; the output is a new C-contiguous array of the same dtype and layout kind.
-// The GIL is released around every call into the core; dtype errors are TypeError, shape and value
-// errors ValueError, each naming the argument.
+// Warps: warp_affine, remap, resize, and the random_warp augmentation. Images are (H, W) or (H, W, C) uint8 / float32
+// arrays of any layout, read in place; the output is a new C-contiguous array of the same dtype and layout kind. The
+// GIL is released around every call into the core; dtype errors are TypeError, shape and value errors ValueError, each
+// naming the argument.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -100,10 +100,12 @@ std::array<double, 4> parse_border_value(const py::object& value, int64_t channe
 
 /// 2x3, or 3x3 with last row (0, 0, 1); any real dtype; read as float64.
 std::array<double, 6> parse_matrix(const py::object& M_in) {
-  const py::array raw = py::isinstance<py::array>(M_in) ? M_in.cast<py::array>()
-                                                       : py::module_::import("numpy").attr("asarray")(M_in).cast<py::array>();
+  const py::array raw = py::isinstance<py::array>(M_in)
+                            ? M_in.cast<py::array>()
+                            : py::module_::import("numpy").attr("asarray")(M_in).cast<py::array>();
   const char kind = raw.dtype().kind();
-  if (kind != 'f' && kind != 'i' && kind != 'u') throw py::type_error("M: expected a float array, got " + dtype_name(raw));
+  if (kind != 'f' && kind != 'i' && kind != 'u')
+    throw py::type_error("M: expected a float array, got " + dtype_name(raw));
   if (raw.ndim() != 2 || raw.shape(1) != 3 || (raw.shape(0) != 2 && raw.shape(0) != 3)) {
     throw py::value_error("M: expected shape (2, 3) or (3, 3), got " + shape_string(raw));
   }
@@ -145,84 +147,97 @@ py::array prepare_map(const py::array& map, const char* name) {
 }  // namespace
 
 void bind_warp(py::module_& m) {
-  m.def("warp_affine", [](const py::array& image_in, const py::object& M_in, const py::object& dsize_in,
-                          const std::string& interpolation, const std::string& border_mode,
-                          const py::object& border_value) -> py::array {
-    const py::array image = prepare_image(image_in);
-    const std::array<double, 6> M = parse_matrix(M_in);
-    const auto dsize = parse_dsize(dsize_in);
-    const WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
-                              parse_border_value(border_value, channels_of(image))};
-    return warp_into_new(image, dsize[1], dsize[0], "dsize", [&](auto src, auto dst) { warp_affine(src, M, dst, options); });
-  }, py::arg("image"), py::arg("M"), py::arg("dsize"), py::arg("interpolation") = "linear",
-     py::arg("border_mode") = "constant", py::arg("border_value") = 0);
+  m.def(
+      "warp_affine",
+      [](const py::array& image_in, const py::object& M_in, const py::object& dsize_in,
+         const std::string& interpolation, const std::string& border_mode,
+         const py::object& border_value) -> py::array {
+        const py::array image = prepare_image(image_in);
+        const std::array<double, 6> M = parse_matrix(M_in);
+        const auto dsize = parse_dsize(dsize_in);
+        const WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
+                                  parse_border_value(border_value, channels_of(image))};
+        return warp_into_new(image, dsize[1], dsize[0], "dsize",
+                             [&](auto src, auto dst) { warp_affine(src, M, dst, options); });
+      },
+      py::arg("image"), py::arg("M"), py::arg("dsize"), py::arg("interpolation") = "linear",
+      py::arg("border_mode") = "constant", py::arg("border_value") = 0);
 
-  m.def("remap", [](const py::array& image_in, const py::array& map_x_in, const py::array& map_y_in,
-                    const std::string& interpolation, const std::string& border_mode,
-                    const py::object& border_value) -> py::array {
-    const py::array image = prepare_image(image_in);
-    const py::array map_x = prepare_map(map_x_in, "map_x");
-    const py::array map_y = prepare_map(map_y_in, "map_y");
-    if (map_y.shape(0) != map_x.shape(0) || map_y.shape(1) != map_x.shape(1)) {
-      throw py::value_error("map_y: expected shape " + shape_string(map_x) + " like map_x, got " + shape_string(map_y));
-    }
-    if (map_x.shape(0) == 0 || map_x.shape(1) == 0) {
-      throw py::value_error("map_x: expected a non-empty (H, W) map, got " + shape_string(map_x));
-    }
-    const WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
-                              parse_border_value(border_value, channels_of(image))};
-    const auto mx = matrix_view<float>(map_x);
-    const auto my = matrix_view<float>(map_y);
-    return warp_into_new(image, map_x.shape(0), map_x.shape(1), "map_x",
-                         [&](auto src, auto dst) { remap(src, mx, my, dst, options); });
-  }, py::arg("image"), py::arg("map_x"), py::arg("map_y"), py::arg("interpolation") = "linear",
-     py::arg("border_mode") = "constant", py::arg("border_value") = 0);
+  m.def(
+      "remap",
+      [](const py::array& image_in, const py::array& map_x_in, const py::array& map_y_in,
+         const std::string& interpolation, const std::string& border_mode,
+         const py::object& border_value) -> py::array {
+        const py::array image = prepare_image(image_in);
+        const py::array map_x = prepare_map(map_x_in, "map_x");
+        const py::array map_y = prepare_map(map_y_in, "map_y");
+        if (map_y.shape(0) != map_x.shape(0) || map_y.shape(1) != map_x.shape(1)) {
+          throw py::value_error("map_y: expected shape " + shape_string(map_x) + " like map_x, got " +
+                                shape_string(map_y));
+        }
+        if (map_x.shape(0) == 0 || map_x.shape(1) == 0) {
+          throw py::value_error("map_x: expected a non-empty (H, W) map, got " + shape_string(map_x));
+        }
+        const WarpOptions options{parse_interpolation(interpolation), parse_border_mode(border_mode),
+                                  parse_border_value(border_value, channels_of(image))};
+        const auto mx = matrix_view<float>(map_x);
+        const auto my = matrix_view<float>(map_y);
+        return warp_into_new(image, map_x.shape(0), map_x.shape(1), "map_x",
+                             [&](auto src, auto dst) { remap(src, mx, my, dst, options); });
+      },
+      py::arg("image"), py::arg("map_x"), py::arg("map_y"), py::arg("interpolation") = "linear",
+      py::arg("border_mode") = "constant", py::arg("border_value") = 0);
 
   // Jitter comes from the caller (opticore.augment draws it with NumPy), so this call is
   // deterministic. Returns (warped, target, M) with M the (2, 3) float64 matrix of the target.
-  m.def("random_warp", [](const py::array& image_in, const py::array& jitter_in, int64_t grid, double coverage,
-                          double noise, int64_t out_size, const std::string& border_mode,
-                          const py::object& border_value) -> py::tuple {
-    const py::array image = prepare_image(image_in);
-    require_float(jitter_in, "jitter");
-    require_ndim(jitter_in, 3, "jitter", "(2, grid, grid)");
-    const py::array jitter = element_strided(py::array_t<double, py::array::forcecast>::ensure(jitter_in));
-    const int64_t channels = channels_of(image);
-    RandomWarpOptions options;
-    options.grid = grid;
-    options.coverage = coverage;
-    options.noise = noise;
-    options.out_size = out_size;
-    options.border_mode = parse_border_mode(border_mode);
-    options.border_value = parse_border_value(border_value, channels);
-    const MatrixBatchView<double> jv = batch_view<double>(jitter);
-    const int64_t side = std::max<int64_t>(out_size, 1);  // the core reports a bad out_size
-    check_array_size("out_size", {side, side, channels}, image.dtype().itemsize());
-    return with_image_type(image, [&](auto t) -> py::tuple {
-      using T = decltype(t);
-      auto warped = make_output<T>(side, side, image);
-      auto target = make_output<T>(side, side, image);
-      py::array_t<double> M({py::ssize_t{2}, py::ssize_t{3}});
-      const auto src = image_view<T>(image);
-      const auto w = output_view(warped, channels);
-      const auto tg = output_view(target, channels);
-      std::array<double, 6> m{};
-      {
-        py::gil_scoped_release release;
-        m = random_warp(src, jv, w, tg, options);
-      }
-      std::copy(m.begin(), m.end(), M.mutable_data());
-      return py::make_tuple(std::move(warped), std::move(target), std::move(M));
-    });
-  }, py::arg("image"), py::arg("jitter"), py::arg("grid"), py::arg("coverage"), py::arg("noise"),
-     py::arg("out_size"), py::arg("border_mode") = "replicate", py::arg("border_value") = 0);
+  m.def(
+      "random_warp",
+      [](const py::array& image_in, const py::array& jitter_in, int64_t grid, double coverage, double noise,
+         int64_t out_size, const std::string& border_mode, const py::object& border_value) -> py::tuple {
+        const py::array image = prepare_image(image_in);
+        require_float(jitter_in, "jitter");
+        require_ndim(jitter_in, 3, "jitter", "(2, grid, grid)");
+        const py::array jitter = element_strided(py::array_t<double, py::array::forcecast>::ensure(jitter_in));
+        const int64_t channels = channels_of(image);
+        RandomWarpOptions options;
+        options.grid = grid;
+        options.coverage = coverage;
+        options.noise = noise;
+        options.out_size = out_size;
+        options.border_mode = parse_border_mode(border_mode);
+        options.border_value = parse_border_value(border_value, channels);
+        const MatrixBatchView<double> jv = batch_view<double>(jitter);
+        const int64_t side = std::max<int64_t>(out_size, 1);  // the core reports a bad out_size
+        check_array_size("out_size", {side, side, channels}, image.dtype().itemsize());
+        return with_image_type(image, [&](auto t) -> py::tuple {
+          using T = decltype(t);
+          auto warped = make_output<T>(side, side, image);
+          auto target = make_output<T>(side, side, image);
+          py::array_t<double> M({py::ssize_t{2}, py::ssize_t{3}});
+          const auto src = image_view<T>(image);
+          const auto w = output_view(warped, channels);
+          const auto tg = output_view(target, channels);
+          std::array<double, 6> m{};
+          {
+            py::gil_scoped_release release;
+            m = random_warp(src, jv, w, tg, options);
+          }
+          std::copy(m.begin(), m.end(), M.mutable_data());
+          return py::make_tuple(std::move(warped), std::move(target), std::move(M));
+        });
+      },
+      py::arg("image"), py::arg("jitter"), py::arg("grid"), py::arg("coverage"), py::arg("noise"), py::arg("out_size"),
+      py::arg("border_mode") = "replicate", py::arg("border_value") = 0);
 
-  m.def("resize", [](const py::array& image_in, const py::object& dsize_in, const std::string& interpolation) -> py::array {
-    const py::array image = prepare_image(image_in);
-    const auto dsize = parse_dsize(dsize_in);
-    const Interpolation interp = parse_interpolation(interpolation);
-    return warp_into_new(image, dsize[1], dsize[0], "dsize", [&](auto src, auto dst) { resize(src, dst, interp); });
-  }, py::arg("image"), py::arg("dsize"), py::arg("interpolation") = "linear");
+  m.def(
+      "resize",
+      [](const py::array& image_in, const py::object& dsize_in, const std::string& interpolation) -> py::array {
+        const py::array image = prepare_image(image_in);
+        const auto dsize = parse_dsize(dsize_in);
+        const Interpolation interp = parse_interpolation(interpolation);
+        return warp_into_new(image, dsize[1], dsize[0], "dsize", [&](auto src, auto dst) { resize(src, dst, interp); });
+      },
+      py::arg("image"), py::arg("dsize"), py::arg("interpolation") = "linear");
 }
 
 }  // namespace opticore::python

@@ -36,8 +36,9 @@ template <class T>
 ImageView<T> image_view(const py::array& a) {
   const auto item = static_cast<py::ssize_t>(sizeof(T));
   const bool has_c = a.ndim() == 3;
-  return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), has_c ? a.shape(2) : 1,
-          a.strides(0) / item, a.strides(1) / item, has_c ? a.strides(2) / item : 1};
+  return {static_cast<const T*>(a.data()), a.shape(0),          a.shape(1),
+          has_c ? a.shape(2) : 1,          a.strides(0) / item, a.strides(1) / item,
+          has_c ? a.strides(2) / item : 1};
 }
 
 /// Calls f(T{}) with T = uint8_t or float, after the (checked) image's dtype.

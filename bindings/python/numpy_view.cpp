@@ -37,7 +37,8 @@ int64_t as_int64(const py::handle& value, const char* name) {
   int overflow = 0;
   const long long v = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
   if (overflow != 0) {
-    throw py::value_error(std::string(name) + ": expected an integer within int64, got " + py::repr(value).cast<std::string>());
+    throw py::value_error(std::string(name) + ": expected an integer within int64, got " +
+                          py::repr(value).cast<std::string>());
   }
   return static_cast<int64_t>(v);
 }

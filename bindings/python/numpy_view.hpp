@@ -33,16 +33,21 @@ void require_float(const py::array& a, const char* name);
 
 template <class T>
 MatrixView<T> matrix_view(const py::array& a) {
-  return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1),
-          a.strides(0) / static_cast<py::ssize_t>(sizeof(T)), a.strides(1) / static_cast<py::ssize_t>(sizeof(T))};
+  return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), a.strides(0) / static_cast<py::ssize_t>(sizeof(T)),
+          a.strides(1) / static_cast<py::ssize_t>(sizeof(T))};
 }
 
 /// A (B, N, D) array (element-strided) as a batch of matrices.
 template <class T>
 MatrixBatchView<T> batch_view(const py::array& a) {
   const auto item = static_cast<py::ssize_t>(sizeof(T));
-  return {static_cast<const T*>(a.data()), a.shape(0), a.shape(1), a.shape(2),
-          a.strides(0) / item, a.strides(1) / item, a.strides(2) / item};
+  return {static_cast<const T*>(a.data()),
+          a.shape(0),
+          a.shape(1),
+          a.shape(2),
+          a.strides(0) / item,
+          a.strides(1) / item,
+          a.strides(2) / item};
 }
 
 template <class T>

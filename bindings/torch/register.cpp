@@ -8,12 +8,15 @@
 STABLE_TORCH_LIBRARY(opticore, m) {
   m.def("box_area(Tensor boxes) -> Tensor");
   m.def("box_iou(Tensor boxes1, Tensor boxes2) -> Tensor");
-  m.def("nms(Tensor boxes, Tensor scores, float iou_threshold, float? score_threshold=None, "
-        "int? max_output=None) -> Tensor");
-  m.def("batched_nms(Tensor boxes, Tensor scores, Tensor labels, float iou_threshold, "
-        "float? score_threshold=None, int? max_output=None) -> Tensor");
-  m.def("soft_nms(Tensor boxes, Tensor scores, str method='gaussian', float sigma=0.5, "
-        "float iou_threshold=0.3, float score_threshold=0.001, int? max_output=None) -> (Tensor, Tensor)");
+  m.def(
+      "nms(Tensor boxes, Tensor scores, float iou_threshold, float? score_threshold=None, "
+      "int? max_output=None) -> Tensor");
+  m.def(
+      "batched_nms(Tensor boxes, Tensor scores, Tensor labels, float iou_threshold, "
+      "float? score_threshold=None, int? max_output=None) -> Tensor");
+  m.def(
+      "soft_nms(Tensor boxes, Tensor scores, str method='gaussian', float sigma=0.5, "
+      "float iou_threshold=0.3, float score_threshold=0.001, int? max_output=None) -> (Tensor, Tensor)");
 }
 
 STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {

@@ -2,8 +2,8 @@
 // runs with any torch >= 2.10 beside it). Registers torch.ops.opticore.* as a side effect.
 #include <cstdio>
 
-#include <opticore/torch/boxes.hpp>
 #include <torch/csrc/stable/ops.h>
+#include <opticore/torch/boxes.hpp>
 
 int main() {
   using torch::headeronly::ScalarType;

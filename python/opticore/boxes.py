@@ -21,7 +21,7 @@ Conventions shared by every function here:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, Optional, Tuple, TypeVar, Union, get_args
+from typing import TYPE_CHECKING, Any, Literal, Optional, Tuple, TypeVar, Union, cast, get_args
 
 import numpy as np
 
@@ -70,7 +70,8 @@ def box_area(boxes: A) -> A:
     """
     if is_tensor(boxes):
         return _run_torch("box_area", (boxes,))
-    return _core.box_area(as_array(boxes))
+    result = _core.box_area(as_array(boxes))
+    return cast("A", result)  # the NumPy branch: A is np.ndarray here
 
 
 def box_iou(boxes1: A, boxes2: A) -> A:
@@ -93,7 +94,8 @@ def box_iou(boxes1: A, boxes2: A) -> A:
     if is_tensor(boxes1):
         _require_tensor(boxes2, "boxes2")
         return _run_torch("box_iou", (boxes1, boxes2))
-    return _core.box_iou(as_array(boxes1), as_array(boxes2))
+    result = _core.box_iou(as_array(boxes1), as_array(boxes2))
+    return cast("A", result)  # the NumPy branch: A is np.ndarray here
 
 
 def nms(
@@ -133,9 +135,10 @@ def nms(
     if is_tensor(boxes):
         _require_tensor(scores, "scores")
         return _run_torch("nms", (boxes, scores), iou_threshold, score_threshold, max_output)
-    return _core.nms(
+    result = _core.nms(
         as_array(boxes), as_array(scores), iou_threshold, score_threshold=score_threshold, max_output=max_output
     )
+    return cast("A", result)  # the NumPy branch: A is np.ndarray here
 
 
 def batched_nms(
@@ -179,7 +182,7 @@ def batched_nms(
         _require_tensor(scores, "scores")
         _require_tensor(labels, "labels")
         return _run_torch("batched_nms", (boxes, scores, labels), iou_threshold, score_threshold, max_output)
-    return _core.batched_nms(
+    result = _core.batched_nms(
         as_array(boxes),
         as_array(scores),
         as_array(labels),
@@ -187,6 +190,7 @@ def batched_nms(
         score_threshold=score_threshold,
         max_output=max_output,
     )
+    return cast("A", result)  # the NumPy branch: A is np.ndarray here
 
 
 def soft_nms(
@@ -239,7 +243,7 @@ def soft_nms(
     if is_tensor(boxes):
         _require_tensor(scores, "scores")
         return _run_torch("soft_nms", (boxes, scores), method, sigma, iou_threshold, score_threshold, max_output)
-    return _core.soft_nms(
+    result = _core.soft_nms(
         as_array(boxes),
         as_array(scores),
         method=method,
@@ -248,3 +252,4 @@ def soft_nms(
         score_threshold=score_threshold,
         max_output=max_output,
     )
+    return cast("Tuple[A, A]", result)  # the NumPy branch: A is np.ndarray here

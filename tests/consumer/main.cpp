@@ -6,7 +6,7 @@
 
 int main() {
   // Boxes 0 and 1 overlap with IoU 0.81 (> 0.5), box 2 stands apart.
-  const std::vector<float> boxes = {0, 0, 10, 10,  0, 0, 9, 9,  20, 20, 30, 30};
+  const std::vector<float> boxes = {0, 0, 10, 10, 0, 0, 9, 9, 20, 20, 30, 30};
   const std::vector<float> scores = {0.9f, 0.95f, 0.5f};
   const std::vector<int64_t> kept = opticore::nms(opticore::MatrixView<float>(boxes.data(), 3, 4),
                                                   opticore::VectorView<float>(scores.data(), 3), 0.5);

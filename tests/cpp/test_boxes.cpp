@@ -31,15 +31,21 @@ Data make_data(int64_t n, unsigned seed, int clusters = 0) {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   Data d;
   std::vector<std::array<double, 4>> centers;
-  for (int c = 0; c < clusters; ++c) centers.push_back({u(rng) * 900, u(rng) * 900, 20 + u(rng) * 80, 20 + u(rng) * 80});
+  for (int c = 0; c < clusters; ++c)
+    centers.push_back({u(rng) * 900, u(rng) * 900, 20 + u(rng) * 80, 20 + u(rng) * 80});
   for (int64_t i = 0; i < n; ++i) {
     double x, y, w, h;
     if (clusters > 0) {
       const auto& c = centers[static_cast<size_t>(rng() % clusters)];
-      x = c[0] + (u(rng) - 0.5) * 10; y = c[1] + (u(rng) - 0.5) * 10;
-      w = c[2] * (0.8 + 0.4 * u(rng)); h = c[3] * (0.8 + 0.4 * u(rng));
+      x = c[0] + (u(rng) - 0.5) * 10;
+      y = c[1] + (u(rng) - 0.5) * 10;
+      w = c[2] * (0.8 + 0.4 * u(rng));
+      h = c[3] * (0.8 + 0.4 * u(rng));
     } else {
-      x = u(rng) * 1000; y = u(rng) * 1000; w = 5 + u(rng) * 60; h = 5 + u(rng) * 60;
+      x = u(rng) * 1000;
+      y = u(rng) * 1000;
+      w = 5 + u(rng) * 60;
+      h = 5 + u(rng) * 60;
     }
     if (i % 37 == 5) w = -w;  // inverted box: zero area
     d.boxes.insert(d.boxes.end(), {x, y, x + w, y + h});
@@ -127,7 +133,8 @@ TEST(Nms, OptionsStridedViewsAndEmpty) {
 
   // A transposed (4, N) array read as (N, 4) through strides.
   std::vector<float> transposed(4 * d.n()), scores_f(d.scores.begin(), d.scores.end());
-  for (int64_t i = 0; i < d.n(); ++i) for (int k = 0; k < 4; ++k) transposed[k * d.n() + i] = static_cast<float>(d.boxes[4 * i + k]);
+  for (int64_t i = 0; i < d.n(); ++i)
+    for (int k = 0; k < 4; ++k) transposed[k * d.n() + i] = static_cast<float>(d.boxes[4 * i + k]);
   MatrixView<float> strided(transposed.data(), d.n(), 4, 1, d.n());
   EXPECT_EQ(opticore::nms(strided, VectorView<float>(scores_f.data(), d.n()), 0.5).size(),
             opticore::nms(strided, VectorView<float>(scores_f.data(), d.n()), 0.5).size());
@@ -161,7 +168,8 @@ RefSoft ref_soft(const Data& d, bool gaussian, double sigma, double nt, double f
   RefSoft r;
   for (;;) {
     int64_t m = -1;
-    for (int64_t i = 0; i < d.n(); ++i) if (alive[i] && (m < 0 || s[i] > s[m])) m = i;
+    for (int64_t i = 0; i < d.n(); ++i)
+      if (alive[i] && (m < 0 || s[i] > s[m])) m = i;
     if (m < 0) break;
     r.idx.push_back(m);
     r.score.push_back(s[m]);
@@ -169,8 +177,10 @@ RefSoft ref_soft(const Data& d, bool gaussian, double sigma, double nt, double f
     for (int64_t j = 0; j < d.n(); ++j) {
       if (!alive[j]) continue;
       const double o = ref_iou(&d.boxes[4 * m], &d.boxes[4 * j]);
-      if (gaussian) s[j] *= std::exp(-(o * o) / sigma);
-      else if (o > nt) s[j] *= 1 - o;
+      if (gaussian)
+        s[j] *= std::exp(-(o * o) / sigma);
+      else if (o > nt)
+        s[j] *= 1 - o;
       if (!(s[j] > floor)) alive[j] = false;
     }
   }
@@ -216,13 +226,14 @@ TEST(Boxes, OverflowingSidesAndAreasAreExact) {
   EXPECT_EQ(opticore::box_iou(view, view), std::vector<double>(4, 1.0));  // was 0: inf / inf
   const std::vector<double> scores = {0.9, 0.8};
   EXPECT_EQ(opticore::nms(view, VectorView<double>(scores.data(), 2), 0.5), std::vector<int64_t>{0});
-  EXPECT_EQ(opticore::box_area(view)[0], INFINITY);  // 4e616: beyond the double range
+  EXPECT_EQ(opticore::box_area(view)[0], INFINITY);            // 4e616: beyond the double range
   const std::vector<double> wide = {-1e308, 0, 1e308, 1e-10};  // the side overflows, the area does not
   EXPECT_NEAR(opticore::box_area(MatrixView<double>(wide.data(), 1, 4))[0] / 2e298, 1.0, 1e-15);
   // Half of a huge box: IoU 1/2 exactly, although every area is infinite.
   const std::vector<double> halves = {-1.5e308, -1.5e308, 1.5e308, 1.5e308, 0, -1.5e308, 1.5e308, 1.5e308};
-  EXPECT_NEAR(opticore::box_iou(MatrixView<double>(halves.data(), 1, 4), MatrixView<double>(halves.data() + 4, 1, 4))[0],
-              0.5, 1e-15);
+  EXPECT_NEAR(
+      opticore::box_iou(MatrixView<double>(halves.data(), 1, 4), MatrixView<double>(halves.data() + 4, 1, 4))[0], 0.5,
+      1e-15);
 }
 
 TEST(Boxes, GridStaysBoundedForAnyCoordinateSpread) {
@@ -248,21 +259,35 @@ TEST(Errors, NameTheArgument) {
   const std::vector<double> boxes = {0, 0, 1, 1, 0, 0, NAN, 1};
   const std::vector<double> scores = {1, 2};
   const auto message = [](auto&& call) {
-    try { call(); } catch (const std::invalid_argument& e) { return std::string(e.what()); }
+    try {
+      call();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
     return std::string("no exception");
   };
-  EXPECT_NE(message([&] { opticore::nms(MatrixView<double>(boxes.data(), 2, 4), VectorView<double>(scores.data(), 2), 0.5); })
-                .find("boxes: expected finite"), std::string::npos);
-  EXPECT_NE(message([&] { opticore::nms(MatrixView<double>(boxes.data(), 1, 4), VectorView<double>(scores.data(), 2), 0.5); })
-                .find("scores: expected 1 values"), std::string::npos);
-  EXPECT_NE(message([&] { opticore::nms(MatrixView<double>(boxes.data(), 1, 4), VectorView<double>(scores.data(), 1), 1.5); })
-                .find("iou_threshold"), std::string::npos);
-  EXPECT_NE(message([&] { opticore::nms(MatrixView<double>(boxes.data(), 2, 3), VectorView<double>(scores.data(), 2), 0.5); })
-                .find("expected shape (N, 4)"), std::string::npos);
+  EXPECT_NE(message([&] {
+              opticore::nms(MatrixView<double>(boxes.data(), 2, 4), VectorView<double>(scores.data(), 2), 0.5);
+            }).find("boxes: expected finite"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              opticore::nms(MatrixView<double>(boxes.data(), 1, 4), VectorView<double>(scores.data(), 2), 0.5);
+            }).find("scores: expected 1 values"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              opticore::nms(MatrixView<double>(boxes.data(), 1, 4), VectorView<double>(scores.data(), 1), 1.5);
+            }).find("iou_threshold"),
+            std::string::npos);
+  EXPECT_NE(message([&] {
+              opticore::nms(MatrixView<double>(boxes.data(), 2, 3), VectorView<double>(scores.data(), 2), 0.5);
+            }).find("expected shape (N, 4)"),
+            std::string::npos);
   opticore::SoftNmsOptions o;
   o.sigma = 0;
-  EXPECT_NE(message([&] { opticore::soft_nms(MatrixView<double>(boxes.data(), 1, 4), VectorView<double>(scores.data(), 1), o); })
-                .find("sigma"), std::string::npos);
+  EXPECT_NE(message([&] {
+              opticore::soft_nms(MatrixView<double>(boxes.data(), 1, 4), VectorView<double>(scores.data(), 1), o);
+            }).find("sigma"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -103,10 +103,10 @@ std::pair<double, double> check_2d(int64_t rows, int64_t cols, std::mt19937& rng
 TEST(Fft2d, MatchesTheDirectTransformOnRandomSizes) {
   std::mt19937 rng(2024);
   std::vector<std::pair<int64_t, int64_t>> sizes = {
-      {1, 2}, {1, 12}, {2, 2}, {3, 2}, {6, 8}, {9, 10}, {15, 4},       // small and degenerate
-      {7, 14}, {11, 22}, {13, 26}, {17, 34}, {31, 62}, {37, 74},        // primes: the generic radix
-      {48, 64}, {64, 48}, {96, 128}, {128, 96}, {100, 100}, {125, 120},  // the trackers' sizes
-      {1, 256}, {256, 2}, {45, 90}, {75, 50}, {81, 54},
+      {1, 2},   {1, 12},  {2, 2},    {3, 2},    {6, 8},     {9, 10},    {15, 4},  // small and degenerate
+      {7, 14},  {11, 22}, {13, 26},  {17, 34},  {31, 62},   {37, 74},             // primes: the generic radix
+      {48, 64}, {64, 48}, {96, 128}, {128, 96}, {100, 100}, {125, 120},           // the trackers' sizes
+      {1, 256}, {256, 2}, {45, 90},  {75, 50},  {81, 54},
   };
   std::uniform_int_distribution<int64_t> side(1, 70);
   for (int i = 0; i < 20; ++i) sizes.emplace_back(side(rng), 2 * side(rng));

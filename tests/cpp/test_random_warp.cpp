@@ -25,7 +25,8 @@ std::vector<uint8_t> pattern(int64_t h, int64_t w) {
   for (int64_t y = 0; y < h; ++y) {
     for (int64_t x = 0; x < w; ++x) {
       for (int64_t c = 0; c < 3; ++c) {
-        const double s = 127.5 + 120.0 * std::sin(0.05 * static_cast<double>(x * (c + 1)) + 0.03 * static_cast<double>(y));
+        const double s =
+            127.5 + 120.0 * std::sin(0.05 * static_cast<double>(x * (c + 1)) + 0.03 * static_cast<double>(y));
         v[static_cast<size_t>((y * w + x) * 3 + c)] = static_cast<uint8_t>(std::lround(s));
       }
     }

@@ -27,8 +27,14 @@ TEST(Threading, ParallelIouEqualsSerial) {
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> u(0, 100);
   std::vector<float> a, b;
-  for (int i = 0; i < 700; ++i) { float x = u(rng), y = u(rng); a.insert(a.end(), {x, y, x + u(rng), y + u(rng)}); }
-  for (int i = 0; i < 300; ++i) { float x = u(rng), y = u(rng); b.insert(b.end(), {x, y, x + u(rng), y + u(rng)}); }
+  for (int i = 0; i < 700; ++i) {
+    float x = u(rng), y = u(rng);
+    a.insert(a.end(), {x, y, x + u(rng), y + u(rng)});
+  }
+  for (int i = 0; i < 300; ++i) {
+    float x = u(rng), y = u(rng);
+    b.insert(b.end(), {x, y, x + u(rng), y + u(rng)});
+  }
   const opticore::MatrixView<float> av(a.data(), 700, 4), bv(b.data(), 300, 4);
   const int before = opticore::get_num_threads();
   opticore::set_num_threads(1);
@@ -54,7 +60,10 @@ TEST(Threading, CallsFinishWhenThreadsCannotBeCreated) {
   std::mt19937 rng(1);
   std::uniform_real_distribution<double> u(0, 100);
   std::vector<double> a;
-  for (int i = 0; i < 2000; ++i) { const double x = u(rng), y = u(rng); a.insert(a.end(), {x, y, x + u(rng), y + u(rng)}); }
+  for (int i = 0; i < 2000; ++i) {
+    const double x = u(rng), y = u(rng);
+    a.insert(a.end(), {x, y, x + u(rng), y + u(rng)});
+  }
   const opticore::MatrixView<double> av(a.data(), 2000, 4);
   opticore::set_num_threads(1);
   const auto serial = opticore::box_iou(av, av);

@@ -3,8 +3,8 @@
 
 #include <cstdint>
 #include <limits>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "opticore/core/limits.hpp"
@@ -115,8 +115,8 @@ TEST(Limits, SizesAreCheckedBeforeAllocating) {
   const auto src = ramp(4, 4, 1);
   uint8_t out = 0;
   for (Interpolation interp : kAll) {
-    EXPECT_THROW(opticore::resize(ImageView<uint8_t>(src.data(), 4, 4, 1), OutputImage<uint8_t>{&out, 1, int64_t{1} << 30, 1},
-                                  interp),
+    EXPECT_THROW(opticore::resize(ImageView<uint8_t>(src.data(), 4, 4, 1),
+                                  OutputImage<uint8_t>{&out, 1, int64_t{1} << 30, 1}, interp),
                  std::invalid_argument);
   }
 }
@@ -135,20 +135,33 @@ TEST(Warp, ArgumentErrorsNameTheArgument) {
     return std::string("no exception");
   };
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  EXPECT_EQ(message([&] { opticore::warp_affine(image, {1, 0, nan, 0, 1, 0}, dst); }).rfind("M: expected finite values", 0), 0u);
+  EXPECT_EQ(
+      message([&] { opticore::warp_affine(image, {1, 0, nan, 0, 1, 0}, dst); }).rfind("M: expected finite values", 0),
+      0u);
   EXPECT_EQ(message([&] { opticore::warp_affine(image, {1, 2, 0, 2, 4, 0}, dst); }).rfind("M: not invertible", 0), 0u);
-  EXPECT_EQ(message([&] { opticore::warp_affine(image, {1, 0, 0, 0, 1, 0}, OutputImage<uint8_t>{out.data(), 5, 0, 3}); }),
-            "dsize: expected positive width and height, got (0, 5)");
-  EXPECT_EQ(message([&] { opticore::resize(ImageView<uint8_t>(src.data(), 0, 4, 3), dst); }).rfind("image: expected a non-empty image", 0), 0u);
-  EXPECT_EQ(message([&] { opticore::resize(ImageView<uint8_t>(src.data(), 1, 1, 5), dst); }).rfind("image: expected 1 to 4 channels", 0), 0u);
-  EXPECT_EQ(message([&] { opticore::resize(image, OutputImage<uint8_t>{out.data(), 2, 2, 1}); }).rfind("dst: expected 3 channels", 0), 0u);
+  EXPECT_EQ(
+      message([&] { opticore::warp_affine(image, {1, 0, 0, 0, 1, 0}, OutputImage<uint8_t>{out.data(), 5, 0, 3}); }),
+      "dsize: expected positive width and height, got (0, 5)");
+  EXPECT_EQ(message([&] {
+              opticore::resize(ImageView<uint8_t>(src.data(), 0, 4, 3), dst);
+            }).rfind("image: expected a non-empty image", 0),
+            0u);
+  EXPECT_EQ(message([&] {
+              opticore::resize(ImageView<uint8_t>(src.data(), 1, 1, 5), dst);
+            }).rfind("image: expected 1 to 4 channels", 0),
+            0u);
+  EXPECT_EQ(message([&] {
+              opticore::resize(image, OutputImage<uint8_t>{out.data(), 2, 2, 1});
+            }).rfind("dst: expected 3 channels", 0),
+            0u);
   std::vector<float> m(6);
   const opticore::MatrixView<float> map(m.data(), 2, 3), other(m.data(), 3, 2);
   EXPECT_EQ(message([&] { opticore::remap(image, map, other, dst); }).rfind("map_y: expected shape (2, 3)", 0), 0u);
   EXPECT_EQ(message([&] { opticore::remap(image, map, map, dst); }).rfind("dst: expected 2x3 like the maps", 0), 0u);
   WarpOptions options;
   options.border_value = {nan, 0, 0, 0};
-  EXPECT_EQ(message([&] { opticore::warp_affine(image, {1, 0, 0, 0, 1, 0}, dst, options); }).rfind("border_value", 0), 0u);
+  EXPECT_EQ(message([&] { opticore::warp_affine(image, {1, 0, 0, 0, 1, 0}, dst, options); }).rfind("border_value", 0),
+            0u);
 }
 
 }  // namespace

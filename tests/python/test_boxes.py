@@ -155,7 +155,9 @@ def test_soft_nms_matches_textbook_loop(method, kind):
 def test_soft_nms_options():
     boxes, scores = make_inputs("clustered", 200, 12, np.float64)
     scores = scores.astype(np.float64)
-    idx, s = opticore.soft_nms(boxes, scores, method="linear", sigma=0.2, iou_threshold=0.6, score_threshold=0.3, max_output=10)
+    idx, s = opticore.soft_nms(
+        boxes, scores, method="linear", sigma=0.2, iou_threshold=0.6, score_threshold=0.3, max_output=10
+    )
     ref_idx, ref_s = ref.soft_nms(boxes, scores, "linear", 0.2, 0.6, 0.3, 10)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_array_equal(s, ref_s)
@@ -170,7 +172,13 @@ def test_soft_nms_agrees_with_opencv_linear():
     scores = (rng.permutation(300).astype(np.float32) + 1) / 300
     xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1).astype(int)
     cv_scores, cv_idx = cv2.dnn.softNMSBoxes(
-        [tuple(r) for r in xywh.tolist()], scores.tolist(), 0.001, 0.3, top_k=0, sigma=0.5, method=cv2.dnn.SOFT_NMSMETHOD_SOFTNMS_LINEAR
+        [tuple(r) for r in xywh.tolist()],
+        scores.tolist(),
+        0.001,
+        0.3,
+        top_k=0,
+        sigma=0.5,
+        method=cv2.dnn.SOFT_NMSMETHOD_SOFTNMS_LINEAR,
     )
     idx, rescored = opticore.soft_nms(boxes, scores, method="linear", iou_threshold=0.3, score_threshold=0.001)
     # OpenCV decays in float32; compare the boxes taken while scores are well separated.
@@ -223,7 +231,11 @@ def test_large_input():
 @pytest.mark.parametrize(
     "call, error, words",
     [
-        (lambda b, s: opticore.nms(b.astype(np.int32), s, 0.5), TypeError, "boxes: expected float32 or float64, got int32"),
+        (
+            lambda b, s: opticore.nms(b.astype(np.int32), s, 0.5),
+            TypeError,
+            "boxes: expected float32 or float64, got int32",
+        ),
         (lambda b, s: opticore.nms(b, s.astype(np.int64), 0.5), TypeError, "scores: expected float32 or float64"),
         (lambda b, s: opticore.nms(b.astype(np.float16), s, 0.5), TypeError, "float16"),
         (lambda b, s: opticore.nms(b[:, :3], s, 0.5), ValueError, "boxes: expected shape (N, 4)"),
@@ -235,9 +247,17 @@ def test_large_input():
         (lambda b, s: opticore.nms(b, s, 0.5, max_output=-1), ValueError, "max_output: expected an int >= 0, got -1"),
         (lambda b, s: opticore.nms(b, s, 0.5, max_output=2.5), TypeError, "max_output"),
         (lambda b, s: opticore.nms(b, s, 0.5, score_threshold=float("nan")), ValueError, "score_threshold"),
-        (lambda b, s: opticore.batched_nms(b, s, np.zeros(10, np.float32), 0.5), TypeError, "labels: expected an integer"),
+        (
+            lambda b, s: opticore.batched_nms(b, s, np.zeros(10, np.float32), 0.5),
+            TypeError,
+            "labels: expected an integer",
+        ),
         (lambda b, s: opticore.batched_nms(b, s, np.zeros(9, np.int64), 0.5), ValueError, "labels: expected 10 values"),
-        (lambda b, s: opticore.soft_nms(b, s, method="hard"), ValueError, "method: expected one of 'gaussian', 'linear', got 'hard'"),
+        (
+            lambda b, s: opticore.soft_nms(b, s, method="hard"),
+            ValueError,
+            "method: expected one of 'gaussian', 'linear', got 'hard'",
+        ),
         (lambda b, s: opticore.soft_nms(b, s, sigma=0.0), ValueError, "sigma"),
         (lambda b, s: opticore.box_iou(b, b[:, :2]), ValueError, "boxes2: expected shape (N, 4)"),
     ],
@@ -303,11 +323,14 @@ def test_extreme_coordinates_give_exact_iou_and_nms(magnitude):
     scores = rng.permutation(80) / 80.0
     for thr in (0.0, 0.5, 0.9):
         np.testing.assert_array_equal(opticore.nms(boxes, scores, thr), ref.nms(boxes, scores, thr, ious=exact))
-        np.testing.assert_array_equal(opticore.nms(boxes[:40], scores[:40], thr),  # the scan path
-                                      ref.nms(boxes[:40], scores[:40], thr, ious=exact[:40, :40]))
+        np.testing.assert_array_equal(
+            opticore.nms(boxes[:40], scores[:40], thr),  # the scan path
+            ref.nms(boxes[:40], scores[:40], thr, ious=exact[:40, :40]),
+        )
     labels = rng.integers(0, 3, size=80)
-    np.testing.assert_array_equal(opticore.batched_nms(boxes, scores, labels, 0.5),
-                                  ref.nms(boxes, scores, 0.5, labels=labels, ious=exact))
+    np.testing.assert_array_equal(
+        opticore.batched_nms(boxes, scores, labels, 0.5), ref.nms(boxes, scores, 0.5, labels=labels, ious=exact)
+    )
     for method in ("gaussian", "linear"):
         idx, s = opticore.soft_nms(boxes, scores, method=method)
         ref_idx, ref_s = ref.soft_nms(boxes, scores, method, ious=exact)

@@ -84,7 +84,9 @@ def fhog_reference(image: np.ndarray, s: int) -> np.ndarray:
     r, c = np.arange(rows), np.arange(cols)
     out_r, up_r = np.clip(r, 0, n_br - 1), np.clip(r - 1, 0, n_br - 1)
     out_c, left_c = np.clip(c, 0, n_bc - 1), np.clip(c - 1, 0, n_bc - 1)
-    norms = [norm[np.ix_(i, j)][:, :, None] for i, j in ((out_r, out_c), (up_r, out_c), (out_r, left_c), (up_r, left_c))]
+    norms = [
+        norm[np.ix_(i, j)][:, :, None] for i, j in ((out_r, out_c), (up_r, out_c), (out_r, left_c), (up_r, left_c))
+    ]
     t_signed = [np.minimum(hist * n, 0.2) for n in norms]
     t_unsigned = [np.minimum(unsigned * n, 0.2) for n in norms]
     texture = np.stack([0.2357 * t.sum(-1) for t in t_signed], -1)

@@ -22,14 +22,16 @@ def run_python(code: str) -> str:
     return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
 
 
-def test_import_does_not_import_torch_and_is_fast():
+def test_import_does_not_import_torch_or_other_heavy_packages():
+    """`import opticore` pulls in NumPy and opticore's own modules only (no torch, OpenCV,
+    scikit-image, matplotlib, the evaluation harness or the benchmarks): that is what keeps it
+    fast. (Time itself is not asserted: it swings with the machine's load.)"""
+    heavy = ["torch", "cv2", "skimage", "matplotlib", "scipy", "tqdm", "opticore.eval", "opticore.bench"]
     out = run_python(
-        "import sys, time; t = time.perf_counter(); import opticore; dt = time.perf_counter() - t; "
-        "opticore.nms([[0.0, 0, 1, 1]], [1.0], 0.5); print('torch' in sys.modules, dt)"
+        f"import sys, opticore; opticore.nms([[0.0, 0, 1, 1]], [1.0], 0.5); "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
     )
-    torch_loaded, seconds = out.split()
-    assert torch_loaded == "False"
-    assert float(seconds) < 0.5
+    assert out.strip() == "[]"
 
 
 def test_version_comes_from_cmakelists():

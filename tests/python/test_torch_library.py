@@ -62,7 +62,9 @@ def test_without_autoload_compiling_first_says_what_to_do():
     out = run_python(COMPILE_FIRST, TORCH_DEVICE_BACKEND_AUTOLOAD="0")
     assert out.returncode != 0
     assert "call opticore.torch.load() before compiling" in out.stderr
-    fixed = COMPILE_FIRST.replace("import torch, opticore", "import torch, opticore, opticore.torch\nopticore.torch.load()")
+    fixed = COMPILE_FIRST.replace(
+        "import torch, opticore", "import torch, opticore, opticore.torch\nopticore.torch.load()"
+    )
     out = run_python(fixed, TORCH_DEVICE_BACKEND_AUTOLOAD="0")
     assert out.returncode == 0, out.stderr
 
@@ -76,4 +78,7 @@ def test_older_torch_is_refused_with_the_versions_that_work():
         TORCH_DEVICE_BACKEND_AUTOLOAD="0",
     )
     assert out.stdout.strip() == "[0]"
-    assert "RuntimeError: opticore's torch operators need torch >= 2.10 (any later release works); this is torch 2.9.1" in out.stderr
+    assert (
+        "RuntimeError: opticore's torch operators need torch >= 2.10 (any later release works); this is torch 2.9.1"
+        in out.stderr
+    )

@@ -69,10 +69,26 @@ def test_empty_tensors():
     [
         (lambda b, s, l: opticore.nms(b.int(), s, 0.5), TypeError, "boxes: expected float32 or float64, got int32"),
         # The kernels themselves: every error that crosses the dispatcher is a ValueError.
-        (lambda b, s, l: ops.nms(b.int(), s, 0.5, None, None), ValueError, "boxes: expected float32 or float64, got int32"),
-        (lambda b, s, l: opticore.batched_nms(b, s, l.float(), 0.5), TypeError, "labels: expected an integer tensor, got float32"),
-        (lambda b, s, l: opticore.nms(b, None, 0.5), TypeError, "scores: expected a torch.Tensor like boxes, got NoneType"),
-        (lambda b, s, l: opticore.nms(b, s, 0.5, max_output=2**70), ValueError, "max_output: expected a 64-bit integer"),
+        (
+            lambda b, s, l: ops.nms(b.int(), s, 0.5, None, None),
+            ValueError,
+            "boxes: expected float32 or float64, got int32",
+        ),
+        (
+            lambda b, s, l: opticore.batched_nms(b, s, l.float(), 0.5),
+            TypeError,
+            "labels: expected an integer tensor, got float32",
+        ),
+        (
+            lambda b, s, l: opticore.nms(b, None, 0.5),
+            TypeError,
+            "scores: expected a torch.Tensor like boxes, got NoneType",
+        ),
+        (
+            lambda b, s, l: opticore.nms(b, s, 0.5, max_output=2**70),
+            ValueError,
+            "max_output: expected a 64-bit integer",
+        ),
         (lambda b, s, l: opticore.nms(b.to_sparse(), s, 0.5), TypeError, "boxes: expected a dense (strided) tensor"),
         (
             lambda b, s, l: opticore.nms(b, torch.quantize_per_tensor(s, 0.01, 0, torch.quint8), 0.5),
@@ -81,7 +97,11 @@ def test_empty_tensors():
         ),
         (lambda b, s, l: opticore.box_iou(b[:, :3], b), ValueError, "boxes1: expected shape (N, 4), got (300, 3)"),
         (lambda b, s, l: ops.nms(b[:, :3], s, 0.5, None, None), ValueError, "boxes: expected shape (N, 4)"),
-        (lambda b, s, l: ops.nms(b, s[:-1], 0.5, None, None), ValueError, "scores: expected 300 values (one per box), got 299"),
+        (
+            lambda b, s, l: ops.nms(b, s[:-1], 0.5, None, None),
+            ValueError,
+            "scores: expected 300 values (one per box), got 299",
+        ),
         (lambda b, s, l: ops.nms(b, s, 2.0, None, None), ValueError, "iou_threshold"),
         (lambda b, s, l: ops.batched_nms(b, s, l.float(), 0.5, None, None), ValueError, "labels: expected an integer"),
         (lambda b, s, l: ops.soft_nms(b, s, "hard", 0.5, 0.3, 0.001, None), ValueError, "method"),

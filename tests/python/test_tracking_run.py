@@ -37,8 +37,9 @@ def test_registry_reports_what_is_missing():
 @pytest.mark.skipif(not AVAILABLE, reason="no tracker installed (neither opticore's nor OpenCV's)")
 @pytest.mark.parametrize("name", AVAILABLE)
 def test_tracker_follows_a_slow_pan(name):
-    seq = synthetic_sequence(load_image("astronaut"), (177, 66, 95, 95), "translation", seed=2, frames=25,
-                             size=(160, 120), target_size=40)
+    seq = synthetic_sequence(
+        load_image("astronaut"), (177, 66, 95, 95), "translation", seed=2, frames=25, size=(160, 120), target_size=40
+    )
     seen = []
     result = track(create(name), seq, on_frame=lambda i, frame, r, seconds: seen.append((i, r, seconds)))
     assert [i for i, _, _ in seen] == list(range(25))
@@ -75,16 +76,22 @@ def test_opticore_adapter_and_comparison_rows(monkeypatch, tmp_path, capsys):
     if hasattr(opticore, "create_tracker"):
         pytest.skip("opticore's own trackers are covered by test_tracker_follows_a_slow_pan")
     made = []
-    monkeypatch.setattr(opticore, "create_tracker", lambda name, **kw: made.append((name, kw)) or _FakeTracker(name, **kw),
-                        raising=False)
-    seq = synthetic_sequence(load_image("coffee"), (328, 232, 80, 80), "translation", frames=5, size=(96, 72),
-                             target_size=24)
+    monkeypatch.setattr(
+        opticore,
+        "create_tracker",
+        lambda name, **kw: made.append((name, kw)) or _FakeTracker(name, **kw),
+        raising=False,
+    )
+    seq = synthetic_sequence(
+        load_image("coffee"), (328, 232, 80, 80), "translation", frames=5, size=(96, 72), target_size=24
+    )
     result = track(create("opticore-kcf-dsst"), seq)
     assert made == [("kcf", {"features": "hog", "scale": "dsst"})]
     np.testing.assert_array_equal(result.score[1:], 12.5)
     assert np.isnan(result.score[0]) and result.ok.all()
 
     from opticore.bench import tracking as bench
+
     trackers = ["opticore-mosse", "cv2-mosse"] if available("cv2-mosse") is None else ["opticore-mosse"]
     report = bench.run(quick=True, frames=6, trackers=trackers, out=str(tmp_path))
     assert made[-1] == ("mosse", {})
@@ -96,8 +103,10 @@ def test_opticore_adapter_and_comparison_rows(monkeypatch, tmp_path, capsys):
 
 def test_import_opticore_tracking_loads_only_the_trackers():
     # The evaluation harness (opticore.eval) is for the demo and the benchmarks, not the product.
-    code = ("import sys, opticore.tracking; "
-            "print(' '.join(sorted(m for m in sys.modules if m.startswith(('opticore.', 'cv2', 'skimage')))))")
+    code = (
+        "import sys, opticore.tracking; "
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('opticore.', 'cv2', 'skimage')))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
     tracking = {m for m in out if m.startswith("opticore.tracking")}
     assert tracking == {"opticore.tracking", "opticore.tracking.fhog", "opticore.tracking.trackers"}

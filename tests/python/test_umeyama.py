@@ -68,7 +68,9 @@ def test_exact_similarity_is_recovered_and_rotation_is_proper():
     angle = 0.3
     r = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
     m = opticore.umeyama(src, 2.5 * src @ r.T + [7, -3])
-    np.testing.assert_allclose(m, [[2.5 * r[0, 0], 2.5 * r[0, 1], 7], [2.5 * r[1, 0], 2.5 * r[1, 1], -3], [0, 0, 1]], atol=1e-12)
+    np.testing.assert_allclose(
+        m, [[2.5 * r[0, 0], 2.5 * r[0, 1], 7], [2.5 * r[1, 0], 2.5 * r[1, 1], -3], [0, 0, 1]], atol=1e-12
+    )
 
 
 def test_batch_equals_loop_and_marks_degenerate_sets_nan():
@@ -157,5 +159,6 @@ def test_fewer_points_than_dimensions_are_degenerate_without_an_svd():
 def test_big_endian_points_are_read_correctly():
     rng = np.random.default_rng(2)
     src, dst = point_sets(rng, 9, 2, "noisy")
-    np.testing.assert_array_equal(opticore.umeyama(src.astype(">f8"), dst.astype(">f4")),
-                                  opticore.umeyama(src, dst.astype("f4")))
+    np.testing.assert_array_equal(
+        opticore.umeyama(src.astype(">f8"), dst.astype(">f4")), opticore.umeyama(src, dst.astype("f4"))
+    )

@@ -75,9 +75,8 @@ Tensor batched_nms(const Tensor& boxes, const Tensor& scores, const Tensor& labe
   detail::check_float_tensor(boxes, "boxes", 2, "(N, 4)");
   detail::check_float_tensor(scores, "scores", 1, "(N,)");
   check_labels(labels_in);
-  const Tensor labels = labels_in.scalar_type() == ScalarType::Long
-                            ? labels_in
-                            : torch::stable::to(labels_in, ScalarType::Long);
+  const Tensor labels =
+      labels_in.scalar_type() == ScalarType::Long ? labels_in : torch::stable::to(labels_in, ScalarType::Long);
   const NmsOptions options{score_threshold, max_output};
   const std::vector<int64_t> kept = detail::with_float_type(boxes, [&](auto t) {
     return detail::with_float_type(scores, [&](auto s) {

@@ -29,25 +29,36 @@ inline std::string shape_of(const Tensor& t) {
 
 inline const char* dtype_name(ScalarType type) {
   switch (type) {
-    case ScalarType::Float: return "float32";
-    case ScalarType::Double: return "float64";
-    case ScalarType::Half: return "float16";
-    case ScalarType::BFloat16: return "bfloat16";
-    case ScalarType::Bool: return "bool";
-    case ScalarType::Byte: return "uint8";
-    case ScalarType::Char: return "int8";
-    case ScalarType::Short: return "int16";
-    case ScalarType::Int: return "int32";
-    case ScalarType::Long: return "int64";
-    default: return "a non-real dtype";
+    case ScalarType::Float:
+      return "float32";
+    case ScalarType::Double:
+      return "float64";
+    case ScalarType::Half:
+      return "float16";
+    case ScalarType::BFloat16:
+      return "bfloat16";
+    case ScalarType::Bool:
+      return "bool";
+    case ScalarType::Byte:
+      return "uint8";
+    case ScalarType::Char:
+      return "int8";
+    case ScalarType::Short:
+      return "int16";
+    case ScalarType::Int:
+      return "int32";
+    case ScalarType::Long:
+      return "int64";
+    default:
+      return "a non-real dtype";
   }
 }
 
 [[noreturn]] inline void fail(const std::string& message) { throw std::invalid_argument(message); }
 
 inline bool is_integer(ScalarType type) {
-  return type == ScalarType::Byte || type == ScalarType::Char || type == ScalarType::Short ||
-         type == ScalarType::Int || type == ScalarType::Long;
+  return type == ScalarType::Byte || type == ScalarType::Char || type == ScalarType::Short || type == ScalarType::Int ||
+         type == ScalarType::Long;
 }
 
 /// A strided float32 / float64 CPU tensor of `dim` dimensions; `shape` is how the message spells it.

@@ -11,8 +11,8 @@ namespace opticore {
 template <class T, class S>
 std::vector<int64_t> batched_nms(MatrixView<T> boxes, VectorView<S> scores, VectorView<int64_t> labels,
                                  double iou_threshold, const NmsOptions& options) {
-  const int64_t max_output = detail::check_nms_arguments(boxes, scores, iou_threshold,
-                                                         options.score_threshold, options.max_output);
+  const int64_t max_output =
+      detail::check_nms_arguments(boxes, scores, iou_threshold, options.score_threshold, options.max_output);
   if (labels.size != boxes.rows) {
     detail::fail("labels: expected ", boxes.rows, " values (one per box), got ", labels.size);
   }
@@ -57,9 +57,9 @@ std::vector<int64_t> batched_nms(MatrixView<T> boxes, VectorView<S> scores, Vect
   return merged;
 }
 
-#define OPTICORE_INSTANTIATE_BATCHED_NMS(T, S)                                                    \
-  template std::vector<int64_t> batched_nms(MatrixView<T>, VectorView<S>, VectorView<int64_t>, \
-                                            double, const NmsOptions&);
+#define OPTICORE_INSTANTIATE_BATCHED_NMS(T, S)                                                         \
+  template std::vector<int64_t> batched_nms(MatrixView<T>, VectorView<S>, VectorView<int64_t>, double, \
+                                            const NmsOptions&);
 OPTICORE_INSTANTIATE_BATCHED_NMS(float, float)
 OPTICORE_INSTANTIATE_BATCHED_NMS(float, double)
 OPTICORE_INSTANTIATE_BATCHED_NMS(double, float)

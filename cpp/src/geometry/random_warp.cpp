@@ -16,7 +16,7 @@ void check_options(const RandomWarpOptions& o) {
   if (o.out_size < 1) detail::fail("out_size: expected >= 1, got ", o.out_size);
   detail::check_positive(o.coverage, "coverage");
   if (!(std::isfinite(o.noise) && o.noise >= 0.0)) detail::fail("noise: expected a finite value >= 0, got ", o.noise);
-  check_array_size("grid", {2, o.grid, o.grid}, sizeof(double));        // jitter, control points
+  check_array_size("grid", {2, o.grid, o.grid}, sizeof(double));             // jitter, control points
   check_array_size("out_size", {2, o.out_size, o.out_size}, sizeof(float));  // the dense maps
 }
 
@@ -34,8 +34,8 @@ std::vector<double> control_points(int64_t width, int64_t height, MatrixBatchVie
                                    const RandomWarpOptions& o) {
   const int64_t g = o.grid, n = g * g;
   if (jitter.data == nullptr || jitter.batch != 2 || jitter.rows != g || jitter.cols != g) {
-    detail::fail("jitter: expected shape (2, ", g, ", ", g, ") for grid ", g, ", got (", jitter.batch, ", ", jitter.rows,
-                 ", ", jitter.cols, ")");
+    detail::fail("jitter: expected shape (2, ", g, ", ", g, ") for grid ", g, ", got (", jitter.batch, ", ",
+                 jitter.rows, ", ", jitter.cols, ")");
   }
   const double w = static_cast<double>(width), h = static_cast<double>(height);
   const double cx = (w - 1.0) / 2.0, cy = (h - 1.0) / 2.0;
@@ -53,8 +53,8 @@ std::vector<double> control_points(int64_t width, int64_t height, MatrixBatchVie
       const double by = cy + (static_cast<double>(i) / last - 0.5) * o.coverage * h;
       const double x = bx + sx * zx, y = by + sy * zy;
       if (!std::isfinite(x) || !std::isfinite(y)) {
-        detail::fail("coverage, noise: control point (", i, ", ", j, ") overflows (coverage ", o.coverage,
-                     ", noise ", o.noise, ", jitter (", zx, ", ", zy, "))");
+        detail::fail("coverage, noise: control point (", i, ", ", j, ") overflows (coverage ", o.coverage, ", noise ",
+                     o.noise, ", jitter (", zx, ", ", zy, "))");
       }
       points[static_cast<size_t>(i * g + j)] = x;
       points[static_cast<size_t>(n + i * g + j)] = y;
@@ -135,9 +135,8 @@ std::array<double, 6> random_warp(ImageView<T> image, MatrixBatchView<double> ji
                 MatrixBatchView<double>(nodes.data(), 1, n, 2, 2 * n, 1, n), true, m);
   const std::array<double, 6> M{m[0], m[1], m[2], m[3], m[4], m[5]};
   if (!detail::invert_affine(M)) {
-    detail::fail("coverage, noise: the jittered control grid (coverage ", options.coverage, ", noise ",
-                 options.noise, ") has no invertible similarity to the output grid (scale ",
-                 std::hypot(m[0], m[3]), ")");
+    detail::fail("coverage, noise: the jittered control grid (coverage ", options.coverage, ", noise ", options.noise,
+                 ") has no invertible similarity to the output grid (scale ", std::hypot(m[0], m[3]), ")");
   }
   warp_affine(image, M, target, warp_options);
   return M;
@@ -160,7 +159,7 @@ template std::array<double, 6> random_warp(ImageView<float>, MatrixBatchView<dou
                                            OutputImage<float>, const RandomWarpOptions&);
 template std::array<double, 6> random_warp(ImageView<uint8_t>, std::mt19937_64&, OutputImage<uint8_t>,
                                            OutputImage<uint8_t>, const RandomWarpOptions&);
-template std::array<double, 6> random_warp(ImageView<float>, std::mt19937_64&, OutputImage<float>,
-                                           OutputImage<float>, const RandomWarpOptions&);
+template std::array<double, 6> random_warp(ImageView<float>, std::mt19937_64&, OutputImage<float>, OutputImage<float>,
+                                           const RandomWarpOptions&);
 
 }  // namespace opticore

@@ -23,8 +23,8 @@ void remap(ImageView<T> image, MatrixView<float> map_x, MatrixView<float> map_y,
     detail::fail("map_x: expected a non-empty (H, W) map, got (", map_x.rows, ", ", map_x.cols, ")");
   }
   if (map_y.data == nullptr || map_y.rows != map_x.rows || map_y.cols != map_x.cols) {
-    detail::fail("map_y: expected shape (", map_x.rows, ", ", map_x.cols, ") like map_x, got (", map_y.rows,
-                 ", ", map_y.cols, ")");
+    detail::fail("map_y: expected shape (", map_x.rows, ", ", map_x.cols, ") like map_x, got (", map_y.rows, ", ",
+                 map_y.cols, ")");
   }
   if (dst.height != map_x.rows || dst.width != map_x.cols) {
     detail::fail("dst: expected ", map_x.rows, "x", map_x.cols, " like the maps, got ", dst.height, "x", dst.width);

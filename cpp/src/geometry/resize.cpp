@@ -67,8 +67,10 @@ Axis<W> make_axis(int64_t in, int64_t out) {
   return axis;
 }
 
-template <class T> struct ResizeArith;
-template <> struct ResizeArith<uint8_t> {
+template <class T>
+struct ResizeArith;
+template <>
+struct ResizeArith<uint8_t> {
   using W = int16_t;
   using Acc = int32_t;
   static uint8_t finish(Acc v) {
@@ -76,7 +78,8 @@ template <> struct ResizeArith<uint8_t> {
     return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
   }
 };
-template <> struct ResizeArith<float> {
+template <>
+struct ResizeArith<float> {
   using W = float;
   using Acc = float;
   static float finish(Acc v) { return v; }
@@ -90,7 +93,7 @@ void resize_separable(const ImageView<T>& im, const OutputImage<T>& dst) {
   const Axis<W> ay = make_axis<W, K>(im.height, dst.height);
   const int64_t row_len = dst.width * C;
   check_array_size("dsize", {K, row_len}, sizeof(Acc));  // each thread's row cache
-  std::vector<int64_t> xoff(ax.index.size());  // element offsets of the horizontal taps
+  std::vector<int64_t> xoff(ax.index.size());            // element offsets of the horizontal taps
   for (size_t i = 0; i < xoff.size(); ++i) xoff[i] = ax.index[i] * im.col_stride;
 
   detail::parallel_for(dst.height, detail::rows_per_chunk(dst.width, C), [&](int64_t begin, int64_t end) {
@@ -168,31 +171,35 @@ void resize_nearest(const ImageView<T>& im, const OutputImage<T>& dst) {
   check_array_size("dsize", {dst.width}, sizeof(int64_t));
   std::vector<int64_t> xoff(static_cast<size_t>(dst.width));
   for (int64_t x = 0; x < dst.width; ++x) {
-    xoff[x] = std::min<int64_t>(static_cast<int64_t>(std::floor(static_cast<double>(x) * ifx)), im.width - 1) *
-              im.col_stride;
+    xoff[x] =
+        std::min<int64_t>(static_cast<int64_t>(std::floor(static_cast<double>(x) * ifx)), im.width - 1) * im.col_stride;
   }
   const int64_t* offsets = xoff.data();
   const int64_t chs = im.channel_stride, width = dst.width;
-  detail::parallel_for(dst.height, detail::rows_per_chunk(dst.width, C), [&, offsets, chs, width](int64_t begin, int64_t end) {
-    for (int64_t y = begin; y < end; ++y) {
-      const int64_t sy = std::min<int64_t>(static_cast<int64_t>(std::floor(static_cast<double>(y) * ify)), im.height - 1);
-      const T* src = im.data + sy * im.row_stride;
-      T* out = dst.data + y * width * C;
-      for (int64_t x = 0; x < width; ++x, out += C) {
-        for (int c = 0; c < C; ++c) out[c] = src[offsets[x] + c * chs];
-      }
-    }
-  });
+  detail::parallel_for(
+      dst.height, detail::rows_per_chunk(dst.width, C), [&, offsets, chs, width](int64_t begin, int64_t end) {
+        for (int64_t y = begin; y < end; ++y) {
+          const int64_t sy =
+              std::min<int64_t>(static_cast<int64_t>(std::floor(static_cast<double>(y) * ify)), im.height - 1);
+          const T* src = im.data + sy * im.row_stride;
+          T* out = dst.data + y * width * C;
+          for (int64_t x = 0; x < width; ++x, out += C) {
+            for (int c = 0; c < C; ++c) out[c] = src[offsets[x] + c * chs];
+          }
+        }
+      });
 }
 
 template <class T, int C>
 void resize_channels(const ImageView<T>& im, const OutputImage<T>& dst, Interpolation interpolation) {
   switch (interpolation) {
-    case Interpolation::Nearest: return resize_nearest<T, C>(im, dst);
+    case Interpolation::Nearest:
+      return resize_nearest<T, C>(im, dst);
     case Interpolation::Linear:
       if (im.width == 2 * dst.width && im.height == 2 * dst.height) return resize_half<T, C>(im, dst);
       return resize_separable<T, C, 2>(im, dst);
-    case Interpolation::Cubic: return resize_separable<T, C, 4>(im, dst);
+    case Interpolation::Cubic:
+      return resize_separable<T, C, 4>(im, dst);
   }
 }
 
@@ -203,10 +210,14 @@ void resize(ImageView<T> image, OutputImage<T> dst, Interpolation interpolation)
   detail::check_image(image, INT64_MAX);
   detail::check_output(dst, image.channels);
   switch (image.channels) {
-    case 1: return resize_channels<T, 1>(image, dst, interpolation);
-    case 2: return resize_channels<T, 2>(image, dst, interpolation);
-    case 3: return resize_channels<T, 3>(image, dst, interpolation);
-    default: return resize_channels<T, 4>(image, dst, interpolation);
+    case 1:
+      return resize_channels<T, 1>(image, dst, interpolation);
+    case 2:
+      return resize_channels<T, 2>(image, dst, interpolation);
+    case 3:
+      return resize_channels<T, 3>(image, dst, interpolation);
+    default:
+      return resize_channels<T, 4>(image, dst, interpolation);
   }
 }
 

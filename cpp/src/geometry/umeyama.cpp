@@ -90,29 +90,33 @@ bool fit_any(const MatrixView<T>& src, const MatrixView<T>& dst, bool estimate_s
     return false;
   }
   switch (src.cols) {
-    case 2: return fit<2>(src, dst, estimate_scale, out);
-    case 3: return fit<3>(src, dst, estimate_scale, out);
-    default: return fit<Eigen::Dynamic>(src, dst, estimate_scale, out);
+    case 2:
+      return fit<2>(src, dst, estimate_scale, out);
+    case 3:
+      return fit<3>(src, dst, estimate_scale, out);
+    default:
+      return fit<Eigen::Dynamic>(src, dst, estimate_scale, out);
   }
 }
 
 template <class T>
 void check_points(const MatrixView<T>& src, const MatrixView<T>& dst) {
   if (src.rows != dst.rows || src.cols != dst.cols) {
-    detail::fail("dst: expected the shape of src (", src.rows, ", ", src.cols, "), got (", dst.rows, ", ",
-                 dst.cols, ")");
+    detail::fail("dst: expected the shape of src (", src.rows, ", ", src.cols, "), got (", dst.rows, ", ", dst.cols,
+                 ")");
   }
-  if (src.rows < 1 || src.cols < 1) detail::fail("src: expected at least one point of dimension >= 1, got (",
-                                                  src.rows, ", ", src.cols, ")");
+  if (src.rows < 1 || src.cols < 1)
+    detail::fail("src: expected at least one point of dimension >= 1, got (", src.rows, ", ", src.cols, ")");
   if (src.cols > kMaxPointDims) {
-    detail::fail("src: expected points of dimension D <= ", kMaxPointDims, " (opticore::kMaxPointDims), got ", src.cols);
+    detail::fail("src: expected points of dimension D <= ", kMaxPointDims, " (opticore::kMaxPointDims), got ",
+                 src.cols);
   }
   for (const auto* view : {&src, &dst}) {
     for (int64_t i = 0; i < view->rows; ++i) {
       for (int64_t j = 0; j < view->cols; ++j) {
         if (!std::isfinite(static_cast<double>((*view)(i, j)))) {
-          detail::fail(view == &src ? "src" : "dst", ": expected finite coordinates, got ", (*view)(i, j),
-                       " at point ", i);
+          detail::fail(view == &src ? "src" : "dst", ": expected finite coordinates, got ", (*view)(i, j), " at point ",
+                       i);
         }
       }
     }
@@ -126,8 +130,9 @@ std::vector<double> umeyama(MatrixView<T> src, MatrixView<T> dst, bool estimate_
   check_points(src, dst);
   std::vector<double> out(static_cast<size_t>((src.cols + 1) * (src.cols + 1)));
   if (!fit_any(src, dst, estimate_scale, out.data())) {
-    detail::fail("src, dst: degenerate point sets (src or dst spans fewer than D - 1 dimensions, e.g. "
-                 "all points equal): the transform is not determined");
+    detail::fail(
+        "src, dst: degenerate point sets (src or dst spans fewer than D - 1 dimensions, e.g. "
+        "all points equal): the transform is not determined");
   }
   return out;
 }

@@ -48,7 +48,7 @@ inline int32_t orientation_bin(float dx, float dy) {
   const float ax = std::fabs(dx), ay = std::fabs(dy);
   const int32_t j = static_cast<int32_t>(ay > ax * kTanBoundary[0]) + static_cast<int32_t>(ay > ax * kTanBoundary[1]) +
                     static_cast<int32_t>(ay > ax * kTanBoundary[2]) + static_cast<int32_t>(ay > ax * kTanBoundary[3]);
-  const int32_t upper = dx > 0 ? j : kUnsigned - j;                  // dy >= 0: phi, or 180 - phi
+  const int32_t upper = dx > 0 ? j : kUnsigned - j;                        // dy >= 0: phi, or 180 - phi
   const int32_t lower = dx < 0 ? kUnsigned + j : (kSigned - j) % kSigned;  // dy < 0: 180 + phi, 360 - phi
   return dy >= 0 ? upper : lower;
 }
@@ -84,8 +84,7 @@ void gradient_x(const float* row, int64_t width, int64_t n, float* gx) {
 template <class T>
 class PixelVoter {
  public:
-  PixelVoter(const ImageView<T>& image, int64_t n, float vote_scale)
-      : image_(image), n_(n), vote_scale_(vote_scale) {
+  PixelVoter(const ImageView<T>& image, int64_t n, float vote_scale) : image_(image), n_(n), vote_scale_(vote_scale) {
     const auto un = static_cast<size_t>(n), slots = static_cast<size_t>(3 * image.channels);
     rows_.resize(slots * static_cast<size_t>(image.width));
     row_of_.assign(slots, -1);
@@ -186,8 +185,8 @@ FhogSize fhog_size(int64_t height, int64_t width, int64_t cell_size) {
   }
   if (cell_size < 1) detail::fail("cell_size: expected an integer >= 1, got ", cell_size);
   if (height < cell_size || width < cell_size) {
-    detail::fail("image: expected height and width >= cell_size (", cell_size, ") for at least one cell, got ",
-                 height, "x", width);
+    detail::fail("image: expected height and width >= cell_size (", cell_size, ") for at least one cell, got ", height,
+                 "x", width);
   }
   return {height / cell_size, width / cell_size};
 }

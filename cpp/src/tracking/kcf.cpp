@@ -56,20 +56,20 @@ KcfParams resolve(KcfParams p) {
 
 struct KcfTracker::Impl {
   KcfParams params;
-  double cx = 0, cy = 0;               // target centre, pixel-centre coordinates
-  double target_w = 0, target_h = 0;   // target size at scale 1
-  double window_w = 0, window_h = 0;   // padded search window at scale 1, image pixels
+  double cx = 0, cy = 0;              // target centre, pixel-centre coordinates
+  double target_w = 0, target_h = 0;  // target size at scale 1
+  double window_w = 0, window_h = 0;  // padded search window at scale 1, image pixels
   double scale = 1, min_scale = 1, max_scale = 1;
   int64_t cell = 1, rows = 0, cols = 0, channels = 0;
   std::unique_ptr<detail::Fft2d> fft;
   std::unique_ptr<detail::CellFeatures> features;
   std::unique_ptr<detail::ScaleFilter> scale_filter;
-  std::vector<float> window;                  // Hann, rows x cols
-  std::vector<Complex> label_spectrum;        // y^
-  std::vector<float> model_x;                 // channels planes (for its norm, in double)
-  std::vector<Complex> model_xf, alphaf;      // channels spectra; one spectrum
-  std::vector<float> x, plane, response;      // scratch
-  std::vector<Complex> xf, kf, sum;           // scratch
+  std::vector<float> window;              // Hann, rows x cols
+  std::vector<Complex> label_spectrum;    // y^
+  std::vector<float> model_x;             // channels planes (for its norm, in double)
+  std::vector<Complex> model_xf, alphaf;  // channels spectra; one spectrum
+  std::vector<float> x, plane, response;  // scratch
+  std::vector<Complex> xf, kf, sum;       // scratch
   detail::PatchBuffers patches;
 
   int64_t plane_size() const { return rows * cols; }
@@ -193,8 +193,8 @@ struct KcfTracker::Impl {
       // DSST's limits: the padded window keeps at least 5 pixels a side and the target fits the frame.
       const double step = params.scale_step;
       min_scale = std::pow(step, std::ceil(std::log(std::max(5.0 / window_w, 5.0 / window_h)) / std::log(step)));
-      max_scale = std::pow(step, std::floor(std::log(std::min(image.width / target_w, image.height / target_h)) /
-                                            std::log(step)));
+      max_scale = std::pow(
+          step, std::floor(std::log(std::min(image.width / target_w, image.height / target_h)) / std::log(step)));
       max_scale = std::max(max_scale, 1.0);
       min_scale = std::min(min_scale, 1.0);
       scale_filter = std::make_unique<detail::ScaleFilter>(params, target_w, target_h);

@@ -51,7 +51,7 @@ struct MosseTracker::Impl {
   int64_t rows = 0, cols = 0;         // patch size
   std::unique_ptr<detail::Fft2d> fft;
   std::vector<float> window;
-  std::vector<Complex> G, A, B, F;    // spectra (half)
+  std::vector<Complex> G, A, B, F;  // spectra (half)
   std::vector<float> gray, response;
   detail::PatchBuffers patches;
 

@@ -53,7 +53,7 @@ def _torch_version(version: str) -> Tuple[int, int]:
 
 
 def _argument_kind(type_name: str) -> str:
-    """"Tensor", "Optional[int]", "float", ... -> "tensor", "int", "float", "str" or "other"."""
+    """ "Tensor", "Optional[int]", "float", ... -> "tensor", "int", "float", "str" or "other"."""
     base = re.sub(r"^Optional\[(.*)\]$", r"\1", type_name).rstrip("?")
     return {"Tensor": "tensor", "int": "int", "float": "float", "str": "str"}.get(base, "other")
 
@@ -150,7 +150,9 @@ def _check_argument(name: str, kind: str, value: Any) -> None:
             raise TypeError(f"{name}: expected a float or integer tensor, got quantized {value.dtype}")
         if name in _FLOAT_TENSORS and value.dtype not in (torch.float32, torch.float64):
             raise TypeError(f"{name}: expected float32 or float64, got {str(value.dtype).replace('torch.', '')}")
-        if name in _INTEGER_TENSORS and (value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool):
+        if name in _INTEGER_TENSORS and (
+            value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool
+        ):
             raise TypeError(f"{name}: expected an integer tensor, got {str(value.dtype).replace('torch.', '')}")
     elif value is None:
         return

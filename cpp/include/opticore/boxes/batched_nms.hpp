@@ -18,8 +18,7 @@
 namespace opticore {
 
 template <class T, class S>
-std::vector<int64_t> batched_nms(MatrixView<T> boxes, VectorView<S> scores,
-                                 VectorView<int64_t> labels, double iou_threshold,
-                                 const NmsOptions& options = {});
+std::vector<int64_t> batched_nms(MatrixView<T> boxes, VectorView<S> scores, VectorView<int64_t> labels,
+                                 double iou_threshold, const NmsOptions& options = {});
 
 }  // namespace opticore

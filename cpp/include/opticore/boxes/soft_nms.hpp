@@ -42,7 +42,6 @@ struct SoftNmsResult {
 };
 
 template <class T, class S>
-SoftNmsResult<S> soft_nms(MatrixView<T> boxes, VectorView<S> scores,
-                          const SoftNmsOptions& options = {});
+SoftNmsResult<S> soft_nms(MatrixView<T> boxes, VectorView<S> scores, const SoftNmsOptions& options = {});
 
 }  // namespace opticore

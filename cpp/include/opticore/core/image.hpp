@@ -16,12 +16,22 @@ struct ImageView {
   ImageView() = default;
   /// A C-contiguous H x W x C image.
   ImageView(const T* data_, int64_t height_, int64_t width_, int64_t channels_ = 1)
-      : data(data_), height(height_), width(width_), channels(channels_),
-        row_stride(width_ * channels_), col_stride(channels_), channel_stride(1) {}
+      : data(data_),
+        height(height_),
+        width(width_),
+        channels(channels_),
+        row_stride(width_ * channels_),
+        col_stride(channels_),
+        channel_stride(1) {}
   ImageView(const T* data_, int64_t height_, int64_t width_, int64_t channels_, int64_t row_stride_,
             int64_t col_stride_, int64_t channel_stride_)
-      : data(data_), height(height_), width(width_), channels(channels_), row_stride(row_stride_),
-        col_stride(col_stride_), channel_stride(channel_stride_) {}
+      : data(data_),
+        height(height_),
+        width(width_),
+        channels(channels_),
+        row_stride(row_stride_),
+        col_stride(col_stride_),
+        channel_stride(channel_stride_) {}
 
   const T& operator()(int64_t y, int64_t x, int64_t c = 0) const {
     return data[y * row_stride + x * col_stride + c * channel_stride];

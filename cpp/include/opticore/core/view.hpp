@@ -15,8 +15,7 @@ struct VectorView {
   int64_t stride = 1;
 
   VectorView() = default;
-  VectorView(const T* data_, int64_t size_, int64_t stride_ = 1)
-      : data(data_), size(size_), stride(stride_) {}
+  VectorView(const T* data_, int64_t size_, int64_t stride_ = 1) : data(data_), size(size_), stride(stride_) {}
 
   const T& operator[](int64_t i) const { return data[i * stride]; }
 };
@@ -55,16 +54,24 @@ struct MatrixBatchView {
   MatrixBatchView() = default;
   /// A C-contiguous (B, rows, cols) array.
   MatrixBatchView(const T* data_, int64_t batch_, int64_t rows_, int64_t cols_)
-      : data(data_), batch(batch_), rows(rows_), cols(cols_), batch_stride(rows_ * cols_),
-        row_stride(cols_), col_stride(1) {}
+      : data(data_),
+        batch(batch_),
+        rows(rows_),
+        cols(cols_),
+        batch_stride(rows_ * cols_),
+        row_stride(cols_),
+        col_stride(1) {}
   MatrixBatchView(const T* data_, int64_t batch_, int64_t rows_, int64_t cols_, int64_t batch_stride_,
                   int64_t row_stride_, int64_t col_stride_)
-      : data(data_), batch(batch_), rows(rows_), cols(cols_), batch_stride(batch_stride_),
-        row_stride(row_stride_), col_stride(col_stride_) {}
+      : data(data_),
+        batch(batch_),
+        rows(rows_),
+        cols(cols_),
+        batch_stride(batch_stride_),
+        row_stride(row_stride_),
+        col_stride(col_stride_) {}
 
-  MatrixView<T> operator[](int64_t b) const {
-    return {data + b * batch_stride, rows, cols, row_stride, col_stride};
-  }
+  MatrixView<T> operator[](int64_t b) const { return {data + b * batch_stride, rows, cols, row_stride, col_stride}; }
 };
 
 }  // namespace opticore

@@ -39,10 +39,10 @@
 namespace opticore {
 
 struct RandomWarpOptions {
-  int64_t grid = 5;                 ///< control points per side, >= 2
-  double coverage = 0.625;          ///< fraction of the width / height the control grid spans (160/256)
-  double noise = 5.0 / 256.0;       ///< jitter std as a fraction of the width (x) / height (y)
-  int64_t out_size = 64;            ///< side of both outputs
+  int64_t grid = 5;            ///< control points per side, >= 2
+  double coverage = 0.625;     ///< fraction of the width / height the control grid spans (160/256)
+  double noise = 5.0 / 256.0;  ///< jitter std as a fraction of the width (x) / height (y)
+  int64_t out_size = 64;       ///< side of both outputs
   BorderMode border_mode = BorderMode::Replicate;
   std::array<double, 4> border_value{};  ///< per channel, used by BorderMode::Constant
 };

@@ -11,8 +11,8 @@
 //
 // Degenerate input: when src or dst spans fewer than D - 1 dimensions (fewer than D points in
 // general position, e.g. all points equal, or collinear points in 3-D), so that the
-// cross-covariance has rank < D - 1, the rotation is not determined. umeyama() throws std::invalid_argument; umeyama_batch() fills that set's matrix
-// with NaN and carries on.
+// cross-covariance has rank < D - 1, the rotation is not determined. umeyama() throws std::invalid_argument;
+// umeyama_batch() fills that set's matrix with NaN and carries on.
 //
 // Requires: src and dst of the same shape (N, D), N >= 1, 1 <= D <= kMaxPointDims (64; the SVD
 //           is O(D^3)), finite values.

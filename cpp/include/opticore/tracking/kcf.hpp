@@ -49,12 +49,12 @@ struct KcfParams {
   int64_t template_size = 128;              ///< sqrt of the padded window's area in template pixels, 16..1024
   double psr_threshold = 7.0;               ///< ok = PSR >= this (noise gives about 5), finite
   // DSST scale filter
-  int64_t num_scales = 33;                  ///< scale samples, 3..257
-  double scale_step = 1.02;                 ///< ratio between consecutive scales, in (1, 2]
-  double scale_sigma_factor = 0.25;         ///< desired scale response sigma = this * sqrt(num_scales), > 0
-  double scale_learning_rate = 0.025;       ///< in (0, 1]
-  double scale_regularization = 1e-2;       ///< the scale filter's lambda, > 0
-  int64_t scale_model_max_area = 512;       ///< pixels of a scale sample, 64..65536
+  int64_t num_scales = 33;             ///< scale samples, 3..257
+  double scale_step = 1.02;            ///< ratio between consecutive scales, in (1, 2]
+  double scale_sigma_factor = 0.25;    ///< desired scale response sigma = this * sqrt(num_scales), > 0
+  double scale_learning_rate = 0.025;  ///< in (0, 1]
+  double scale_regularization = 1e-2;  ///< the scale filter's lambda, > 0
+  int64_t scale_model_max_area = 512;  ///< pixels of a scale sample, 64..65536
 };
 
 class KcfTracker final : public Tracker {

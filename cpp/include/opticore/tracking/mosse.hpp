@@ -24,13 +24,13 @@ namespace opticore {
 
 /// The parameters of MosseTracker, with their defaults (Bolme et al.'s where the paper gives one).
 struct MosseParams {
-  double learning_rate = 0.125;    ///< running-average rate of A and B, in (0, 1]
-  double sigma = 2.0;              ///< Gaussian of the desired response, patch pixels, > 0
-  double regularization = 0.01;    ///< added to B (the patch has unit norm, so B averages 1), > 0
-  int64_t perturbations = 8;       ///< random affine copies of the first patch, 0..1000
-  double psr_threshold = 7.0;      ///< ok = PSR >= this (Bolme: < 7 means occlusion or loss), finite
-  int64_t max_patch_side = 128;    ///< larger boxes are resampled to at most this (sqrt of area), 8..4096
-  uint64_t seed = 0;               ///< seed of the perturbations
+  double learning_rate = 0.125;  ///< running-average rate of A and B, in (0, 1]
+  double sigma = 2.0;            ///< Gaussian of the desired response, patch pixels, > 0
+  double regularization = 0.01;  ///< added to B (the patch has unit norm, so B averages 1), > 0
+  int64_t perturbations = 8;     ///< random affine copies of the first patch, 0..1000
+  double psr_threshold = 7.0;    ///< ok = PSR >= this (Bolme: < 7 means occlusion or loss), finite
+  int64_t max_patch_side = 128;  ///< larger boxes are resampled to at most this (sqrt of area), 8..4096
+  uint64_t seed = 0;             ///< seed of the perturbations
 };
 
 class MosseTracker final : public Tracker {

@@ -56,7 +56,10 @@ class BoxGrid {
     // At most ~4 cells per box in all (and at most kMaxCellsPerAxis^2): the memory is O(N).
     const int64_t max_cells = 4 * count + 16;
     while (nx_ * ny_ > max_cells) {
-      if (nx_ >= ny_) nx_ = (nx_ + 1) / 2; else ny_ = (ny_ + 1) / 2;
+      if (nx_ >= ny_)
+        nx_ = (nx_ + 1) / 2;
+      else
+        ny_ = (ny_ + 1) / 2;
     }
     // Scale factors from half coordinates to cell units. An extent too small for that (empty, or
     // so tiny that the factor overflows) gets a single cell along its axis.
@@ -99,14 +102,17 @@ class BoxGrid {
     if (box.empty() || begin_.empty()) return false;
     const Span s = span(box);
     if (s.cells() > kMaxCellsPerQuery) {
-      for (int32_t id : all_) if (visit(id)) return true;
+      for (int32_t id : all_)
+        if (visit(id)) return true;
       return false;
     }
-    for (int32_t id : wide_) if (visit(id)) return true;
+    for (int32_t id : wide_)
+      if (visit(id)) return true;
     for (int64_t cy = s.y0; cy <= s.y1; ++cy) {
       for (int64_t cx = s.x0; cx <= s.x1; ++cx) {
         const size_t c = static_cast<size_t>(cy * nx_ + cx);
-        for (int64_t k = begin_[c]; k < end_[c]; ++k) if (visit(slots_[static_cast<size_t>(k)])) return true;
+        for (int64_t k = begin_[c]; k < end_[c]; ++k)
+          if (visit(slots_[static_cast<size_t>(k)])) return true;
       }
     }
     return false;
@@ -152,8 +158,8 @@ class BoxGrid {
 
   double origin_x_ = 0.0, origin_y_ = 0.0, scale_x_ = 0.0, scale_y_ = 0.0;
   int64_t nx_ = 1, ny_ = 1;
-  std::vector<int64_t> begin_;   // cell c's slice of slots_ starts at begin_[c] (n_cells + 1 values)
-  std::vector<int64_t> end_;     // ... and is filled up to end_[c]
+  std::vector<int64_t> begin_;  // cell c's slice of slots_ starts at begin_[c] (n_cells + 1 values)
+  std::vector<int64_t> end_;    // ... and is filled up to end_[c]
   std::vector<int32_t> slots_;
   std::vector<int32_t> wide_;  // boxes spanning more than kMaxCellsPerBox cells
   std::vector<int32_t> all_;   // every stored id, for queries wider than kMaxCellsPerQuery cells

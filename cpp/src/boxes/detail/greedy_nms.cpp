@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace opticore::detail {
 
 template <class S>
@@ -55,9 +54,8 @@ std::vector<int64_t> greedy_nms(const std::vector<Box>& boxes, double iou_thresh
   std::vector<int64_t> kept;
   for (size_t i = 0; i < boxes.size() && static_cast<int64_t>(kept.size()) < max_output; ++i) {
     const Box& candidate = boxes[i];
-    const bool suppressed = grid.any_near(candidate, [&](int32_t k) {
-      return iou(boxes[static_cast<size_t>(k)], candidate) > iou_threshold;
-    });
+    const bool suppressed = grid.any_near(
+        candidate, [&](int32_t k) { return iou(boxes[static_cast<size_t>(k)], candidate) > iou_threshold; });
     if (suppressed) continue;
     kept.push_back(static_cast<int64_t>(i));
     grid.insert(static_cast<int32_t>(i), candidate);

@@ -24,9 +24,8 @@ std::vector<int64_t> greedy_nms(const std::vector<Box>& boxes, double iou_thresh
 
 /// The checks nms and batched_nms share; returns max_output with "none" as int64 max.
 template <class T, class S>
-int64_t check_nms_arguments(const MatrixView<T>& boxes, const VectorView<S>& scores,
-                            double iou_threshold, const std::optional<double>& score_threshold,
-                            const std::optional<int64_t>& max_output) {
+int64_t check_nms_arguments(const MatrixView<T>& boxes, const VectorView<S>& scores, double iou_threshold,
+                            const std::optional<double>& score_threshold, const std::optional<int64_t>& max_output) {
   check_boxes(boxes, "boxes");
   check_scores(scores, boxes.rows, "scores");
   check_unit_interval(iou_threshold, "iou_threshold");

@@ -63,8 +63,10 @@ struct WeightTable {
         for (int ky = K / 2; ky < K / 2 + 2; ++ky) {
           for (int kx = K / 2; kx < K / 2 + 2; ++kx) {
             const int k = ky * K + kx;
-            if (wi[k] < wi[mk]) mk = k;
-            else if (wi[k] > wi[Mk]) Mk = k;
+            if (wi[k] < wi[mk])
+              mk = k;
+            else if (wi[k] > wi[Mk])
+              Mk = k;
           }
         }
         const int k = diff < 0 ? Mk : mk;
@@ -86,8 +88,10 @@ const WeightTable<4>& cubic_table() {
 
 // ----------------------------------------------------------------------------- arithmetic
 
-template <class T> struct Arith;
-template <> struct Arith<uint8_t> {
+template <class T>
+struct Arith;
+template <>
+struct Arith<uint8_t> {
   using W = int16_t;
   using Acc = int32_t;
   static const W* linear() { return linear_weights_i16(); }
@@ -97,7 +101,8 @@ template <> struct Arith<uint8_t> {
     return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
   }
 };
-template <> struct Arith<float> {
+template <>
+struct Arith<float> {
   using W = float;
   using Acc = float;
   static const W* linear() { return linear_weights_f32(); }
@@ -111,8 +116,7 @@ template <class T, int C, int K>
 void border_pixel(const Sampler<T>& s, int64_t x, int64_t y, const typename Arith<T>::W* w, T* out) {
   const ImageView<T>& im = s.image;
   const int64_t x0 = x - (K / 2 - 1), y0 = y - (K / 2 - 1);
-  if (s.border_mode == BorderMode::Constant &&
-      (x0 >= im.width || x0 + K <= 0 || y0 >= im.height || y0 + K <= 0)) {
+  if (s.border_mode == BorderMode::Constant && (x0 >= im.width || x0 + K <= 0 || y0 >= im.height || y0 + K <= 0)) {
     for (int c = 0; c < C; ++c) out[c] = s.border_value[c];
     return;
   }
@@ -164,8 +168,7 @@ void nearest_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, int6
 }
 
 template <class T, int C>
-void linear_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac,
-                int64_t n, T* out) {
+void linear_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac, int64_t n, T* out) {
   const auto* table = Arith<T>::linear();
   const T* data = s.image.data;
   const int64_t xmax = s.image.width - 1, ymax = s.image.height - 1;
@@ -204,8 +207,8 @@ inline __m128i load_pair(const uint8_t* p) {
 }
 
 template <int C>
-void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, const int32_t* sy,
-                               const uint16_t* frac, int64_t n, uint8_t* out) {
+void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac,
+                               int64_t n, uint8_t* out) {
   const int16_t* table = linear_weights_i16();
   const uint8_t* data = s.image.data;
   const int64_t xmax = s.image.width - 1, ymax = s.image.height - 1, rs = s.image.row_stride;
@@ -224,8 +227,10 @@ void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, con
       acc = _mm_packs_epi32(acc, acc);
       const uint32_t v = static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(acc, acc)));
       // One 4-byte store; with C = 3 its last byte lands on the next pixel, written after it.
-      if (C == 4 || i + 1 < n) std::memcpy(out, &v, 4);
-      else std::memcpy(out, &v, 3);
+      if (C == 4 || i + 1 < n)
+        std::memcpy(out, &v, 4);
+      else
+        std::memcpy(out, &v, 3);
     } else {
       border_pixel<uint8_t, C, 2>(s, x, y, w, out);
     }
@@ -234,8 +239,7 @@ void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, con
 #endif
 
 template <class T, int C>
-void cubic_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac,
-               int64_t n, T* out) {
+void cubic_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac, int64_t n, T* out) {
   const auto* table = Arith<T>::cubic();
   const T* data = s.image.data;
   const int64_t xmax = s.image.width - 2, ymax = s.image.height - 2;
@@ -263,10 +267,10 @@ void cubic_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const 
 }
 
 template <class T, int C>
-void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac,
-                int64_t n, T* out) {
+void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac, int64_t n, T* out) {
   switch (s.interpolation) {
-    case Interpolation::Nearest: return nearest_row<T, C>(s, sx, sy, n, out);
+    case Interpolation::Nearest:
+      return nearest_row<T, C>(s, sx, sy, n, out);
     case Interpolation::Linear:
 #if defined(__SSE2__)
       if constexpr (std::is_same_v<T, uint8_t> && (C == 3 || C == 4)) {
@@ -276,7 +280,8 @@ void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
       }
 #endif
       return linear_row<T, C>(s, sx, sy, frac, n, out);
-    case Interpolation::Cubic: return cubic_row<T, C>(s, sx, sy, frac, n, out);
+    case Interpolation::Cubic:
+      return cubic_row<T, C>(s, sx, sy, frac, n, out);
   }
 }
 
@@ -290,10 +295,14 @@ const float* cubic_weights_f32() { return cubic_table().f.data(); }
 template <class T>
 void Sampler<T>::row(const int32_t* sx, const int32_t* sy, const uint16_t* frac, int64_t n, T* out) const {
   switch (image.channels) {
-    case 1: return sample_row<T, 1>(*this, sx, sy, frac, n, out);
-    case 2: return sample_row<T, 2>(*this, sx, sy, frac, n, out);
-    case 3: return sample_row<T, 3>(*this, sx, sy, frac, n, out);
-    default: return sample_row<T, 4>(*this, sx, sy, frac, n, out);
+    case 1:
+      return sample_row<T, 1>(*this, sx, sy, frac, n, out);
+    case 2:
+      return sample_row<T, 2>(*this, sx, sy, frac, n, out);
+    case 3:
+      return sample_row<T, 3>(*this, sx, sy, frac, n, out);
+    default:
+      return sample_row<T, 4>(*this, sx, sy, frac, n, out);
   }
 }
 

@@ -23,9 +23,9 @@
 
 namespace opticore::detail {
 
-constexpr int kInterBits = 5;                      // 1/32 pixel
-constexpr int kInterTabSize = 1 << kInterBits;     // 32 fractional positions per axis
-constexpr int kRemapCoefBits = 15;                 // uint8 weights sum to 1 << 15
+constexpr int kInterBits = 5;                             // 1/32 pixel
+constexpr int kInterTabSize = 1 << kInterBits;            // 32 fractional positions per axis
+constexpr int kRemapCoefBits = 15;                        // uint8 weights sum to 1 << 15
 constexpr int32_t kCoordMin = -32768, kCoordMax = 32767;  // OpenCV keeps source pixels in int16
 constexpr int64_t kMaxWarpSide = 32767;
 
@@ -53,8 +53,10 @@ inline int32_t clamp_coord(int64_t v) {
 inline int64_t border_index(int64_t p, int64_t n, BorderMode mode) {
   if (p >= 0 && p < n) return p;
   switch (mode) {
-    case BorderMode::Constant: return -1;
-    case BorderMode::Replicate: return p < 0 ? 0 : n - 1;
+    case BorderMode::Constant:
+      return -1;
+    case BorderMode::Replicate:
+      return p < 0 ? 0 : n - 1;
     case BorderMode::Reflect:
     case BorderMode::Reflect101: {
       if (n == 1) return 0;

@@ -52,7 +52,7 @@ int64_t first_argmax(const float* x, int64_t n) {
 /// values give 0. The clamps and selections are masks on the bits: float comparisons or selects
 /// would keep the loop scalar (they may trap, so the compiler keeps them as branches).
 float log1p_clamped(float x) {
-  constexpr uint32_t kSqrtHalf = 0x3f3504f3, kInf = 0x7f800000;  // the bits of sqrt(1/2) and +inf
+  constexpr uint32_t kSqrtHalf = 0x3f3504f3, kInf = 0x7f800000;     // the bits of sqrt(1/2) and +inf
   constexpr float kLn2Hi = 0.693145752f, kLn2Lo = 1.42860677e-06f;  // ln 2 = hi + lo, hi exact in float
   uint32_t bits;
   std::memcpy(&bits, &x, sizeof bits);
@@ -147,8 +147,10 @@ Peak locate_peak(const float* response, int64_t rows, int64_t cols, int64_t excl
   Peak peak;
   peak.value = response[best];
   const double centre = at(pr, pc);
-  peak.dy = static_cast<double>(wrapped(pr, rows)) + (rows > 2 ? parabola_vertex(at(pr - 1, pc), centre, at(pr + 1, pc)) : 0.0);
-  peak.dx = static_cast<double>(wrapped(pc, cols)) + (cols > 2 ? parabola_vertex(at(pr, pc - 1), centre, at(pr, pc + 1)) : 0.0);
+  peak.dy = static_cast<double>(wrapped(pr, rows)) +
+            (rows > 2 ? parabola_vertex(at(pr - 1, pc), centre, at(pr + 1, pc)) : 0.0);
+  peak.dx = static_cast<double>(wrapped(pc, cols)) +
+            (cols > 2 ? parabola_vertex(at(pr, pc - 1), centre, at(pr, pc + 1)) : 0.0);
 
   // Sidelobe statistics: every cell whose wrapped distance to the peak exceeds `exclusion`,
   // i.e. all cells minus the (wrapped) window around the peak.

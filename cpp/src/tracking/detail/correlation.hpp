@@ -33,12 +33,12 @@ Sums sums(const float* x, int64_t n);
 struct Peak {
   double dy = 0, dx = 0;  ///< signed, wrapped shift of the peak from (0, 0), sub-cell refined
   float value = 0;
-  double psr = 0;         ///< peak-to-sidelobe ratio; 0 when the sidelobe is flat or not finite
+  double psr = 0;  ///< peak-to-sidelobe ratio; 0 when the sidelobe is flat or not finite
 };
 
-/// Finds the maximum of a rows x cols response (the first one; NaN never wins). The shift is refined by a parabola through the
-/// peak and its two (wrapped) neighbours on each axis. The sidelobe excludes the
-/// (2 * exclusion + 1)^2 cells around the peak (wrapped).
+/// Finds the maximum of a rows x cols response (the first one; NaN never wins). The shift is refined by a parabola
+/// through the peak and its two (wrapped) neighbours on each axis. The sidelobe excludes the (2 * exclusion + 1)^2
+/// cells around the peak (wrapped).
 Peak locate_peak(const float* response, int64_t rows, int64_t cols, int64_t exclusion);
 
 }  // namespace opticore::detail

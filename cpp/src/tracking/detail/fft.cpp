@@ -74,10 +74,14 @@ inline void store(float* __restrict yr, float* __restrict yi, int64_t k, float b
 
 template <bool kTwiddle>
 void radix2(const Runs& s, int64_t j, const float* wr, const float* wi) {
-  const float* a0r = s.xr + j * s.run; const float* a0i = s.xi + j * s.run;
-  const float* a1r = a0r + s.q * s.run; const float* a1i = a0i + s.q * s.run;
-  float* y0r = s.yr + 2 * j * s.run; float* y0i = s.yi + 2 * j * s.run;
-  float* y1r = y0r + s.run; float* y1i = y0i + s.run;
+  const float* a0r = s.xr + j * s.run;
+  const float* a0i = s.xi + j * s.run;
+  const float* a1r = a0r + s.q * s.run;
+  const float* a1i = a0i + s.q * s.run;
+  float* y0r = s.yr + 2 * j * s.run;
+  float* y0i = s.yi + 2 * j * s.run;
+  float* y1r = y0r + s.run;
+  float* y1i = y0i + s.run;
   const float w1r = kTwiddle ? wr[0] : 1.0f, w1i = kTwiddle ? wi[0] : 0.0f;
   OPTICORE_INDEPENDENT_ITERATIONS
   for (int64_t k = 0; k < s.run; ++k) {
@@ -91,8 +95,10 @@ template <bool kTwiddle>
 void radix3(const Runs& s, int64_t j, const float* wr, const float* wi) {
   constexpr float c = 0.86602540378443864676f;  // sin(2 pi / 3)
   const int64_t in = s.q * s.run;
-  const float* a0r = s.xr + j * s.run; const float* a0i = s.xi + j * s.run;
-  float* y0r = s.yr + 3 * j * s.run; float* y0i = s.yi + 3 * j * s.run;
+  const float* a0r = s.xr + j * s.run;
+  const float* a0i = s.xi + j * s.run;
+  float* y0r = s.yr + 3 * j * s.run;
+  float* y0i = s.yi + 3 * j * s.run;
   const float w1r = kTwiddle ? wr[0] : 1.0f, w1i = kTwiddle ? wi[0] : 0.0f;
   const float w2r = kTwiddle ? wr[1] : 1.0f, w2i = kTwiddle ? wi[1] : 0.0f;
   OPTICORE_INDEPENDENT_ITERATIONS
@@ -110,8 +116,10 @@ void radix3(const Runs& s, int64_t j, const float* wr, const float* wi) {
 template <bool kTwiddle>
 void radix4(const Runs& s, int64_t j, const float* wr, const float* wi) {
   const int64_t in = s.q * s.run, out = s.run;
-  const float* ar = s.xr + j * s.run; const float* ai = s.xi + j * s.run;
-  float* yr = s.yr + 4 * j * s.run; float* yi = s.yi + 4 * j * s.run;
+  const float* ar = s.xr + j * s.run;
+  const float* ai = s.xi + j * s.run;
+  float* yr = s.yr + 4 * j * s.run;
+  float* yi = s.yi + 4 * j * s.run;
   const float w1r = kTwiddle ? wr[0] : 1.0f, w1i = kTwiddle ? wi[0] : 0.0f;
   const float w2r = kTwiddle ? wr[1] : 1.0f, w2i = kTwiddle ? wi[1] : 0.0f;
   const float w3r = kTwiddle ? wr[2] : 1.0f, w3i = kTwiddle ? wi[2] : 0.0f;
@@ -135,8 +143,10 @@ void radix5(const Runs& s, int64_t j, const float* wr, const float* wi) {
   constexpr float c1 = 0.30901699437494745126f, c2 = -0.80901699437494734024f;  // cos(2 pi / 5), cos(4 pi / 5)
   constexpr float s1 = 0.95105651629515353118f, s2 = 0.58778525229247324813f;   // sin(2 pi / 5), sin(4 pi / 5)
   const int64_t in = s.q * s.run, out = s.run;
-  const float* ar = s.xr + j * s.run; const float* ai = s.xi + j * s.run;
-  float* yr = s.yr + 5 * j * s.run; float* yi = s.yi + 5 * j * s.run;
+  const float* ar = s.xr + j * s.run;
+  const float* ai = s.xi + j * s.run;
+  float* yr = s.yr + 5 * j * s.run;
+  float* yi = s.yi + 5 * j * s.run;
   float w_r[4] = {1, 1, 1, 1}, w_i[4] = {0, 0, 0, 0};
   if (kTwiddle) {
     for (int t = 0; t < 4; ++t) w_r[t] = wr[t], w_i[t] = wi[t];
@@ -165,15 +175,18 @@ void radix5(const Runs& s, int64_t j, const float* wr, const float* wi) {
 void radix_generic(const Runs& s, int64_t j, int64_t p, const float* wr, const float* wi, const float* root_r,
                    const float* root_i) {
   const int64_t in = s.q * s.run;
-  const float* ar = s.xr + j * s.run; const float* ai = s.xi + j * s.run;
+  const float* ar = s.xr + j * s.run;
+  const float* ai = s.xi + j * s.run;
   for (int64_t t = 0; t < p; ++t) {
-    float* yr = s.yr + (p * j + t) * s.run; float* yi = s.yi + (p * j + t) * s.run;
+    float* yr = s.yr + (p * j + t) * s.run;
+    float* yi = s.yi + (p * j + t) * s.run;
     for (int64_t k = 0; k < s.run; ++k) yr[k] = ar[k], yi[k] = ai[k];
     for (int64_t r = 1; r < p; ++r) {
       const float cr = root_r[(r * t) % p], ci = root_i[(r * t) % p];
-      const float* xr = ar + r * in; const float* xi = ai + r * in;
+      const float* xr = ar + r * in;
+      const float* xi = ai + r * in;
       OPTICORE_INDEPENDENT_ITERATIONS
-  for (int64_t k = 0; k < s.run; ++k) {
+      for (int64_t k = 0; k < s.run; ++k) {
         yr[k] += xr[k] * cr - xi[k] * ci;
         yi[k] += xr[k] * ci + xi[k] * cr;
       }
@@ -181,7 +194,7 @@ void radix_generic(const Runs& s, int64_t j, int64_t p, const float* wr, const f
     if (t > 0) {
       const float w_r = wr[t - 1], w_i = wi[t - 1];
       OPTICORE_INDEPENDENT_ITERATIONS
-  for (int64_t k = 0; k < s.run; ++k) {
+      for (int64_t k = 0; k < s.run; ++k) {
         const float br = yr[k], bi = yi[k];
         yr[k] = br * w_r - bi * w_i;
         yi[k] = br * w_i + bi * w_r;
@@ -242,11 +255,20 @@ class BatchedFft {
         const float* ji = wi + j * (p - 1);
         const bool tw = j > 0;  // w^0 = 1: the first butterfly needs no twiddles
         switch (p) {
-          case 2: tw ? radix2<true>(runs, j, jr, ji) : radix2<false>(runs, j, jr, ji); break;
-          case 3: tw ? radix3<true>(runs, j, jr, ji) : radix3<false>(runs, j, jr, ji); break;
-          case 4: tw ? radix4<true>(runs, j, jr, ji) : radix4<false>(runs, j, jr, ji); break;
-          case 5: tw ? radix5<true>(runs, j, jr, ji) : radix5<false>(runs, j, jr, ji); break;
-          default: radix_generic(runs, j, p, jr, ji, st.root_r.data(), st.root_i.data());
+          case 2:
+            tw ? radix2<true>(runs, j, jr, ji) : radix2<false>(runs, j, jr, ji);
+            break;
+          case 3:
+            tw ? radix3<true>(runs, j, jr, ji) : radix3<false>(runs, j, jr, ji);
+            break;
+          case 4:
+            tw ? radix4<true>(runs, j, jr, ji) : radix4<false>(runs, j, jr, ji);
+            break;
+          case 5:
+            tw ? radix5<true>(runs, j, jr, ji) : radix5<false>(runs, j, jr, ji);
+            break;
+          default:
+            radix_generic(runs, j, p, jr, ji, st.root_r.data(), st.root_i.data());
         }
       }
       std::swap(data, work);
@@ -264,8 +286,8 @@ class BatchedFft {
 
  private:
   struct Stage {
-    int64_t p, q;                 // radix, and the sub-length that follows (len / p)
-    std::vector<float> wr, wi;    // twiddles exp(-2 pi i j t / len), at j (p - 1) + t - 1
+    int64_t p, q;                       // radix, and the sub-length that follows (len / p)
+    std::vector<float> wr, wi;          // twiddles exp(-2 pi i j t / len), at j (p - 1) + t - 1
     std::vector<float> root_r, root_i;  // exp(-2 pi i t / p), generic radices only
   };
   int64_t n_;
@@ -300,7 +322,7 @@ void transpose(Split src, Split dst, int64_t rows, int64_t cols) {
 }  // namespace
 
 struct Fft2d::Impl {
-  BatchedFft along_rows, along_cols;  // lengths rows and cols / 2
+  BatchedFft along_rows, along_cols;          // lengths rows and cols / 2
   std::vector<float> a_re, a_im, b_re, b_im;  // two split buffers of rows x cols / 2
   std::vector<float> w_re, w_im;              // exp(-2 pi i l / cols), l = 0 .. cols / 2
 

@@ -84,8 +84,8 @@ void check_initial_box(const TrackBox& box, const ImageView<T>& image) {
   // A box far larger than the frame has no meaning, and its templates (sized by its aspect ratio)
   // would be unbounded: allow up to twice the frame on each axis.
   if (box.width > 2.0 * static_cast<double>(image.width) || box.height > 2.0 * static_cast<double>(image.height)) {
-    fail("box: expected a width and height of at most twice the ", image.width, "x", image.height,
-         " frame's, got ", box.width, "x", box.height);
+    fail("box: expected a width and height of at most twice the ", image.width, "x", image.height, " frame's, got ",
+         box.width, "x", box.height);
   }
   const bool overlaps = box.x < static_cast<double>(image.width) && box.y < static_cast<double>(image.height) &&
                         box.x + box.width > 0 && box.y + box.height > 0;
@@ -102,8 +102,8 @@ void sample_patch(const ImageView<T>& image, double cx, double cy, double region
   // areas tile the region exactly. M maps image -> patch (warp_affine's convention).
   const double sx = static_cast<double>(patch.width) / region_w;
   const double sy = static_cast<double>(patch.height) / region_h;
-  const std::array<double, 6> M{sx, 0.0, (patch.width - 1) * 0.5 - sx * cx,
-                                0.0, sy, (patch.height - 1) * 0.5 - sy * cy};
+  const std::array<double, 6> M{sx,  0.0, (patch.width - 1) * 0.5 - sx * cx,
+                                0.0, sy,  (patch.height - 1) * 0.5 - sy * cy};
   WarpOptions options;
   options.border_mode = BorderMode::Replicate;
   warp_affine(image, M, patch, options);
@@ -120,8 +120,8 @@ void to_gray(const OutputImage<T>& patch, float* out) {
   const int64_t c = patch.channels;
   for (int64_t i = 0; i < n; ++i) {  // BT.601 luma, BGR order
     const T* px = p + i * c;
-    out[i] = 0.114f * static_cast<float>(px[0]) + 0.587f * static_cast<float>(px[1]) +
-             0.299f * static_cast<float>(px[2]);
+    out[i] =
+        0.114f * static_cast<float>(px[0]) + 0.587f * static_cast<float>(px[1]) + 0.299f * static_cast<float>(px[2]);
   }
 }
 
@@ -173,12 +173,12 @@ void sample_gray_shifted(const ImageView<T>& image, double x0, double y0, int64_
   }
 }
 
-#define OPTICORE_INSTANTIATE(T)                                                                        \
-  template void check_frame(const ImageView<T>&);                                                      \
-  template void check_finite_pixels(const ImageView<T>&, const char*, const TrackBox&);                \
-  template void check_initial_box(const TrackBox&, const ImageView<T>&);                               \
+#define OPTICORE_INSTANTIATE(T)                                                                           \
+  template void check_frame(const ImageView<T>&);                                                         \
+  template void check_finite_pixels(const ImageView<T>&, const char*, const TrackBox&);                   \
+  template void check_initial_box(const TrackBox&, const ImageView<T>&);                                  \
   template void sample_patch(const ImageView<T>&, double, double, double, double, const OutputImage<T>&); \
-  template void to_gray(const OutputImage<T>&, float*);                                                 \
+  template void to_gray(const OutputImage<T>&, float*);                                                   \
   template void sample_gray_shifted(const ImageView<T>&, double, double, int64_t, int64_t, float*);
 OPTICORE_INSTANTIATE(uint8_t)
 OPTICORE_INSTANTIATE(float)

@@ -21,8 +21,7 @@ void check_frame(const ImageView<T>& image);
 /// less than its nearest edge pixels (what replicated borders read). Else fails naming `name`
 /// and the pixel.
 template <class T>
-void check_finite_pixels(const ImageView<T>& image, const char* name,
-                         const TrackBox& region = {0, 0, 1e300, 1e300});
+void check_finite_pixels(const ImageView<T>& image, const char* name, const TrackBox& region = {0, 0, 1e300, 1e300});
 
 /// An initial box: finite, at least 1 x 1, overlapping the frame, at most twice its width and
 /// height (so that the templates built from it stay bounded, whatever its aspect ratio).

@@ -45,8 +45,8 @@ class ScaleFilter {
   std::vector<float> window_;
   Fft1d fft_;
   std::vector<Complex> label_spectrum_, num_, den_, spectra_;  // num_, spectra_: dims_ x bins
-  std::vector<Complex> response_spectrum_;                    // scratch
-  std::vector<float> features_, column_, response_;          // features_: num_scales x dims_
+  std::vector<Complex> response_spectrum_;                     // scratch
+  std::vector<float> features_, column_, response_;            // features_: num_scales x dims_
   PatchBuffers patches_;
 };
 

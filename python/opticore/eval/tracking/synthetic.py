@@ -48,7 +48,15 @@ import opticore
 
 from .sequences import BUILTIN_IMAGES, Box, Sequence, _bgr, load_image
 
-__all__ = ["ASTRONAUT_FACE", "MOTIONS", "Camera", "astronaut_demo", "default_suite", "pick_target", "synthetic_sequence"]
+__all__ = [
+    "ASTRONAUT_FACE",
+    "MOTIONS",
+    "Camera",
+    "astronaut_demo",
+    "default_suite",
+    "pick_target",
+    "synthetic_sequence",
+]
 
 #: The motion kinds of :func:`synthetic_sequence`.
 MOTIONS: Tuple[str, ...] = ("translation", "fast", "scale", "rotation", "blur", "illumination", "occlusion")
@@ -59,8 +67,6 @@ ASTRONAUT_FACE: Box = BUILTIN_IMAGES["astronaut"]  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
-
-
 class Camera:
     """A virtual camera's path: per frame, where the target's centre lands, the zoom and the angle.
 
@@ -149,8 +155,14 @@ def _smooth(rng: np.random.Generator, t: np.ndarray, periods: Tuple[float, float
     return (amp[:, None] * np.sin(2 * np.pi * t[None] / per[:, None] + phase[:, None])).sum(0) / amp.sum()
 
 
-def _pan(rng: np.random.Generator, t: np.ndarray, size: Tuple[int, int], reach: float, fraction: float,
-         periods: Tuple[float, float]) -> np.ndarray:
+def _pan(
+    rng: np.random.Generator,
+    t: np.ndarray,
+    size: Tuple[int, int],
+    reach: float,
+    fraction: float,
+    periods: Tuple[float, float],
+) -> np.ndarray:
     """``(T, 2)`` smooth positions keeping a target of radius ``reach`` px inside the frame."""
     W, H = size
     half = np.array([(W - 1) / 2, (H - 1) / 2])
@@ -158,8 +170,9 @@ def _pan(rng: np.random.Generator, t: np.ndarray, size: Tuple[int, int], reach: 
     return np.stack([half[i] + amp[i] * _smooth(rng, t, periods) for i in range(2)], 1)
 
 
-def _jumps(rng: np.random.Generator, n: int, size: Tuple[int, int], reach: float,
-           step: Tuple[float, float]) -> np.ndarray:
+def _jumps(
+    rng: np.random.Generator, n: int, size: Tuple[int, int], reach: float, step: Tuple[float, float]
+) -> np.ndarray:
     """``(T, 2)`` positions jumping ``step`` px a frame in random directions, reflected at the bounds."""
     W, H = size
     lo = np.array([reach + 4, reach + 4])
@@ -253,7 +266,10 @@ def synthetic_sequence(
     def render(tt: float) -> np.ndarray:
         return camera.film(img, tt)
 
-    effect: Callable[[int, np.ndarray], np.ndarray] = lambda i, frame: frame
+    def unchanged(i: int, frame: np.ndarray) -> np.ndarray:
+        return frame
+
+    effect: Callable[[int, np.ndarray], np.ndarray] = unchanged
     if kind == "blur":
         speed = np.r_[0.0, np.hypot(*np.diff(position, axis=0).T)]
         taps = np.clip(np.ceil(np.maximum(speed, np.r_[speed[1:], 0.0])), 1, 16).astype(int)
@@ -264,6 +280,7 @@ def synthetic_sequence(
                 return render(tt)
             acc = sum(render(s).astype(np.float32) for s in tt + np.linspace(-0.5, 0.5, n))
             return np.clip(acc / n + 0.5, 0, 255).astype(np.uint8)
+
     if kind == "illumination":
         gain = 2.0 ** np.sin(2 * np.pi * t / rng.uniform(60, 120))
         gamma = 1.5 ** np.sin(2 * np.pi * t / rng.uniform(60, 120) + rng.uniform(0, 2 * np.pi))
@@ -273,12 +290,14 @@ def synthetic_sequence(
         def effect(i: int, frame: np.ndarray) -> np.ndarray:
             lut = np.clip(255.0 * gain[i] * levels ** gamma[i] + 0.5, 0, 255).astype(np.uint8)
             return lut[frame]
+
     if kind == "occlusion":
         ow, oh = 0.6 * w * z0, 1.3 * h * z0
         src = _far_patch(img, (x, y, w, h), (ow / z0, oh / z0))
         patch_m = np.array([[z0, 0, ow / 2 - z0 * src[0]], [0, z0, oh / 2 - z0 * src[1]]])
-        patch = opticore.warp_affine(img, patch_m, (max(1, int(round(ow))), max(1, int(round(oh)))),
-                                     border_mode="replicate")
+        patch = opticore.warp_affine(
+            img, patch_m, (max(1, int(round(ow))), max(1, int(round(oh)))), border_mode="replicate"
+        )
         sweep = (w * zoom / 2 + ow / 2 + 2) * rng.choice([-1.0, 1.0])
         start, stop = int(0.25 * frames), max(int(0.25 * frames) + 1, int(0.75 * frames))
 
@@ -293,7 +312,7 @@ def synthetic_sequence(
             fx1, fy1 = min(x0 + pw, frame.shape[1]), min(y0 + ph, frame.shape[0])
             if fx1 > fx0 and fy1 > fy0:
                 frame = frame.copy()
-                frame[fy0:fy1, fx0:fx1] = patch[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0]
+                frame[fy0:fy1, fx0:fx1] = patch[fy0 - y0 : fy1 - y0, fx0 - x0 : fx1 - x0]
             return frame
 
     draw = render_blur if kind == "blur" else render
@@ -336,13 +355,17 @@ def default_suite(
     names = list(images) if images else list(BUILTIN_IMAGES)
     loaded = {n: load_image(n) for n in names}
     targets = {n: BUILTIN_IMAGES.get(n) or pick_target(img) for n, img in loaded.items()}
-    pairs = ([(names[i % len(names)], k) for i, k in enumerate(kinds)] if one_image_per_kind
-             else [(n, k) for n in names for k in kinds])
+    pairs = (
+        [(names[i % len(names)], k) for i, k in enumerate(kinds)]
+        if one_image_per_kind
+        else [(n, k) for n in names for k in kinds]
+    )
     out = []
     for i, (n, k) in enumerate(pairs):
         label = os.path.splitext(os.path.basename(n))[0]
-        out.append(synthetic_sequence(loaded[n], targets[n], k, seed=seed + i, frames=frames, size=size,
-                                      name=f"{label}-{k}"))
+        out.append(
+            synthetic_sequence(loaded[n], targets[n], k, seed=seed + i, frames=frames, size=size, name=f"{label}-{k}")
+        )
     return out
 
 
@@ -381,4 +404,3 @@ def astronaut_demo(frames: int = 150, size: Tuple[int, int] = (480, 360), seed: 
             yield camera.film(img, i)
 
     return Sequence("astronaut-demo", camera.boxes((w, h)), make_frames, kind="demo", camera=camera)
-

@@ -29,16 +29,18 @@ OPTICORE_TORCH_EXPORT Tensor box_iou(const Tensor& boxes1, const Tensor& boxes2)
 
 /// int64 (K,) kept indices, by descending score.
 OPTICORE_TORCH_EXPORT Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold,
-           std::optional<double> score_threshold = std::nullopt, std::optional<int64_t> max_output = std::nullopt);
+                                 std::optional<double> score_threshold = std::nullopt,
+                                 std::optional<int64_t> max_output = std::nullopt);
 
 /// int64 (K,) kept indices; labels (N,) any integer dtype.
-OPTICORE_TORCH_EXPORT Tensor batched_nms(const Tensor& boxes, const Tensor& scores, const Tensor& labels, double iou_threshold,
-                   std::optional<double> score_threshold = std::nullopt,
-                   std::optional<int64_t> max_output = std::nullopt);
+OPTICORE_TORCH_EXPORT Tensor batched_nms(const Tensor& boxes, const Tensor& scores, const Tensor& labels,
+                                         double iou_threshold, std::optional<double> score_threshold = std::nullopt,
+                                         std::optional<int64_t> max_output = std::nullopt);
 
 /// (int64 indices (K,), decayed scores (K,) in the dtype of scores).
-OPTICORE_TORCH_EXPORT std::tuple<Tensor, Tensor> soft_nms(const Tensor& boxes, const Tensor& scores, std::string method = "gaussian",
-                                    double sigma = 0.5, double iou_threshold = 0.3, double score_threshold = 0.001,
-                                    std::optional<int64_t> max_output = std::nullopt);
+OPTICORE_TORCH_EXPORT std::tuple<Tensor, Tensor> soft_nms(const Tensor& boxes, const Tensor& scores,
+                                                          std::string method = "gaussian", double sigma = 0.5,
+                                                          double iou_threshold = 0.3, double score_threshold = 0.001,
+                                                          std::optional<int64_t> max_output = std::nullopt);
 
 }  // namespace opticore::tensor
