@@ -47,19 +47,23 @@ def build_info() -> Dict[str, Any]:
     """How this opticore was built.
 
     Returns:
-        A dict with ``version``, ``compiler``, ``build_type``, ``torch_version`` (the torch
-        opticore::torch was compiled against, or None), ``cuda`` (CUDA kernels built),
-        ``torch_ops`` (the torch operator library is installed) and ``num_threads``.
+        A dict with ``version``, ``compiler``, ``build_type``, ``torch_version`` (the torch whose
+        headers the operators were compiled with, or None), ``torch_min_version`` (the oldest
+        torch the operators load on: they use LibTorch's stable ABI, so any later release works;
+        None without them), ``cuda`` (whether CUDA kernels were compiled; False until there are
+        some), ``torch_ops`` (the torch operator library is installed) and ``num_threads``.
 
     Example:
         >>> import opticore
         >>> opticore.build_info()["version"] == opticore.__version__
         True
     """
-    from .torch import library_path
+    from .torch import MIN_TORCH_VERSION, library_path
 
     info = dict(_core.build_info())
     info["torch_ops"] = library_path() is not None
+    info["torch_version"] = info["torch_version"] or None
+    info["torch_min_version"] = "{}.{}".format(*MIN_TORCH_VERSION) if info["torch_ops"] else None
     return info
 
 

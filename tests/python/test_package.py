@@ -43,9 +43,22 @@ def test_version_comes_from_cmakelists():
 
 def test_build_info_fields():
     info = opticore.build_info()
-    assert set(info) >= {"version", "compiler", "build_type", "torch_version", "cuda", "num_threads", "torch_ops"}
+    assert set(info) >= {
+        "version",
+        "compiler",
+        "build_type",
+        "torch_version",
+        "torch_min_version",
+        "cuda",
+        "num_threads",
+        "torch_ops",
+    }
     assert info["num_threads"] == opticore.get_num_threads()
-    assert isinstance(info["cuda"], bool)
+    assert info["cuda"] is False  # no CUDA kernels are compiled yet: build_info must not claim any
+    if info["torch_ops"]:
+        assert info["torch_min_version"] == "2.10" and info["torch_version"]
+    else:
+        assert info["torch_min_version"] is None
 
 
 def test_set_num_threads():

@@ -37,6 +37,14 @@ def test_library_has_no_aten_or_c10_symbols():
     assert re.search(r"\bT opticore::tensor::nms\(", symbols)
 
 
+def test_the_operator_list_matches_the_registered_schemas():
+    import torch
+
+    opticore.torch.load()
+    registered = {n.split("::")[1] for n in torch._C._dispatch_get_all_op_names() if n.startswith("opticore::")}
+    assert registered == set(opticore.torch.OPERATORS)
+
+
 def test_torch_import_registers_the_operators():
     out = run_python("import sys, torch; print('opticore' in sys.modules, hasattr(torch.ops.opticore, 'nms'))")
     assert out.returncode == 0, out.stderr

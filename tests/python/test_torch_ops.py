@@ -85,10 +85,11 @@ def test_empty_tensors():
             "scores: expected a torch.Tensor like boxes, got NoneType",
         ),
         (
-            lambda b, s, l: opticore.nms(b, s, 0.5, max_output=2**70),
+            lambda b, s, l: opticore.torch.run("nms", (b, s), 0.5, None, 2**70),
             ValueError,
             "max_output: expected a 64-bit integer",
         ),
+        (lambda b, s, l: opticore.nms(b, s, "x"), TypeError, "iou_threshold"),
         (lambda b, s, l: opticore.nms(b.to_sparse(), s, 0.5), TypeError, "boxes: expected a dense (strided) tensor"),
         (
             lambda b, s, l: opticore.nms(b, torch.quantize_per_tensor(s, 0.01, 0, torch.quint8), 0.5),
@@ -259,3 +260,25 @@ def test_non_differentiable_outputs_do_not_claim_gradients():
     assert not rescored.requires_grad and not idx.requires_grad
     assert not opticore.nms(boxes, scores, 0.5).requires_grad
     assert not opticore.batched_nms(boxes, scores, labels, 0.5).requires_grad
+
+
+def test_huge_max_output_means_no_limit():
+    boxes, scores, _ = inputs()
+    np.testing.assert_array_equal(
+        opticore.nms(boxes, scores, 0.5, max_output=2**70).numpy(), opticore.nms(boxes, scores, 0.5).numpy()
+    )
+
+
+def test_denormal_and_overflowing_boxes_on_the_torch_path():
+    """The fuzzing findings of the core, through the torch operators: a positive but denormal
+    width crashed NMS and Soft-NMS; boxes near 1e308 had IoU 0 with themselves."""
+    denormal = torch.tensor([[0, 0, 5e-312, 1.0]] * 64, dtype=torch.float64)
+    scores = torch.linspace(1, 0.1, 64, dtype=torch.float64)
+    assert opticore.nms(denormal, scores, 0.5).tolist() == [0]
+    idx, _ = opticore.soft_nms(denormal[:1], scores[:1])
+    assert idx.tolist() == [0]
+    huge = torch.tensor(
+        [[-1e308, -1e308, 1e308, 1e308], [-1e308, -1e308, 1e308, 1e308], [0, 0, 1, 1]], dtype=torch.float64
+    )
+    assert opticore.box_iou(huge[:1], huge[:1]).item() == 1.0
+    assert opticore.nms(huge, torch.tensor([0.9, 0.8, 0.7], dtype=torch.float64), 0.5).tolist() == [0, 2]

@@ -7,6 +7,7 @@
 #include "opticore/boxes/soft_nms.hpp"
 #include "opticore/core/build_info.hpp"
 #include "opticore/core/image.hpp"
+#include "opticore/core/limits.hpp"
 #include "opticore/core/threading.hpp"
 #include "opticore/core/view.hpp"
 #include "opticore/geometry/face_templates.hpp"

@@ -31,6 +31,9 @@ from typing import Any, Dict, List, Optional, Tuple
 #: The oldest torch whose stable ABI the operator library targets (``TORCH_TARGET_VERSION``).
 MIN_TORCH_VERSION: Tuple[int, int] = (2, 10)
 
+#: Every operator of the library (the schemas in bindings/torch/register.cpp).
+OPERATORS: Tuple[str, ...] = ("box_area", "box_iou", "nms", "batched_nms", "soft_nms")
+
 _LIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib")
 _lock = threading.Lock()
 _loaded = False
@@ -89,7 +92,7 @@ def load() -> None:
         torch.ops.load_library(path)
         from . import _autograd, _fake  # noqa: F401  (register the fake kernels and autograd)
 
-        for name in ("box_area", "box_iou", "nms", "batched_nms", "soft_nms"):
+        for name in OPERATORS:
             schema = getattr(torch.ops.opticore, name).default._schema
             _signatures[name] = [(a.name, _argument_kind(str(a.type))) for a in schema.arguments]
         _loaded = True
