@@ -233,6 +233,43 @@ def test_box_area_and_iou_gradients_match_the_plain_formulas():
     assert torch.count_nonzero(got[0]) > 40  # the check compares real gradients, not zeros
 
 
+def test_iou_gradient_conventions_on_ties_and_empty_unions():
+    """Integer boxes on a small grid: identical boxes, shared edges, touching and zero-area
+    boxes, so min / max ties (gradient split in half) and empty unions (no gradient) occur."""
+    g = torch.Generator().manual_seed(11)
+    xy = torch.randint(0, 4, (60, 2), generator=g).double()
+    wh = torch.randint(0, 3, (60, 2), generator=g).double()  # zero widths and heights too
+    boxes = torch.cat([xy, xy + wh], dim=1)
+    a = boxes[:35].clone().requires_grad_()
+    b = torch.cat([boxes[:10], boxes[35:]]).clone().requires_grad_()  # 10 boxes in both
+    weights = torch.rand(35, 35, generator=g, dtype=torch.float64)
+    got = torch.autograd.grad((opticore.box_iou(a, b) * weights).sum(), (a, b))
+    expected = torch.autograd.grad((plain_iou(a, b) * weights).sum(), (a, b))
+    for x, e in zip(got, expected):
+        torch.testing.assert_close(x, e, rtol=1e-12, atol=1e-12)
+    iou = plain_iou(a, b).detach()
+    assert (iou == 1).sum() >= 5 and (iou == 0).any()  # the inputs hold the cases named above
+
+
+def test_iou_gradient_of_huge_and_denormal_boxes_is_never_nan():
+    huge = torch.tensor([[-1e308, -1e308, 1e308, 1e308]], dtype=torch.float64, requires_grad=True)
+    half = torch.tensor([[0, 0, 1e308, 1e308]], dtype=torch.float64, requires_grad=True)
+    opticore.box_iou(huge, half).sum().backward()
+    # IoU = 0.25; moving huge's x1 right shrinks its area: d IoU = inter * h / union**2 = 1.25e-309.
+    torch.testing.assert_close(
+        huge.grad, torch.tensor([[1.25e-309, 1.25e-309, 3.125e-310, 3.125e-310]], dtype=torch.float64)
+    )
+    thin = torch.tensor([[0, 0, 5e-312, 1]], dtype=torch.float64, requires_grad=True)
+    taller = torch.tensor([[0, 0, 5e-312, 1.5]], dtype=torch.float64, requires_grad=True)
+    opticore.box_iou(thin, taller).sum().backward()
+    for grad in (thin.grad, taller.grad):
+        assert not grad.isnan().any()
+    # The y gradients are ordinary numbers (IoU = 2/3 of two 1 and 1.5 tall boxes); the x ones,
+    # proportional to 1 / 5e-312, are beyond double's range and come out as +-inf.
+    torch.testing.assert_close(thin.grad[0, [1, 3]], torch.tensor([-1 / 9, 2 / 3], dtype=torch.float64))
+    assert thin.grad[0, 0] == -float("inf") and thin.grad[0, 2] == float("inf")
+
+
 def test_gradcheck_box_area_and_iou():
     a = random_boxes(6, 4).requires_grad_()
     b = random_boxes(5, 5).requires_grad_()

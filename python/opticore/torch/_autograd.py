@@ -17,11 +17,6 @@ from typing import Any, Optional, Tuple
 import torch
 
 
-def _sides(boxes: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    x1, y1, x2, y2 = boxes.unbind(-1)
-    return x1, y1, x2, y2
-
-
 def _clamp_mask(raw: torch.Tensor) -> torch.Tensor:
     return (raw >= 0).to(raw.dtype)
 
@@ -32,8 +27,9 @@ def _lower_share(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def _area_backward(boxes: torch.Tensor, grad_area: torch.Tensor) -> torch.Tensor:
-    """d loss / d boxes for area = clamp(x2 - x1) * clamp(y2 - y1), given d loss / d area."""
-    x1, y1, x2, y2 = _sides(boxes)
+    """d loss / d boxes for area = clamp(x2 - x1) * clamp(y2 - y1), given d loss / d area
+    (boxes ``(..., 4)``, grad_area ``(...)``)."""
+    x1, y1, x2, y2 = boxes.unbind(-1)
     w_raw, h_raw = x2 - x1, y2 - y1
     d_w = grad_area * h_raw.clamp(min=0) * _clamp_mask(w_raw)
     d_h = grad_area * w_raw.clamp(min=0) * _clamp_mask(h_raw)
@@ -53,12 +49,28 @@ def _box_iou_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> N
     ctx.save_for_backward(inputs[0], inputs[1])
 
 
+def _times_pow2(x: torch.Tensor, exponent: torch.Tensor) -> torch.Tensor:
+    """x * 2**exponent, the power applied in two halves so that no factor overflows (exponents
+    reach about +-1075 for denormal and huge coordinates; each half stays in double's range)."""
+    half = torch.div(exponent, 2, rounding_mode="floor")
+    return x * torch.pow(2.0, half.double()) * torch.pow(2.0, (exponent - half).double())
+
+
 def _box_iou_backward(ctx: Any, grad: torch.Tensor) -> Tuple[Optional[torch.Tensor], Optional[torch.Tensor]]:
     boxes1, boxes2 = ctx.saved_tensors
-    # In float64, as the forward computes IoU.
-    a, b, g = boxes1.double(), boxes2.double(), grad.double()
-    ax1, ay1, ax2, ay2 = (s[:, None] for s in _sides(a))
-    bx1, by1, bx2, by2 = (s[None, :] for s in _sides(b))
+    # Per pair and per axis, in float64 (as the forward), the coordinates are scaled by the power
+    # of two that brings the largest to [0.5, 1): IoU is unchanged by scaling an axis, so
+    # d IoU / d x = 2**-e * d IoU / d (scaled x). No width, area or union overflows for boxes near
+    # 1e308 nor underflows for denormal ones; a gradient that is itself beyond double's range
+    # comes out as +-inf, never NaN.
+    a = boxes1.double()[:, None, :].expand(-1, boxes2.size(0), -1)
+    b = boxes2.double()[None, :, :].expand(boxes1.size(0), -1, -1)
+    largest = torch.maximum(a.abs(), b.abs())
+    exponent = torch.frexp(torch.maximum(largest[..., :2], largest[..., 2:])).exponent.long()  # (N, M, [x, y])
+    per_coordinate = exponent.repeat(1, 1, 2)  # x1, y1, x2, y2
+    a, b = _times_pow2(a, -per_coordinate), _times_pow2(b, -per_coordinate)
+    ax1, ay1, ax2, ay2 = a.unbind(-1)
+    bx1, by1, bx2, by2 = b.unbind(-1)
     iw_raw = torch.minimum(ax2, bx2) - torch.maximum(ax1, bx1)
     ih_raw = torch.minimum(ay2, by2) - torch.maximum(ay1, by1)
     iw, ih = iw_raw.clamp(min=0), ih_raw.clamp(min=0)
@@ -67,27 +79,31 @@ def _box_iou_backward(ctx: Any, grad: torch.Tensor) -> Tuple[Optional[torch.Tens
     area_b = (bx2 - bx1).clamp(min=0) * (by2 - by1).clamp(min=0)
     union = area_a + area_b - inter
     valid = union > 0
-    g = torch.where(valid, g, torch.zeros_like(g))
     union = torch.where(valid, union, torch.ones_like(union))
+    g = torch.where(valid, grad.double(), torch.zeros_like(union))
+    iou = inter / union
     # iou = inter / union with union = area_a + area_b - inter.
-    d_inter = g * (union + inter) / union**2
-    d_area = -g * inter / union**2
+    d_inter = g * (1 + iou) / union
+    d_area = -g * iou / union
     d_iw = d_inter * ih * _clamp_mask(iw_raw)
     d_ih = d_inter * iw * _clamp_mask(ih_raw)
-    # iw = min(ax2, bx2) - max(ax1, bx1): x2 sides share d_iw by min, x1 sides -d_iw by max.
+    # iw = min(ax2, bx2) - max(ax1, bx1): the x2 sides share d_iw as min does, the x1 sides
+    # -d_iw as max does; likewise for y.
     grads = []
-    for (x1, y1, x2, y2), (ox1, oy1, ox2, oy2), dim, boxes, d_area_own in (
-        ((ax1, ay1, ax2, ay2), (bx1, by1, bx2, by2), 1, boxes1, d_area.sum(1)),
-        ((bx1, by1, bx2, by2), (ax1, ay1, ax2, ay2), 0, boxes2, d_area.sum(0)),
-    ):
-        d_x1 = -(d_iw * _lower_share(-x1, -ox1)).sum(dim)
-        d_y1 = -(d_ih * _lower_share(-y1, -oy1)).sum(dim)
-        d_x2 = (d_iw * _lower_share(x2, ox2)).sum(dim)
-        d_y2 = (d_ih * _lower_share(y2, oy2)).sum(dim)
-        box = torch.stack([s.reshape(-1) for s in (x1, y1, x2, y2)], dim=-1)
-        from_area = _area_backward(box, d_area_own.reshape(-1))
-        direct = torch.stack([d_x1, d_y1, d_x2, d_y2], dim=-1).reshape(-1, 4)
-        grads.append((direct + from_area).to(boxes.dtype))
+    for own, other, boxes, sum_dim in ((a, b, boxes1, 1), (b, a, boxes2, 0)):
+        x1, y1, x2, y2 = own.unbind(-1)
+        ox1, oy1, ox2, oy2 = other.unbind(-1)
+        direct = torch.stack(
+            [
+                -d_iw * _lower_share(-x1, -ox1),
+                -d_ih * _lower_share(-y1, -oy1),
+                d_iw * _lower_share(x2, ox2),
+                d_ih * _lower_share(y2, oy2),
+            ],
+            dim=-1,
+        )
+        scaled = direct + _area_backward(own, d_area)
+        grads.append(_times_pow2(scaled, -per_coordinate).sum(sum_dim).to(boxes.dtype))
     return grads[0], grads[1]
 
 
