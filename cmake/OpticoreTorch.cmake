@@ -49,8 +49,14 @@ function(opticore_find_torch result_var)
     return()
   endif()
   if(NOT _version)
-    file(STRINGS "${_root}/include/torch/headeronly/version.h" _line REGEX "^  \"[0-9]")
-    string(REGEX MATCH "[0-9][0-9.a-z+]*" _version "${_line}")
+    file(STRINGS "${_root}/include/torch/headeronly/version.h" _lines REGEX "#define TORCH_VERSION_(MAJOR|MINOR) ")
+    string(REGEX REPLACE ".*TORCH_VERSION_MAJOR ([0-9]+).*" "\\1" _major "${_lines}")
+    string(REGEX REPLACE ".*TORCH_VERSION_MINOR ([0-9]+).*" "\\1" _minor "${_lines}")
+    if(NOT _major MATCHES "^[0-9]+$" OR NOT _minor MATCHES "^[0-9]+$")
+      set(OPTICORE_TORCH_NOT_FOUND "cannot read torch's version from ${_root}/include/torch/headeronly/version.h. ${_how}" PARENT_SCOPE)
+      return()
+    endif()
+    set(_version "${_major}.${_minor}")
   endif()
   if(_version VERSION_LESS OPTICORE_TORCH_MIN_VERSION)
     set(OPTICORE_TORCH_NOT_FOUND "torch ${_version} under ${_root} is older than ${OPTICORE_TORCH_MIN_VERSION}. ${_how}" PARENT_SCOPE)
@@ -58,11 +64,15 @@ function(opticore_find_torch result_var)
   endif()
   if(NOT TARGET opticore::libtorch_stable)
     add_library(opticore::libtorch_stable INTERFACE IMPORTED)
-    # The target version makes the headers expose only what torch 2.10 has, so the library
-    # loads on 2.10 and every later torch.
+    # The target version (major << 56 | minor << 48) makes the headers expose only what the
+    # oldest supported torch has, so the library loads on it and every later torch.
+    string(REPLACE "." ";" _min "${OPTICORE_TORCH_MIN_VERSION}")
+    list(GET _min 0 _min_major)
+    list(GET _min 1 _min_minor)
+    math(EXPR _target "(${_min_major} << 56) | (${_min_minor} << 48)" OUTPUT_FORMAT HEXADECIMAL)
     set_target_properties(opticore::libtorch_stable PROPERTIES
       INTERFACE_INCLUDE_DIRECTORIES "${_root}/include"
-      INTERFACE_COMPILE_DEFINITIONS "TORCH_TARGET_VERSION=0x020a000000000000"
+      INTERFACE_COMPILE_DEFINITIONS "TORCH_TARGET_VERSION=${_target}"
       INTERFACE_LINK_LIBRARIES "${_torch_cpu}")
   endif()
   set(OPTICORE_TORCH_VERSION "${_version}" PARENT_SCOPE)

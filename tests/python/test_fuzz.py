@@ -357,7 +357,8 @@ def test_resize_matches_opencv(image, w, h, interpolation, data):
 
 @given(image=images(unit=False), data=st.data())
 def test_warps_survive_any_pixel_values(image, data):
-    # NaN / inf / huge pixels: no crash, the documented output shape, and finite inputs stay finite.
+    # NaN / inf / huge pixels: no crash and the documented output shape (values may overflow: cubic
+    # interpolation of pixels near float32's limit legitimately gives inf).
     out = opticore.warp_affine(image, data.draw(affine_matrices()), (7, 5), border_mode="reflect")
     assert out.shape[:2] == (5, 7)
     out = opticore.resize(image, (9, 4), interpolation=data.draw(st.sampled_from(list(INTERPOLATIONS))))
@@ -394,7 +395,12 @@ def test_huge_sizes_are_refused_before_allocating(function, size, data):
     assume(present)
     name = data.draw(st.sampled_from(present))
     kwargs[name] = (size, data.draw(st.integers(1, 8))) if name == "dsize" else size
-    expect_clear_error(function, lambda: function(**kwargs))
+    if name == "cell_size":  # a cell larger than the image is a valid, empty result
+        expect_clear_error(function, lambda: function(**kwargs))
+        return
+    with pytest.raises((TypeError, ValueError)) as info:  # refused, never allocated
+        function(**kwargs)
+    assert str(info.value).startswith(f"{name}:"), info.value
 
 
 @given(image=images(max_side=24), grid=st.integers(2, 6), coverage=st.floats(0.05, 3), noise=st.floats(0, 0.1),
@@ -562,11 +568,16 @@ def test_tracker_frames_in_any_byte_order_and_layout(name, dtype):
     skdata = pytest.importorskip("skimage.data")
     base = skdata.astronaut()[:200, 100:300]
     frames = [np.roll(base, 3 * k, axis=1).astype(dtype) for k in range(6)]
-    variants = [frames, [f.astype(f.dtype.newbyteorder(">")) for f in frames],
-                [np.asfortranarray(f)[::-1][::-1] for f in frames]]
+    variants = [
+        frames,
+        [f.astype(f.dtype.newbyteorder(">")) for f in frames],  # a real byte swap for float32 only
+        [np.asfortranarray(f) for f in frames],
+        [np.ascontiguousarray(f[::-1, ::-1])[::-1, ::-1] for f in frames],  # negative strides, same pixels
+    ]
     tracks = []
     for frame_list in variants:
         tracker = opticore.create_tracker(name)
         tracker.init(frame_list[0], (60.0, 40.0, 60.0, 70.0))
         tracks.append([tracker.update(f) for f in frame_list[1:]] + [tracker.score])
-    assert tracks[1] == tracks[0] and tracks[2] == tracks[0]
+    assert all(track == tracks[0] for track in tracks[1:])
+    assert variants[3][0].strides[0] < 0 and variants[3][0].strides[1] < 0

@@ -144,8 +144,26 @@ def test_consumer_builds_against_the_installed_wheel(tmp_path):
     """A C++ project finds the CMake package shipped inside the installed wheel."""
     env = dict(os.environ, CMAKE_PREFIX_PATH=opticore.cmake_prefix_path)
     build = tmp_path / "build"
-    subprocess.run(["cmake", "-S", str(ROOT / "tests" / "consumer"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"],
-                   check=True, capture_output=True, env=env)
+    subprocess.run(
+        ["cmake", "-S", str(ROOT / "tests" / "consumer"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     subprocess.run(["cmake", "--build", str(build)], check=True, capture_output=True, env=env)
     out = subprocess.run([str(build / "opticore_consumer")], check=True, capture_output=True, text=True).stdout
     assert "consumer ok" in out
+
+
+def test_the_oldest_supported_torch_is_the_same_everywhere():
+    """The stable-ABI target (CMake), the package metadata and the runtime check agree."""
+    import opticore.torch
+
+    cmake = re.search(
+        r"set\(OPTICORE_TORCH_MIN_VERSION (\d+)\.(\d+)\)", (ROOT / "cmake" / "OpticoreTorch.cmake").read_text()
+    )
+    pyproject = re.search(r'torch = \["torch>=(\d+)\.(\d+)"\]', (ROOT / "pyproject.toml").read_text())
+    assert cmake and pyproject
+    expected = tuple(int(v) for v in cmake.groups())
+    assert tuple(int(v) for v in pyproject.groups()) == expected
+    assert opticore.torch.MIN_TORCH_VERSION == expected

@@ -51,6 +51,16 @@ def test_torch_import_registers_the_operators():
     assert out.stdout.split() == ["True", "True"]
 
 
+def test_a_broken_opticore_does_not_break_import_torch(tmp_path):
+    broken = tmp_path / "opticore"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('opticore broken on purpose')\n")
+    out = run_python("import torch; print('torch ok')", PYTHONPATH=str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "torch ok"
+    assert "opticore: torch operators not loaded at torch import: opticore broken on purpose" in out.stderr
+
+
 COMPILE_FIRST = """
 import torch, opticore
 boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 30]], dtype=torch.float32)

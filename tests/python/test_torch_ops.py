@@ -175,6 +175,20 @@ def test_meta_tensors_use_the_fake_kernels():
     assert out.shape == (3, 5) and out.device.type == "meta"
 
 
+def test_nms_on_meta_tensors_says_why_it_cannot_run():
+    def meta(*shape, dtype=torch.float32):
+        return torch.empty(*shape, device="meta", dtype=dtype)
+
+    with pytest.raises(ValueError, match="boxes: NMS on meta tensors has no defined output length"):
+        ops.nms(meta(3, 4), meta(3), 0.5, None, None)
+    with pytest.raises(TypeError, match="scores: expected float32 or float64"):
+        ops.soft_nms(meta(3, 4), meta(3, dtype=torch.int32), "gaussian", 0.5, 0.3, 0.001, None)
+    with pytest.raises(ValueError, match=r"labels: expected 3 values \(one per box\), got 2"):
+        ops.batched_nms(meta(3, 4), meta(3), meta(2, dtype=torch.int64), 0.5, None, None)
+    with pytest.raises(ValueError, match=r"scores: expected 3 values \(one per box\), got 4"):
+        ops.nms(meta(3, 4), meta(4), 0.5, None, None)
+
+
 def test_meta_tensors_with_bad_shapes_are_value_errors():
     with pytest.raises(ValueError, match=r"boxes1: expected shape \(N, 4\), got \(3, 5\)"):
         ops.box_iou(torch.empty(3, 5, device="meta"), torch.empty(5, 4, device="meta"))

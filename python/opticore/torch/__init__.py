@@ -4,9 +4,9 @@ The operator library (``libopticore_torch.so``) is written against LibTorch's st
 build works with every torch from :data:`MIN_TORCH_VERSION` on. It is loaded
 
 * when torch is imported, if opticore is installed as a package (torch calls the
-  ``torch.backends`` entry point :func:`_autoload`; ``TORCH_DEVICE_BACKEND_AUTOLOAD=0`` turns
-  that off), so ``torch.ops.opticore.*`` exist from the start and the first opticore call may
-  sit inside ``torch.compile(fullgraph=True)``;
+  ``torch.backends`` entry point ``_opticore_autoload.load``, which calls :func:`_autoload`;
+  ``TORCH_DEVICE_BACKEND_AUTOLOAD=0`` turns that off), so ``torch.ops.opticore.*`` exist from
+  the start and the first opticore call may sit inside ``torch.compile(fullgraph=True)``;
 * otherwise by :func:`ops`, the first time a tensor reaches an opticore operator outside a
   compiled region.
 
@@ -99,7 +99,8 @@ def load() -> None:
 
 
 def _autoload() -> None:
-    """The ``torch.backends`` entry point: torch calls it at the end of ``import torch``.
+    """Called by the ``torch.backends`` entry point (``_opticore_autoload.load``) at the end of
+    ``import torch``.
 
     It never raises (a failure here would break ``import torch``) and stays silent with a torch
     older than :data:`MIN_TORCH_VERSION` (the error comes when an operator is used); any other

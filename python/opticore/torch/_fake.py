@@ -18,6 +18,22 @@ def _check_boxes(boxes: torch.Tensor, name: str = "boxes") -> None:
     )
 
 
+def _check_per_box(values: torch.Tensor, n: "int | torch.SymInt", name: str, integer: bool = False) -> None:
+    """scores / labels: one value per box, float (scores) or integer (labels)."""
+    if integer:
+        torch._check_type(
+            not (values.dtype.is_floating_point or values.dtype.is_complex or values.dtype == torch.bool),
+            lambda: f"{name}: expected an integer tensor, got {values.dtype}",
+        )
+    else:
+        torch._check_type(
+            values.dtype in (torch.float32, torch.float64),
+            lambda: f"{name}: expected float32 or float64, got {values.dtype}",
+        )
+    torch._check_value(values.dim() == 1, lambda: f"{name}: expected shape (N,), got {tuple(values.shape)}")
+    torch._check_value(values.size(0) == n, lambda: f"{name}: expected {n} values (one per box), got {values.size(0)}")
+
+
 def _dynamic_length(limit: Optional[int], n: "int | torch.SymInt") -> "int | torch.SymInt":
     """The length of an NMS-like output: an unbacked size in [0, min(n, limit)].
 
@@ -29,13 +45,20 @@ def _dynamic_length(limit: Optional[int], n: "int | torch.SymInt") -> "int | tor
     upper = min(bounds) if bounds else None
     if upper is not None and upper <= 0:
         return 0
-    ctx = torch.library.get_ctx()
+    try:
+        ctx = torch.library.get_ctx()
+    except RuntimeError:  # plain meta tensors, outside torch.compile / torch.export tracing
+        raise ValueError(
+            "boxes: NMS on meta tensors has no defined output length (it depends on the data); "
+            "trace it with torch.compile or torch.export, or run it on real tensors"
+        ) from None
     return ctx.new_dynamic_size(min=0, max=upper)
 
 
-def _kept_indices(boxes: torch.Tensor, max_output: Optional[int]) -> torch.Tensor:
+def _kept_indices(boxes: torch.Tensor, scores: torch.Tensor, max_output: Optional[int]) -> torch.Tensor:
     """NMS output: int64 indices of data-dependent length, at most min(N, max_output)."""
     _check_boxes(boxes)
+    _check_per_box(scores, boxes.size(0), "scores")
     return boxes.new_empty((_dynamic_length(max_output, boxes.size(0)),), dtype=torch.int64)
 
 
@@ -61,7 +84,7 @@ def _nms(
     score_threshold: Optional[float] = None,
     max_output: Optional[int] = None,
 ) -> torch.Tensor:
-    return _kept_indices(boxes, max_output)
+    return _kept_indices(boxes, scores, max_output)
 
 
 @torch.library.register_fake("opticore::batched_nms")
@@ -73,7 +96,8 @@ def _batched_nms(
     score_threshold: Optional[float] = None,
     max_output: Optional[int] = None,
 ) -> torch.Tensor:
-    return _kept_indices(boxes, max_output)
+    _check_per_box(labels, boxes.size(0), "labels", integer=True)
+    return _kept_indices(boxes, scores, max_output)
 
 
 @torch.library.register_fake("opticore::soft_nms")
@@ -87,5 +111,6 @@ def _soft_nms(
     max_output: Optional[int] = None,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     _check_boxes(boxes)
+    _check_per_box(scores, boxes.size(0), "scores")
     k = _dynamic_length(max_output, boxes.size(0))
     return boxes.new_empty((k,), dtype=torch.int64), scores.new_empty((k,))

@@ -4,8 +4,8 @@
 //
 // Conventions as in opticore/boxes/*.hpp: boxes (N, 4) x1, y1, x2, y2, float32 or float64, any
 // strides; CPU tensors. Bad arguments throw std::invalid_argument whose message names the
-// argument (through the dispatcher, a RuntimeError in Python; opticore's Python wrappers check
-// the same rules first and raise ValueError / TypeError).
+// argument (through the dispatcher, a ValueError in Python; opticore's Python wrappers check
+// the same rules first and raise TypeError for wrong types).
 #pragma once
 
 #include <torch/csrc/stable/tensor.h>
