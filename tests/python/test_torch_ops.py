@@ -216,14 +216,15 @@ def test_compiled_indexing_with_data_dependent_lengths(dynamic):
 
 
 def plain_area(boxes):
-    return (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
+    # relu, not clamp: its gradient at 0 is 0 in every torch (clamp's changed in 2.14).
+    return (boxes[:, 2] - boxes[:, 0]).relu() * (boxes[:, 3] - boxes[:, 1]).relu()
 
 
 def plain_iou(a, b):
     """torchvision's formula in plain torch ops (an independent reference for values and gradients)."""
     lt = torch.maximum(a[:, None, :2], b[None, :, :2])
     rb = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    wh = (rb - lt).clamp(min=0)
+    wh = (rb - lt).relu()
     inter = wh[..., 0] * wh[..., 1]
     union = plain_area(a)[:, None] + plain_area(b)[None, :] - inter
     return torch.where(union > 0, inter / union.clamp(min=1e-300), torch.zeros_like(union))

@@ -3,10 +3,10 @@ formulas (IoU-based losses train through them); ``soft_nms`` marks its outputs
 non-differentiable (its decayed scores are a ranking, not a smooth function to train through).
 NMS outputs are int64 indices, never differentiable.
 
-Sub-gradient conventions follow torch's own ops on the plain formula
-``w = clamp(x2 - x1, min=0)``, ``inter = clamp(min(x2) - max(x1), min=0) * ...``: ``clamp``
-passes the gradient where its input is ``>= 0``, ``min`` / ``max`` split it in half on ties, and a
-pair with an empty union (IoU defined as 0) gets no gradient. The backward formulas are written
+Sub-gradient conventions, on the plain formula ``w = relu(x2 - x1)``,
+``inter = relu(min(x2) - max(x1)) * ...``: a clamped side passes the gradient only where it is
+``> 0`` (as ``relu``), ``min`` / ``max`` split it in half on ties (as ``torch.minimum`` /
+``torch.maximum``), and a pair with an empty union (IoU defined as 0) gets no gradient. The backward formulas are written
 in torch ops, so double backward works too.
 """
 
@@ -18,7 +18,9 @@ import torch
 
 
 def _clamp_mask(raw: torch.Tensor) -> torch.Tensor:
-    return (raw >= 0).to(raw.dtype)
+    """d clamp(raw, min=0) / d raw, taken as 0 at raw == 0 (as relu; torch's own clamp changed
+    its choice at the boundary between releases)."""
+    return (raw > 0).to(raw.dtype)
 
 
 def _lower_share(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
