@@ -6,8 +6,8 @@ NMS outputs are int64 indices, never differentiable.
 Sub-gradient conventions, on the plain formula ``w = relu(x2 - x1)``,
 ``inter = relu(min(x2) - max(x1)) * ...``: a clamped side passes the gradient only where it is
 ``> 0`` (as ``relu``), ``min`` / ``max`` split it in half on ties (as ``torch.minimum`` /
-``torch.maximum``), and a pair with an empty union (IoU defined as 0) gets no gradient. The backward formulas are written
-in torch ops, so double backward works too.
+``torch.maximum``), and a pair with an empty union (IoU defined as 0) gets no gradient. The
+backward formulas are written in torch ops, so double backward works too.
 """
 
 from __future__ import annotations
