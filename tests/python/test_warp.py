@@ -1,7 +1,8 @@
 """Warps (warp_affine, remap, resize) against OpenCV and against exact NumPy references.
 
-Acceptance: uint8 within 1 grey level of OpenCV on >= 99.9% of the pixels of natural images,
-float32 within 1e-4 of OpenCV (both follow the same 1/32-pixel quantisation).
+Acceptance (tolerances near what the code achieves, measured on these images):
+warp_affine / remap: uint8 equal to OpenCV, float32 within 1e-6 (measured 5.4e-7), both following
+the same 1/32-pixel quantisation. resize (not yet exact): see check_resize_close.
 """
 
 from __future__ import annotations
@@ -63,12 +64,30 @@ def cv_border_value(bv, img):
 
 
 def check_close(got, ref, dtype):
+    """warp_affine / remap: uint8 bit-exact; float32 within float32 rounding of the same taps
+    (measured at most 5.4e-7 for values in [0, 1])."""
     assert got.dtype == ref.dtype and got.shape == ref.shape
     if dtype == np.uint8:
-        diff = np.abs(got.astype(np.int32) - ref)
-        assert (diff <= 1).mean() >= 0.999, (diff <= 1).mean()
+        np.testing.assert_array_equal(got, ref)
     else:
-        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-4)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
+
+
+def check_resize_close(got, ref, dtype):
+    """resize is not yet bit-exact with OpenCV. uint8: every pixel within 1 grey level, at most 13 %
+    of them differ and the mean signed difference is at most 0.13 (measured: up to 12.6 % of the
+    pixels differ, all by +1). A rounding bias of half a level (truncation) would move the mean by
+    about 0.5. float32 (values in [0, 1]): within 2e-5 (measured 1.8e-5) and an unbiased mean,
+    |mean signed difference| <= 5e-8 (measured 1.2e-8)."""
+    assert got.dtype == ref.dtype and got.shape == ref.shape
+    diff = got.astype(np.float64) - ref
+    if dtype == np.uint8:
+        assert np.abs(diff).max() <= 1
+        assert (diff != 0).mean() <= 0.13, (diff != 0).mean()
+        assert abs(diff.mean()) <= 0.13, diff.mean()
+    else:
+        np.testing.assert_allclose(got, ref, rtol=0, atol=2e-5)
+        assert abs(diff.mean()) <= 5e-8, diff.mean()
 
 
 def border_value_for(img, dtype):
@@ -249,7 +268,7 @@ def test_resize_matches_opencv(interp, dtype):
         ]:
             ref = cv2.resize(img, dsize, interpolation=INTERP[interp])
             got = opticore.resize(img, dsize, interpolation=interp)
-            check_close(got, ref.reshape(got.shape), dtype)
+            check_resize_close(got, ref.reshape(got.shape), dtype)
             if interp == "nearest":
                 np.testing.assert_array_equal(got, ref.reshape(got.shape))
 
@@ -364,7 +383,7 @@ def test_remap_far_coordinates_match_opencv(interp, border, dtype):
     map_x, map_y = (rng.choice([-1.0, 1.0], size=(2, 60, 60)) * magnitude).astype(np.float32)
     got = opticore.remap(image, map_x, map_y, interpolation=interp, border_mode=border)
     expected = cv2.remap(image, map_x, map_y, INTERP[interp], borderMode=BORDER[border])
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4 if dtype == np.float32 else 0)
+    np.testing.assert_array_equal(got, expected)  # measured: equal for every case
 
 
 @pytest.mark.parametrize("order", [">", "<"])
