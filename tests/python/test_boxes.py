@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from fractions import Fraction
 
 import numpy as np
@@ -29,7 +30,7 @@ def make_inputs(kind: str, n: int, seed: int, dtype=np.float32):
         boxes = ref.clustered_boxes(rng, n, 5, dtype)
         boxes[::7, [0, 2]] = boxes[::7, [2, 0]]
         boxes[1::9, 2] = boxes[1::9, 0]
-        boxes[2::11] = boxes[0]
+        boxes[2::11] = boxes[3]  # box 3 is neither inverted nor flat: copies of it have IoU exactly 1
         scores = ref.tied_scores(rng, n, levels=3)
     else:
         raise AssertionError(kind)
@@ -61,8 +62,19 @@ def test_iou_mixed_dtypes_promote_to_float64():
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("thr", [0.0, 0.3, 0.5, 0.7, 1.0])
 def test_nms_matches_reference(kind, thr):
-    boxes, scores = make_inputs(kind, 400, hash(kind) % 1000)
-    np.testing.assert_array_equal(opticore.nms(boxes, scores, thr), ref.nms(boxes, scores, thr))
+    boxes, scores = make_inputs(kind, 400, 100 + KINDS.index(kind))
+    kept = opticore.nms(boxes, scores, thr)
+    np.testing.assert_array_equal(kept, ref.nms(boxes, scores, thr))
+    # Every suppressed box overlaps a kept box above the threshold; no two kept boxes do.
+    ious = ref.iou(boxes, boxes)
+    suppressed = np.setdiff1d(np.arange(len(boxes)), kept)
+    assert (ious[np.ix_(kept, suppressed)] > thr).any(axis=0).all()
+    kept_pairs = ious[np.ix_(kept, kept)]
+    np.fill_diagonal(kept_pairs, 0)
+    assert (kept_pairs <= thr).all()
+    if kind == "degenerate":  # the strict threshold is exercised at IoU = 1: the duplicates all survive 1.0
+        off_diagonal = ious - np.eye(len(boxes))
+        assert (off_diagonal == 1).sum() >= 2 * 36 and (ref.area(boxes[3:4]) > 0).all()
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -284,7 +296,33 @@ def test_non_finite_values_are_rejected(bad):
         opticore.soft_nms(boxes, s)
 
 
-def test_calls_release_the_gil_and_are_thread_safe():
+def test_nms_releases_the_gil():
+    """A Python thread keeps running while a long NMS call (about 0.3 s) runs in another one: had
+    the call held the GIL, no tick of the main thread could fall in the middle of it."""
+    boxes, scores = make_inputs("uniform", 100_000, 18)
+    span = []
+    started, done = threading.Event(), threading.Event()
+
+    def work():
+        started.set()
+        t0 = time.perf_counter()
+        opticore.nms(boxes, scores, 0.5)
+        span.extend([t0, time.perf_counter()])
+        done.set()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    started.wait()
+    ticks = []
+    while not done.is_set():
+        ticks.append(time.perf_counter())
+    thread.join()
+    t0, t1 = span
+    middle = [t for t in ticks if t0 + 0.25 * (t1 - t0) < t < t0 + 0.75 * (t1 - t0)]
+    assert len(middle) > 0, (t1 - t0, len(ticks))
+
+
+def test_calls_are_thread_safe():
     boxes, scores = make_inputs("uniform", 20_000, 18)
     expected = opticore.nms(boxes, scores, 0.5)
     results = [None] * 4
