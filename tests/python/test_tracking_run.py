@@ -1,5 +1,5 @@
-"""Every tracker the registry can build here (OpenCV's now, opticore's once
-``opticore.create_tracker`` exists) keeps the float-box interface and follows an easy target."""
+"""Every tracker the registry can build here (opticore's and, when installed, OpenCV's) keeps the
+float-box interface and follows an easy target."""
 
 from __future__ import annotations
 
@@ -24,14 +24,16 @@ from opticore.eval.tracking import (
 AVAILABLE = [n for n in TRACKERS if available(n) is None]
 
 
-def test_registry_reports_what_is_missing():
-    if not hasattr(opticore, "create_tracker"):
-        for name in ("opticore-mosse", "opticore-kcf", "opticore-kcf-dsst"):
-            assert "create_tracker" in available(name)
-            with pytest.raises(TrackerUnavailable):
-                create(name)
+def test_registry_reports_what_is_missing(monkeypatch):
+    for name in ("opticore-mosse", "opticore-kcf", "opticore-kcf-dsst"):
+        assert available(name) is None
     with pytest.raises(ValueError, match="tracker: expected one of"):
         create("nonsense")
+    monkeypatch.delattr(opticore, "create_tracker")  # a build without the trackers
+    for name in ("opticore-mosse", "opticore-kcf", "opticore-kcf-dsst"):
+        assert "create_tracker" in available(name)
+        with pytest.raises(TrackerUnavailable):
+            create(name)
 
 
 @pytest.mark.skipif(not AVAILABLE, reason="no tracker installed (neither opticore's nor OpenCV's)")
@@ -45,50 +47,37 @@ def test_tracker_follows_a_slow_pan(name):
     assert [i for i, _, _ in seen] == list(range(25))
     times = [t for _, _, t in seen]  # tracker time so far: grows, ends at the total
     assert times == sorted(times) and times[0] > 0 and times[-1] == result.seconds
+    assert result.fps == 25 / result.seconds
     assert result.boxes.shape == (25, 4) and result.boxes.dtype == np.float64
     np.testing.assert_array_equal(result.boxes[0], seq.groundtruth[0])
     for _, (ok, box, score), _ in seen:
         assert isinstance(ok, bool) and len(box) == 4 and all(isinstance(v, float) for v in box)
         assert score is None or math.isfinite(score)
-    assert result.seconds > 0 and result.fps > 0
     s = result.scores(seq.groundtruth)
     assert s["auc"] > 0.5 and s["precision20"] > 0.9, s
 
 
-class _FakeTracker:
-    """Stands in for opticore.create_tracker's objects (float boxes, a ``score`` attribute)
-    until the C++ trackers exist: it returns the box it was given."""
-
-    def __init__(self, name, **params):
-        self.name, self.params, self.score = name, params, None
-
-    def init(self, image, box):
-        assert image.dtype == np.uint8 and image.ndim == 3
-        assert all(isinstance(v, float) for v in box)
-        self.box = box
-
-    def update(self, image):
-        self.score = 12.5
-        return True, self.box
-
-
 def test_opticore_adapter_and_comparison_rows(monkeypatch, tmp_path, capsys):
-    if hasattr(opticore, "create_tracker"):
-        pytest.skip("opticore's own trackers are covered by test_tracker_follows_a_slow_pan")
     made = []
-    monkeypatch.setattr(
-        opticore,
-        "create_tracker",
-        lambda name, **kw: made.append((name, kw)) or _FakeTracker(name, **kw),
-        raising=False,
-    )
+    real = opticore.create_tracker
+    monkeypatch.setattr(opticore, "create_tracker", lambda name, **kw: made.append((name, kw)) or real(name, **kw))
     seq = synthetic_sequence(
         load_image("coffee"), (328, 232, 80, 80), "translation", frames=5, size=(96, 72), target_size=24
     )
     result = track(create("opticore-kcf-dsst"), seq)
     assert made == [("kcf", {"features": "hog", "scale": "dsst"})]
-    np.testing.assert_array_equal(result.score[1:], 12.5)
-    assert np.isnan(result.score[0]) and result.ok.all()
+    # The adapter passes the tracker's boxes and PSR through unchanged.
+    direct = opticore.KCFTracker(features="hog", scale="dsst")
+    frames = list(seq.frames())
+    direct.init(frames[0], seq.first_box())
+    boxes, scores = [], []
+    for frame in frames[1:]:
+        _, box = direct.update(frame)
+        boxes.append(box)
+        scores.append(direct.score)
+    np.testing.assert_array_equal(result.boxes[1:], boxes)
+    np.testing.assert_array_equal(result.score[1:], scores)
+    assert np.isnan(result.score[0])
 
     from opticore.bench import tracking as bench
 
@@ -97,7 +86,10 @@ def test_opticore_adapter_and_comparison_rows(monkeypatch, tmp_path, capsys):
     assert made[-1] == ("mosse", {})
     if len(trackers) == 2:
         (row,) = report["comparisons"]
-        assert row["tracker"] == "opticore-mosse" and row["reference"] == "cv2-mosse" and row["fps_ratio"] > 0
+        assert row["tracker"] == "opticore-mosse" and row["reference"] == "cv2-mosse"
+        ours, theirs = report["trackers"]["opticore-mosse"], report["trackers"]["cv2-mosse"]
+        assert row["fps_ratio"] == ours["fps"] / theirs["fps"]
+        assert row["auc_diff"] == ours["auc"] - theirs["auc"]
         assert "cv2-mosse" in capsys.readouterr().out
 
 
