@@ -106,7 +106,26 @@ TEST(Correlation, PeakIsWrappedAndRefined) {
   const auto peak = opticore::detail::locate_peak(response.data(), rows, cols, 2);
   EXPECT_NEAR(peak.dy, -2.3, 1e-4);
   EXPECT_NEAR(peak.dx, 1.4, 1e-4);
-  EXPECT_GT(peak.psr, 1.0);
+  // PSR: (peak - mean) / std (population std, over n) of every cell whose wrapped distance to the
+  // peak cell exceeds 2 in rows or columns. A variance over n - 1 would be off by 1 / (2n) = 1.7e-3.
+  const auto top = std::max_element(response.begin(), response.end()) - response.begin();
+  const int64_t pr = top / cols, pc = top % cols;
+  const auto distance = [](int64_t a, int64_t b, int64_t n) {
+    const int64_t d = ((a - b) % n + n) % n;
+    return std::min(d, n - d);
+  };
+  std::vector<double> side;
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t c = 0; c < cols; ++c) {
+      if (distance(r, pr, rows) > 2 || distance(c, pc, cols) > 2) side.push_back(response[r * cols + c]);
+    }
+  }
+  ASSERT_EQ(side.size(), static_cast<size_t>(rows * cols - 25));
+  double mean = 0.0, var = 0.0;
+  for (const double v : side) mean += v / static_cast<double>(side.size());
+  for (const double v : side) var += (v - mean) * (v - mean) / static_cast<double>(side.size());
+  const double expected = (response[top] - mean) / std::sqrt(var);
+  EXPECT_NEAR(peak.psr, expected, 1e-9 * expected);
 }
 
 /// A textured test scene (coarse and fine detail): sums of sinusoids, sampled at (x - dx) / zoom.
