@@ -45,12 +45,6 @@ decltype(auto) with_box_and_score_types(const py::array& boxes, const py::array&
   return with_float_type(boxes, [&](auto t) { return with_float_type(scores, [&](auto s) { return f(t, s); }); });
 }
 
-SoftNmsMethod parse_method(const std::string& method) {
-  if (method == "gaussian") return SoftNmsMethod::Gaussian;
-  if (method == "linear") return SoftNmsMethod::Linear;
-  throw py::value_error("method: expected 'gaussian' or 'linear', got '" + method + "'");
-}
-
 }  // namespace
 
 void bind_boxes(py::module_& m) {
@@ -137,12 +131,7 @@ void bind_boxes(py::module_& m) {
          double iou_threshold, double score_threshold, std::optional<int64_t> max_output) {
         const py::array boxes = prepare_boxes(boxes_in, "boxes");
         const py::array scores = prepare_scores(scores_in);
-        SoftNmsOptions options;
-        options.method = parse_method(method);
-        options.sigma = sigma;
-        options.iou_threshold = iou_threshold;
-        options.score_threshold = score_threshold;
-        options.max_output = max_output;
+        const SoftNmsOptions options{soft_nms_method(method), sigma, iou_threshold, score_threshold, max_output};
         return with_box_and_score_types(boxes, scores, [&](auto t, auto s) -> py::tuple {
           using S = decltype(s);
           const auto bv = matrix_view<decltype(t)>(boxes);

@@ -16,12 +16,6 @@ using detail::ScalarType;
 
 namespace {
 
-SoftNmsMethod parse_method(const std::string& method) {
-  if (method == "gaussian") return SoftNmsMethod::Gaussian;
-  if (method != "linear") detail::fail("method: expected 'gaussian' or 'linear', got '" + method + "'");
-  return SoftNmsMethod::Linear;
-}
-
 void check_labels(const Tensor& labels) {
   if (!labels.defined()) detail::fail("labels: expected a tensor, got None");
   if (!detail::is_integer(labels.scalar_type()))
@@ -91,12 +85,7 @@ std::tuple<Tensor, Tensor> soft_nms(const Tensor& boxes, const Tensor& scores, s
                                     double iou_threshold, double score_threshold, std::optional<int64_t> max_output) {
   detail::check_float_tensor(boxes, "boxes", 2, "(N, 4)");
   detail::check_float_tensor(scores, "scores", 1, "(N,)");
-  SoftNmsOptions options;
-  options.method = parse_method(method);
-  options.sigma = sigma;
-  options.iou_threshold = iou_threshold;
-  options.score_threshold = score_threshold;
-  options.max_output = max_output;
+  const SoftNmsOptions options{soft_nms_method(method), sigma, iou_threshold, score_threshold, max_output};
   return detail::with_float_type(boxes, [&](auto t) {
     return detail::with_float_type(scores, [&](auto s) {
       using S = decltype(s);

@@ -9,6 +9,12 @@
 
 namespace opticore {
 
+SoftNmsMethod soft_nms_method(std::string_view name) {
+  if (name == "gaussian") return SoftNmsMethod::Gaussian;
+  if (name != "linear") detail::fail("method: expected 'gaussian' or 'linear', got '", name, "'");
+  return SoftNmsMethod::Linear;
+}
+
 template <class T, class S>
 SoftNmsResult<S> soft_nms(MatrixView<T> boxes, VectorView<S> scores, const SoftNmsOptions& options) {
   detail::check_boxes(boxes, "boxes");

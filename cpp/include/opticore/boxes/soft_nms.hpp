@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "opticore/core/view.hpp"
@@ -26,6 +27,10 @@
 namespace opticore {
 
 enum class SoftNmsMethod { Linear, Gaussian };
+
+/// The method named "gaussian" or "linear" (the bindings' spelling); throws std::invalid_argument
+/// naming `method` otherwise.
+SoftNmsMethod soft_nms_method(std::string_view name);
 
 struct SoftNmsOptions {
   SoftNmsMethod method = SoftNmsMethod::Gaussian;
