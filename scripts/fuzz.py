@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A longer fuzzing campaign over opticore's NumPy bindings, run by hand.
 
-Runs the hypothesis properties of tests/python/test_fuzz.py (the suite runs them derandomised,
+Runs the hypothesis properties of tests/python/test_fuzz_*.py (the suite runs them derandomised,
 60 examples each) with fresh random examples, round after round, until the time is up. Each
 failure prints hypothesis's falsifying example and a ``@reproduce_failure`` blob; a crash of the
 process (a segfault) is a failure too, reported by the exit status. Exits 1 if anything failed.
@@ -32,10 +32,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.minutes <= 0 or args.examples <= 0:
         parser.error("--minutes and --examples must be positive")
 
-    os.environ["OPTICORE_FUZZ_PROFILE"] = "opticore-campaign"  # read when test_fuzz is imported
+    os.environ["OPTICORE_FUZZ_PROFILE"] = "opticore-campaign"  # read when fuzz_strategies is imported
     sys.path.insert(0, str(ROOT / "tests" / "python"))
+    import importlib
+
     import hypothesis
-    import test_fuzz
+
+    modules = [importlib.import_module(p.stem) for p in sorted((ROOT / "tests" / "python").glob("test_fuzz_*.py"))]
 
     hypothesis.settings.register_profile(
         "opticore-campaign", hypothesis.settings.get_profile("opticore-campaign"), max_examples=args.examples
@@ -43,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     hypothesis.settings.load_profile("opticore-campaign")
     properties = {
         name: test
-        for name, test in vars(test_fuzz).items()
+        for module in modules
+        for name, test in vars(module).items()
         if name.startswith("test_") and hasattr(test, "hypothesis") and args.only in name
     }
     if not properties:
