@@ -6,6 +6,7 @@ namespace py = pybind11;
 namespace opticore::python {
 void bind_runtime(py::module_& m);
 void bind_boxes(py::module_& m);
+void bind_roi(py::module_& m);
 void bind_alignment(py::module_& m);
 void bind_warp(py::module_& m);
 void bind_fhog(py::module_& m);
@@ -17,6 +18,7 @@ PYBIND11_MODULE(_core, m) {
   m.attr("__version__") = OPTICORE_PYTHON_MODULE_VERSION;
   opticore::python::bind_runtime(m);
   opticore::python::bind_boxes(m);
+  opticore::python::bind_roi(m);
   opticore::python::bind_alignment(m);
   opticore::python::bind_warp(m);
   opticore::python::bind_fhog(m);

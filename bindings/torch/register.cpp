@@ -4,6 +4,7 @@
 #include <torch/csrc/stable/library.h>
 
 #include "opticore/torch/boxes.hpp"
+#include "opticore/torch/roi.hpp"
 
 STABLE_TORCH_LIBRARY(opticore, m) {
   m.def("box_area(Tensor boxes) -> Tensor");
@@ -17,6 +18,18 @@ STABLE_TORCH_LIBRARY(opticore, m) {
   m.def(
       "soft_nms(Tensor boxes, Tensor scores, str method='gaussian', float sigma=0.5, "
       "float iou_threshold=0.3, float score_threshold=0.001, int? max_output=None) -> (Tensor, Tensor)");
+  m.def(
+      "roi_align(Tensor input, Tensor rois, float spatial_scale, int pooled_height, int pooled_width, "
+      "int sampling_ratio, bool aligned) -> Tensor");
+  m.def(
+      "roi_align_backward(Tensor grad, Tensor rois, float spatial_scale, int pooled_height, int pooled_width, "
+      "int batch_size, int channels, int height, int width, int sampling_ratio, bool aligned) -> Tensor");
+  m.def(
+      "roi_pool(Tensor input, Tensor rois, float spatial_scale, int pooled_height, int pooled_width) "
+      "-> (Tensor, Tensor)");
+  m.def(
+      "roi_pool_backward(Tensor grad, Tensor rois, Tensor argmax, float spatial_scale, int pooled_height, "
+      "int pooled_width, int batch_size, int channels, int height, int width) -> Tensor");
 }
 
 STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
@@ -25,4 +38,8 @@ STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
   m.impl("nms", TORCH_BOX(&opticore::tensor::nms));
   m.impl("batched_nms", TORCH_BOX(&opticore::tensor::batched_nms));
   m.impl("soft_nms", TORCH_BOX(&opticore::tensor::soft_nms));
+  m.impl("roi_align", TORCH_BOX(&opticore::tensor::roi_align));
+  m.impl("roi_align_backward", TORCH_BOX(&opticore::tensor::roi_align_backward));
+  m.impl("roi_pool", TORCH_BOX(&opticore::tensor::roi_pool));
+  m.impl("roi_pool_backward", TORCH_BOX(&opticore::tensor::roi_pool_backward));
 }

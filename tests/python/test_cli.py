@@ -4,6 +4,7 @@ when torchvision is missing."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -44,6 +45,7 @@ def test_bench_alone_lists_the_benchmarks_as_bad_usage():
     (["bench", "boxes", "--quick", "--nonsense"], "opticore bench boxes"),
     (["bench", "geometry", "--nonsense"], "opticore bench geometry"),
     (["bench", "tracking", "--nonsense", "3"], "opticore bench tracking"),
+    (["bench", "roi", "--nonsense"], "opticore bench roi"),
     (["bench", "--nonsense"], "opticore bench"),
     (["demo", "--nonsense"], "opticore demo"),
     (["info", "--nonsense"], "opticore info"),
@@ -74,3 +76,18 @@ def test_bench_boxes_without_torchvision_says_so_and_how_to_get_it():
     header = result.stdout.splitlines()[0]
     assert "torchvision not installed" in header and "torch not installed" not in header
     assert "nms uniform" in result.stdout
+
+
+def test_bench_roi_runs_and_times_every_case(tmp_path):
+    code = ("import sys; sys.modules['torchvision'] = None; from opticore.cli import main; "
+            "sys.exit(main(sys.argv[1:]))")
+    out = tmp_path / "roi.json"
+    result = run("bench", "roi", "--quick", "--repeats", "1", "--json", str(out), code=code)
+    assert result.returncode == 0, result.stderr
+    assert "torchvision not installed" in result.stderr
+    report = json.loads(out.read_text())
+    names = [case["case"] for case in report["cases"]]
+    assert names == ["roi_align forward 7x7", "roi_align backward 7x7", "roi_align forward 14x14",
+                     "roi_align backward 14x14", "roi_pool forward 7x7", "roi_pool backward 7x7"]
+    assert all(case["ms"]["opticore"] > 0 and case["ms"]["torchvision"] is None for case in report["cases"])
+    assert all(name in result.stdout for name in names)

@@ -14,6 +14,8 @@
 #include "opticore/geometry/random_warp.hpp"
 #include "opticore/geometry/umeyama.hpp"
 #include "opticore/geometry/warp.hpp"
+#include "opticore/roi/roi_align.hpp"
+#include "opticore/roi/roi_pool.hpp"
 #include "opticore/tracking/fhog.hpp"
 #include "opticore/tracking/kcf.hpp"
 #include "opticore/tracking/mosse.hpp"

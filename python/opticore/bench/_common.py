@@ -8,9 +8,11 @@ import os
 import platform
 import statistics
 import time
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import opticore
+
+from .._progress import progress_bar
 
 
 def median_ms(call: Callable[[], Any], repeats: int) -> Tuple[float, Any]:
@@ -24,6 +26,20 @@ def median_ms(call: Callable[[], Any], repeats: int) -> Tuple[float, Any]:
     return statistics.median(times) * 1e3, out
 
 
+def time_cases(name: str, cases: Sequence[Any], run_case: Callable[[Any, int], Dict[str, Any]],
+               repeats: int) -> List[Dict[str, Any]]:
+    """``run_case(case, repeats)`` for each case, under a progress bar named after benchmark ``name``."""
+    progress = progress_bar(len(cases), f"bench {name}", "case")
+    results = []
+    try:
+        for case in cases:
+            results.append(run_case(case, repeats))
+            progress.update()
+    finally:
+        progress.close()
+    return results
+
+
 def load_cv2(threads: int) -> Optional[Any]:
     """OpenCV set to ``threads`` threads, or None where it is not installed."""
     try:
@@ -32,6 +48,28 @@ def load_cv2(threads: int) -> Optional[Any]:
         return None
     cv2.setNumThreads(threads)
     return cv2
+
+
+#: How to get torchvision for the comparison (printed when it cannot be imported).
+TORCHVISION_HINT = (
+    "to compare with it, install torch with its matching torchvision in a separate virtual environment, "
+    "e.g. pip install torch==2.14.1 torchvision==0.29.1 (PyPI's torchvision does not import beside the "
+    "torch 2.13.0 CPU build)"
+)
+
+
+def load_torchvision(threads: int) -> Tuple[Optional[Tuple[Any, Any]], Optional[str]]:
+    """``((torch, torchvision), None)``, or ``(None, why not and how to get it)``."""
+    try:  # torchvision first: where it is missing, torch is not imported for nothing
+        import torchvision
+        import torch
+    except ImportError as exc:
+        missing = "torchvision" if exc.name in (None, "torchvision") else f"{exc.name} (needed by torchvision)"
+        return None, f"{missing} not installed; {TORCHVISION_HINT}"
+    except (RuntimeError, OSError) as exc:  # e.g. a torchvision built for another torch
+        return None, f"torchvision failed to import ({exc}); {TORCHVISION_HINT}"
+    torch.set_num_threads(threads)
+    return (torch, torchvision), None
 
 
 def fmt_number(value: Optional[float], kind: str) -> str:

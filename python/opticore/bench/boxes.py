@@ -10,13 +10,12 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 import opticore
 
-from .._progress import progress_bar
 from . import _common
 from ._common import fmt_number, median_ms
 
@@ -72,28 +71,6 @@ def _scores(rng: np.random.Generator, n: int) -> np.ndarray:
 def _xywh(boxes: np.ndarray) -> np.ndarray:
     b = boxes.astype(np.float64)  # float64, so that cv2's x + w gives back x2 exactly
     return np.hstack([b[:, :2], b[:, 2:] - b[:, :2]])
-
-
-#: How to get torchvision for the comparison (printed when it cannot be imported).
-TORCHVISION_HINT = (
-    "to compare with it, install torch with its matching torchvision in a separate virtual environment, "
-    "e.g. pip install torch==2.14.1 torchvision==0.29.1 (PyPI's torchvision does not import beside the "
-    "torch 2.13.0 CPU build)"
-)
-
-
-def _load_torchvision(threads: int) -> Tuple[Optional[Tuple[Any, Any]], Optional[str]]:
-    """``((torch, torchvision), None)``, or ``(None, why not and how to get it)``."""
-    try:  # torchvision first: where it is missing, torch is not imported for nothing
-        import torchvision
-        import torch
-    except ImportError as exc:
-        missing = "torchvision" if exc.name in (None, "torchvision") else f"{exc.name} (needed by torchvision)"
-        return None, f"{missing} not installed; {TORCHVISION_HINT}"
-    except (RuntimeError, OSError) as exc:  # e.g. a torchvision built for another torch
-        return None, f"torchvision failed to import ({exc}); {TORCHVISION_HINT}"
-    torch.set_num_threads(threads)
-    return (torch, torchvision), None
 
 
 def _nms_calls(
@@ -225,18 +202,11 @@ def run(
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     opticore.set_num_threads(threads)
-    cv2, (tv, tv_missing) = _common.load_cv2(threads), _load_torchvision(threads)
+    cv2, (tv, tv_missing) = _common.load_cv2(threads), _common.load_torchvision(threads)
     if tv_missing:
         print(f"bench boxes: {tv_missing}", file=sys.stderr)
     todo = build_cases(quick, cv2, tv)
-    progress = progress_bar(len(todo), "bench boxes", "case")
-    cases = []
-    try:
-        for case in todo:
-            cases.append(run_case(case, repeats))
-            progress.update()
-    finally:
-        progress.close()
+    cases = _common.time_cases("boxes", todo, run_case, repeats)
     torch, torchvision = tv if tv is not None else (None, None)
     metadata = _common.timing_metadata(quick, threads, repeats, cv2, SETUP,
                                        torch=getattr(torch, "__version__", None),

@@ -32,7 +32,17 @@ from typing import Any, Dict, List, Optional, Tuple
 MIN_TORCH_VERSION: Tuple[int, int] = (2, 10)
 
 #: Every operator of the library (the schemas in bindings/torch/register.cpp).
-OPERATORS: Tuple[str, ...] = ("box_area", "box_iou", "nms", "batched_nms", "soft_nms")
+OPERATORS: Tuple[str, ...] = (
+    "box_area",
+    "box_iou",
+    "nms",
+    "batched_nms",
+    "soft_nms",
+    "roi_align",
+    "roi_align_backward",
+    "roi_pool",
+    "roi_pool_backward",
+)
 
 _LIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib")
 _lock = threading.Lock()
@@ -135,10 +145,22 @@ def ops() -> Any:
     return torch.ops.opticore
 
 
-# Tensor arguments by name: the operators' float inputs and their integer inputs. (The C++
-# kernels check the same rules, but every error that crosses the dispatcher is a ValueError.)
-_FLOAT_TENSORS = ("boxes", "boxes1", "boxes2", "scores")
-_INTEGER_TENSORS = ("labels",)
+# The dtypes each tensor argument takes, by name. (The C++ kernels check the same rules, but every
+# error that crosses the dispatcher is a ValueError; these are TypeErrors, raised first.)
+_FLOAT = ("float32", "float64")
+_ANY_FLOAT = ("float16", "bfloat16", "float32", "float64")
+_INTEGER = ("integer",)  # any integer dtype
+_TENSOR_DTYPES: Dict[str, Tuple[str, ...]] = {
+    "boxes": _FLOAT,
+    "boxes1": _FLOAT,
+    "boxes2": _FLOAT,
+    "scores": _FLOAT,
+    "labels": _INTEGER,
+    "input": _ANY_FLOAT,
+    "rois": _ANY_FLOAT,
+    "grad": _ANY_FLOAT,
+    "argmax": ("int64",),
+}
 
 
 def _check_argument(name: str, kind: str, value: Any) -> None:
@@ -152,12 +174,13 @@ def _check_argument(name: str, kind: str, value: Any) -> None:
             raise TypeError(f"{name}: expected a dense (strided) tensor, got layout {value.layout}")
         if value.is_quantized:
             raise TypeError(f"{name}: expected a float or integer tensor, got quantized {value.dtype}")
-        if name in _FLOAT_TENSORS and value.dtype not in (torch.float32, torch.float64):
-            raise TypeError(f"{name}: expected float32 or float64, got {str(value.dtype).replace('torch.', '')}")
-        if name in _INTEGER_TENSORS and (
-            value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool
-        ):
-            raise TypeError(f"{name}: expected an integer tensor, got {str(value.dtype).replace('torch.', '')}")
+        dtype = str(value.dtype).replace("torch.", "")
+        allowed = _TENSOR_DTYPES[name]
+        if allowed == _INTEGER:
+            if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
+                raise TypeError(f"{name}: expected an integer tensor, got {dtype}")
+        elif dtype not in allowed:
+            raise TypeError(f"{name}: expected {' or '.join(allowed)}, got {dtype}")
     elif value is None:
         return
     elif kind == "int":

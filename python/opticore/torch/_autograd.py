@@ -3,6 +3,11 @@ formulas (IoU-based losses train through them); ``soft_nms`` marks its outputs
 non-differentiable (its decayed scores are a ranking, not a smooth function to train through).
 NMS outputs are int64 indices, never differentiable.
 
+``roi_align`` and ``roi_pool`` are differentiable with respect to their input (not their RoIs,
+as in torchvision) through their backward operators, which are linear in the incoming gradient:
+their own derivatives are the forward operators again (RoIAlign) or a gather at the argmax
+(RoIPool), so double backward works too.
+
 Sub-gradient conventions, on the plain formula ``w = relu(x2 - x1)``,
 ``inter = relu(min(x2) - max(x1)) * ...``: a clamped side passes the gradient only where it is
 ``> 0`` (as ``relu``), ``min`` / ``max`` split it in half on ties (as ``torch.minimum`` /
@@ -117,6 +122,68 @@ def _soft_nms_backward(ctx: Any, grad_indices: Any, grad_scores: Any) -> Tuple[N
     return (None,) * 7
 
 
+def _roi_align_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned = inputs
+    ctx.save_for_backward(rois)
+    ctx.input_shape = tuple(input.shape)
+    ctx.options = (spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned)
+
+
+def _roi_align_backward(ctx: Any, grad: torch.Tensor) -> Tuple[Optional[torch.Tensor], ...]:
+    (rois,) = ctx.saved_tensors
+    spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned = ctx.options
+    grad_input = torch.ops.opticore.roi_align_backward(
+        grad, rois, spatial_scale, pooled_height, pooled_width, *ctx.input_shape, sampling_ratio, aligned
+    )
+    return (grad_input,) + (None,) * 6
+
+
+def _roi_align_backward_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    grad, rois, spatial_scale, pooled_height, pooled_width, _, _, _, _, sampling_ratio, aligned = inputs
+    ctx.save_for_backward(rois)
+    ctx.options = (spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned)
+
+
+def _roi_align_double_backward(ctx: Any, grad_grad_input: torch.Tensor) -> Tuple[Optional[torch.Tensor], ...]:
+    # roi_align_backward is the transpose of the linear map roi_align: its derivative is roi_align.
+    (rois,) = ctx.saved_tensors
+    return (torch.ops.opticore.roi_align(grad_grad_input, rois, *ctx.options),) + (None,) * 10
+
+
+def _roi_pool_setup(ctx: Any, inputs: Tuple[Any, ...], output: Tuple[torch.Tensor, torch.Tensor]) -> None:
+    input, rois, spatial_scale, pooled_height, pooled_width = inputs
+    ctx.mark_non_differentiable(output[1])
+    ctx.save_for_backward(rois, output[1])
+    ctx.input_shape = tuple(input.shape)
+    ctx.options = (spatial_scale, pooled_height, pooled_width)
+
+
+def _roi_pool_backward(ctx: Any, grad: torch.Tensor, grad_argmax: Any) -> Tuple[Optional[torch.Tensor], ...]:
+    rois, argmax = ctx.saved_tensors
+    grad_input = torch.ops.opticore.roi_pool_backward(grad, rois, argmax, *ctx.options, *ctx.input_shape)
+    return (grad_input,) + (None,) * 4
+
+
+def _roi_pool_backward_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    ctx.save_for_backward(inputs[1], inputs[2])
+
+
+def _roi_pool_double_backward(ctx: Any, grad_grad_input: torch.Tensor) -> Tuple[Optional[torch.Tensor], ...]:
+    # roi_pool_backward scatters grad to the argmax of each bin: its derivative gathers from there.
+    rois, argmax = ctx.saved_tensors
+    planes = grad_grad_input.flatten(2)[rois[:, 0].long()]  # (K, C, H * W)
+    gathered = planes.gather(2, argmax.clamp(min=0).flatten(2)).view_as(argmax)
+    return (torch.where(argmax >= 0, gathered, torch.zeros_like(gathered)),) + (None,) * 9
+
+
 torch.library.register_autograd("opticore::box_area", _box_area_backward, setup_context=_box_area_setup)
 torch.library.register_autograd("opticore::box_iou", _box_iou_backward, setup_context=_box_iou_setup)
 torch.library.register_autograd("opticore::soft_nms", _soft_nms_backward, setup_context=_soft_nms_setup)
+torch.library.register_autograd("opticore::roi_align", _roi_align_backward, setup_context=_roi_align_setup)
+torch.library.register_autograd(
+    "opticore::roi_align_backward", _roi_align_double_backward, setup_context=_roi_align_backward_setup
+)
+torch.library.register_autograd("opticore::roi_pool", _roi_pool_backward, setup_context=_roi_pool_setup)
+torch.library.register_autograd(
+    "opticore::roi_pool_backward", _roi_pool_double_backward, setup_context=_roi_pool_backward_setup
+)

@@ -114,3 +114,85 @@ def _soft_nms(
     _check_per_box(scores, boxes.size(0), "scores")
     k = _dynamic_length(max_output, boxes.size(0))
     return boxes.new_empty((k,), dtype=torch.int64), scores.new_empty((k,))
+
+
+_FEATURE_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def _check_features(t: torch.Tensor, name: str, shape: str) -> None:
+    torch._check_type(t.dtype in _FEATURE_DTYPES, lambda: f"{name}: expected a float tensor, got {t.dtype}")
+    torch._check_value(t.dim() == 4, lambda: f"{name}: expected shape {shape}, got {tuple(t.shape)}")
+
+
+def _pooled_output(
+    input: torch.Tensor, rois: torch.Tensor, pooled_height: int, pooled_width: int, dtype: torch.dtype
+) -> torch.Tensor:
+    _check_features(input, "input", "(N, C, H, W)")
+    torch._check_type(rois.dtype in _FEATURE_DTYPES, lambda: f"rois: expected a float tensor, got {rois.dtype}")
+    torch._check_value(
+        rois.dim() == 2 and rois.size(1) == 5, lambda: f"rois: expected shape (K, 5), got {tuple(rois.shape)}"
+    )
+    torch._check_value(
+        pooled_height >= 1 and pooled_width >= 1,
+        lambda: f"output_size: expected positive sizes, got ({pooled_height}, {pooled_width})",
+    )
+    return input.new_empty((rois.size(0), input.size(1), pooled_height, pooled_width), dtype=dtype)
+
+
+@torch.library.register_fake("opticore::roi_align")
+def _roi_align(
+    input: torch.Tensor,
+    rois: torch.Tensor,
+    spatial_scale: float,
+    pooled_height: int,
+    pooled_width: int,
+    sampling_ratio: int,
+    aligned: bool,
+) -> torch.Tensor:
+    return _pooled_output(input, rois, pooled_height, pooled_width, input.dtype)
+
+
+@torch.library.register_fake("opticore::roi_pool")
+def _roi_pool(
+    input: torch.Tensor, rois: torch.Tensor, spatial_scale: float, pooled_height: int, pooled_width: int
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    output = _pooled_output(input, rois, pooled_height, pooled_width, input.dtype)
+    return output, torch.empty_like(output, dtype=torch.int64)
+
+
+def _input_gradient(grad: torch.Tensor, batch_size: int, channels: int, height: int, width: int) -> torch.Tensor:
+    _check_features(grad, "grad", "(K, C, PH, PW)")
+    return grad.new_empty((batch_size, channels, height, width))
+
+
+@torch.library.register_fake("opticore::roi_align_backward")
+def _roi_align_backward(
+    grad: torch.Tensor,
+    rois: torch.Tensor,
+    spatial_scale: float,
+    pooled_height: int,
+    pooled_width: int,
+    batch_size: int,
+    channels: int,
+    height: int,
+    width: int,
+    sampling_ratio: int,
+    aligned: bool,
+) -> torch.Tensor:
+    return _input_gradient(grad, batch_size, channels, height, width)
+
+
+@torch.library.register_fake("opticore::roi_pool_backward")
+def _roi_pool_backward(
+    grad: torch.Tensor,
+    rois: torch.Tensor,
+    argmax: torch.Tensor,
+    spatial_scale: float,
+    pooled_height: int,
+    pooled_width: int,
+    batch_size: int,
+    channels: int,
+    height: int,
+    width: int,
+) -> torch.Tensor:
+    return _input_gradient(grad, batch_size, channels, height, width)

@@ -74,4 +74,26 @@ struct MatrixBatchView {
   MatrixView<T> operator[](int64_t b) const { return {data + b * batch_stride, rows, cols, row_stride, col_stride}; }
 };
 
+/// Read-only view of a 4-D array, e.g. a batch of feature maps (N, C, H, W): element (n, c, y, x)
+/// is data[n * stride[0] + c * stride[1] + y * stride[2] + x * stride[3]]. The four-size
+/// constructor describes a C-contiguous array; a channels-last one has stride[1] == 1.
+template <class T>
+struct Array4View {
+  const T* data = nullptr;
+  int64_t size[4] = {0, 0, 0, 0};
+  int64_t stride[4] = {0, 0, 0, 1};
+
+  Array4View() = default;
+  Array4View(const T* data_, int64_t n, int64_t c, int64_t h, int64_t w)
+      : data(data_), size{n, c, h, w}, stride{c * h * w, h * w, w, 1} {}
+  Array4View(const T* data_, const int64_t (&size_)[4], const int64_t (&stride_)[4])
+      : data(data_),
+        size{size_[0], size_[1], size_[2], size_[3]},
+        stride{stride_[0], stride_[1], stride_[2], stride_[3]} {}
+
+  const T& operator()(int64_t n, int64_t c, int64_t y, int64_t x) const {
+    return data[n * stride[0] + c * stride[1] + y * stride[2] + x * stride[3]];
+  }
+};
+
 }  // namespace opticore

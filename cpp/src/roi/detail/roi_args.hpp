@@ -1,0 +1,148 @@
+// What RoIAlign and RoIPool share: argument checks, the RoIs of each image, and the features in a
+// channels-last layout (so the kernels run over contiguous channels).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "core/detail/check.hpp"
+#include "core/detail/parallel.hpp"
+#include "opticore/core/limits.hpp"
+#include "opticore/core/threading.hpp"
+#include "opticore/core/view.hpp"
+#include "opticore/roi/roi_align.hpp"
+
+namespace opticore::detail {
+
+/// Channels per task: the unit the kernels vectorise over and split the work by.
+inline constexpr int64_t kRoiChannelBlock = 64;
+
+inline void check_pooled_size(int64_t pooled_height, int64_t pooled_width) {
+  if (pooled_height < 1 || pooled_width < 1) {
+    fail("output_size: expected positive sizes, got (", pooled_height, ", ", pooled_width, ")");
+  }
+}
+
+inline void check_spatial_scale(double spatial_scale) {
+  if (!(std::isfinite(spatial_scale) && spatial_scale > 0.0)) {
+    fail("spatial_scale: expected a finite value > 0, got ", spatial_scale);
+  }
+}
+
+inline void check_feature_shape(const char* name, int64_t batch, int64_t channels, int64_t height, int64_t width) {
+  if (batch < 0 || channels < 0 || height < 0 || width < 0) {
+    fail(name, ": expected non-negative sizes, got (", batch, ", ", channels, ", ", height, ", ", width, ")");
+  }
+}
+
+/// Channels per task of a backward pass, whose tasks are (image, channel block): kRoiChannelBlock,
+/// halved down to 8 until there are a few tasks per thread.
+inline int64_t roi_channel_block(int64_t batch, int64_t channels) {
+  int64_t block = kRoiChannelBlock;
+  const int64_t wanted = 4 * static_cast<int64_t>(get_num_threads());
+  while (block > 8 && batch * ((channels + block - 1) / block) < wanted) block /= 2;
+  return block;
+}
+
+/// grad_output of a backward pass: (K, C, PH, PW), as the forward output.
+template <class T>
+void check_grad_output_shape(const Array4View<T>& grad_output, int64_t K, int64_t C, int64_t PH, int64_t PW) {
+  const int64_t* s = grad_output.size;
+  if (s[0] != K || s[1] != C || s[2] != PH || s[3] != PW) {
+    fail("grad_output: expected shape (K, C, PH, PW) = (", K, ", ", C, ", ", PH, ", ", PW, "), got (", s[0], ", ", s[1],
+         ", ", s[2], ", ", s[3], ")");
+  }
+}
+
+/// rois (K, 5): finite, an integral batch index in [0, batch), scaled coordinates within
+/// +-kMaxRoiCoordinate.
+template <class T>
+void check_rois(const MatrixView<T>& rois, int64_t batch, double spatial_scale) {
+  if (rois.rows < 0 || rois.cols != 5) {
+    fail("rois: expected shape (K, 5) (batch_index, x1, y1, x2, y2), got (", rois.rows, ", ", rois.cols, ")");
+  }
+  for (int64_t k = 0; k < rois.rows; ++k) {
+    const double index = static_cast<double>(rois(k, 0));
+    if (!(index >= 0.0 && index < static_cast<double>(batch) && index == std::floor(index))) {
+      fail("rois: expected an integral batch index in [0, ", batch, ") in column 0, got ", rois(k, 0), " at row ", k);
+    }
+    for (int64_t j = 1; j < 5; ++j) {
+      const double value = static_cast<double>(rois(k, j));
+      if (!std::isfinite(value)) fail("rois: expected finite coordinates, got ", rois(k, j), " at row ", k);
+      if (!(std::abs(value * spatial_scale) <= kMaxRoiCoordinate)) {
+        fail("rois: expected coordinates within +-", kMaxRoiCoordinate, " after scaling by spatial_scale, got ",
+             rois(k, j), " * ", spatial_scale, " at row ", k);
+      }
+    }
+  }
+}
+
+/// What every RoI operator checks: the feature map's sizes, the pooled size, spatial_scale and rois.
+template <class T>
+void check_roi_arguments(const MatrixView<T>& rois, int64_t N, int64_t C, int64_t H, int64_t W, int64_t pooled_height,
+                         int64_t pooled_width, double spatial_scale) {
+  check_feature_shape("input", N, C, H, W);
+  check_pooled_size(pooled_height, pooled_width);
+  check_spatial_scale(spatial_scale);
+  check_rois(rois, N, spatial_scale);
+}
+
+/// The RoI indices of each image, ascending (rois checked).
+template <class T>
+std::vector<std::vector<int64_t>> rois_by_image(const MatrixView<T>& rois, int64_t batch) {
+  std::vector<std::vector<int64_t>> by_image(static_cast<size_t>(batch));
+  for (int64_t k = 0; k < rois.rows; ++k) by_image[static_cast<size_t>(rois(k, 0))].push_back(k);
+  return by_image;
+}
+
+/// Features addressed as (n, y, x, c) with contiguous channels: element = data[n * image + y * row +
+/// x * col + c]. When the input's channels are not contiguous already, it is copied once into
+/// `storage` as (N, H, W, C), so that the kernels always vectorise over channels.
+template <class T>
+struct ChannelsLast {
+  const T* data = nullptr;
+  int64_t image = 0, row = 0, col = 0;
+  std::vector<T> storage;
+};
+
+template <class T>
+ChannelsLast<T> channels_last(const Array4View<T>& input) {
+  const int64_t N = input.size[0], C = input.size[1], H = input.size[2], W = input.size[3];
+  ChannelsLast<T> out;
+  if (input.stride[1] == 1 || C <= 1) {
+    out.data = input.data;
+    out.image = input.stride[0], out.row = input.stride[2], out.col = input.stride[3];
+    return out;
+  }
+  out.storage.resize(static_cast<size_t>(N * H * W * C));
+  T* dst = out.storage.data();
+  parallel_for(N * H, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, W * C)), [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t n = r / H, y = r % H;
+      for (int64_t x = 0; x < W; ++x) {
+        T* d = dst + (r * W + x) * C;
+        for (int64_t c = 0; c < C; ++c) d[c] = input(n, c, y, x);
+      }
+    }
+  });
+  out.data = dst;
+  out.image = H * W * C, out.row = W * C, out.col = C;
+  return out;
+}
+
+/// Writes the (N, H, W, C) array `src` as the C-contiguous (N, C, H, W) array `dst`.
+template <class T>
+void channels_first(const T* src, int64_t N, int64_t C, int64_t H, int64_t W, T* dst) {
+  parallel_for(N * C, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, H * W)), [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) {
+      const int64_t n = plane / C, c = plane % C;
+      const T* s = src + n * H * W * C + c;
+      T* d = dst + plane * H * W;
+      for (int64_t i = 0; i < H * W; ++i) d[i] = s[i * C];
+    }
+  });
+}
+
+}  // namespace opticore::detail

@@ -1,0 +1,181 @@
+"""RoI operators: RoIAlign and RoIPool, with torchvision's semantics.
+
+Conventions shared by both functions:
+
+* ``input`` is a batch of feature maps ``(N, C, H, W)``. NumPy: float32 or float64, any layout.
+  torch: float16, bfloat16, float32 or float64, any strides (channels-last included, same result);
+  half and bfloat16 are computed in float32 and rounded once at the end.
+* ``rois`` is ``(K, 5)`` rows ``(batch_index, x1, y1, x2, y2)`` in input-image coordinates, or a
+  list of ``N`` per-image ``(K_i, 4)`` boxes (the batch index is then the list position). Batch
+  indices must be whole numbers in ``[0, N)``; coordinates finite and, after multiplying by
+  ``spatial_scale``, within ``+-2**24``. Anything else raises ``ValueError`` naming ``rois``.
+* ``spatial_scale`` maps image coordinates to the feature map (``1/16`` for a stride-16 map);
+  finite and > 0.
+* ``output_size`` is ``(pooled_height, pooled_width)`` or one int for both; each >= 1.
+* The result is ``(K, C, pooled_height, pooled_width)``, same dtype (and device) as ``input``;
+  no RoIs give an empty result of that shape.
+* NumPy in, NumPy out (forward only). torch tensors in, tensors out, through
+  ``torch.ops.opticore.roi_align`` / ``roi_pool``: differentiable with respect to ``input`` (not
+  ``rois``, as in torchvision), deterministic backward, usable under ``torch.compile`` and
+  ``torch.export``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence, Tuple, TypeVar, Union, cast
+
+import numpy as np
+
+from . import _core
+from ._args import as_array, boolean, integer, real
+from ._tensor import is_tensor
+
+if TYPE_CHECKING:
+    import torch
+
+A = TypeVar("A", np.ndarray, "torch.Tensor")
+
+__all__ = ["roi_align", "roi_pool"]
+
+#: The largest explicit ``sampling_ratio`` (it bounds each bin at ``256 ** 2`` samples).
+MAX_SAMPLING_RATIO = 256
+
+
+def _output_size(output_size: Any) -> Tuple[int, int]:
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise ValueError(f"output_size: expected an int or (height, width), got {output_size!r}")
+        height, width = output_size
+    else:
+        height = width = output_size
+    return integer(height, "output_size", low=1), integer(width, "output_size", low=1)
+
+
+def _rois(rois: Any, tensor: bool) -> Any:
+    """(K, 5) rois from (K, 5) rois or a list of per-image (K_i, 4) boxes."""
+    if not isinstance(rois, (list, tuple)):
+        return rois
+    if tensor:
+        import torch
+
+        parts = []
+        for i, boxes in enumerate(rois):
+            if not isinstance(boxes, torch.Tensor) or boxes.dim() != 2 or boxes.size(1) != 4:
+                raise ValueError(f"rois: expected a list of (K_i, 4) tensors, got {boxes!r} at position {i}")
+            parts.append(torch.cat([torch.full_like(boxes[:, :1], i), boxes], dim=1))
+        return torch.cat(parts) if parts else torch.zeros((0, 5))
+    parts_np = []
+    for i, boxes in enumerate(rois):
+        b = as_array(boxes)
+        if b.ndim != 2 or b.shape[1] != 4 or b.dtype.kind != "f":
+            raise ValueError(f"rois: expected a list of float (K_i, 4) arrays, got {boxes!r} at position {i}")
+        parts_np.append(np.concatenate([np.full((len(b), 1), i, b.dtype), b], axis=1))
+    return np.concatenate(parts_np) if parts_np else np.zeros((0, 5))
+
+
+def _run_torch(name: str, tensors: Tuple[Any, ...], *args: Any) -> Any:
+    from .torch import run
+
+    if not is_tensor(tensors[1]):
+        raise TypeError(f"rois: expected a torch.Tensor like input, got {type(tensors[1]).__name__}")
+    return run(name, tensors, *args)
+
+
+def roi_align(
+    input: A,
+    rois: Union[A, Sequence[A]],
+    output_size: Union[int, Tuple[int, int]],
+    spatial_scale: float = 1.0,
+    sampling_ratio: int = -1,
+    aligned: bool = False,
+) -> A:
+    """RoIAlign (Mask R-CNN): bilinear samples averaged over each bin of each RoI.
+
+    The rules, as ``torchvision.ops.roi_align``:
+
+    * A RoI's corners are multiplied by ``spatial_scale``; with ``aligned=True`` they are then
+      shifted by -0.5 so that a feature value sits at its pixel centre (use it for new models);
+      with ``aligned=False`` a RoI narrower or shorter than 1 is widened to 1.
+    * The RoI is cut into ``pooled_height x pooled_width`` equal bins. Each bin averages
+      ``grid_h x grid_w`` samples at the centres of a regular sub-grid, with
+      ``grid = sampling_ratio`` when it is > 0, else the adaptive ``ceil(roi_size / pooled_size)``
+      per axis; the divisor is ``grid_h * grid_w`` (at least 1) whether or not the samples fall
+      inside the map.
+    * A sample at ``y < -1`` or ``y > H`` (or ``x < -1`` or ``x > W``) contributes zero; otherwise
+      coordinates below 0 are clamped to 0, and a sample at or past the last row / column reads
+      that row / column alone (bilinear weights between cells, pixel ``i`` at coordinate ``i``).
+
+    Args:
+        input: ``(N, C, H, W)`` features (see the module conventions for dtypes).
+        rois: ``(K, 5)`` ``(batch_index, x1, y1, x2, y2)``, or a list of ``(K_i, 4)`` boxes.
+        output_size: ``(pooled_height, pooled_width)`` or one int.
+        spatial_scale: image-to-feature-map scale, > 0.
+        sampling_ratio: samples per bin side, at most 256; <= 0 for the adaptive grid.
+        aligned: the half-pixel shift described above.
+
+    Returns:
+        ``(K, C, pooled_height, pooled_width)``, dtype of ``input``.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> features = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+        >>> rois = np.array([[0, 0, 0, 2, 2]], np.float32)
+        >>> opticore.roi_align(features, rois, 1, sampling_ratio=1)   # one sample at (1, 1)
+        array([[[[5.]]]], dtype=float32)
+    """
+    pooled_height, pooled_width = _output_size(output_size)
+    scale = real(spatial_scale, "spatial_scale", low=0.0, low_open=True)
+    ratio = integer(sampling_ratio, "sampling_ratio", high=MAX_SAMPLING_RATIO)
+    shift = boolean(aligned, "aligned")
+    if is_tensor(input):
+        tensors = (input, _rois(rois, tensor=True))
+        return cast("A", _run_torch("roi_align", tensors, scale, pooled_height, pooled_width, ratio, shift))
+    result = _core.roi_align(as_array(input), as_array(_rois(rois, tensor=False)), pooled_height, pooled_width, scale,
+                             ratio, shift)
+    return cast("A", result)  # the NumPy branch: A is np.ndarray here
+
+
+def roi_pool(
+    input: A,
+    rois: Union[A, Sequence[A]],
+    output_size: Union[int, Tuple[int, int]],
+    spatial_scale: float = 1.0,
+) -> A:
+    """RoIPool (Fast R-CNN): the maximum over whole feature-map cells in each bin of each RoI.
+
+    The rules, as ``torchvision.ops.roi_pool``:
+
+    * A RoI's corners are multiplied by ``spatial_scale`` and rounded half away from zero; it spans
+      the cells ``x1 .. x2`` and ``y1 .. y2`` inclusive (at least one cell each way).
+    * Bin ``ph`` covers the RoI's rows ``floor(ph * h / PH) .. ceil((ph + 1) * h / PH) - 1``
+      (``h`` its height in cells), clipped to the map; likewise columns. Bins overlap when the
+      RoI does not divide evenly.
+    * A bin takes its largest value (the first in row-major order on ties; NaN never wins, so a
+      bin of only NaN gives ``-3.4028235e38``, float32's lowest); a bin outside the map gives 0.
+
+    Args:
+        input: ``(N, C, H, W)`` features (see the module conventions for dtypes).
+        rois: ``(K, 5)`` ``(batch_index, x1, y1, x2, y2)``, or a list of ``(K_i, 4)`` boxes.
+        output_size: ``(pooled_height, pooled_width)`` or one int.
+        spatial_scale: image-to-feature-map scale, > 0.
+
+    Returns:
+        ``(K, C, pooled_height, pooled_width)``, dtype of ``input``. (The C++ core also returns
+        where each maximum was, which the torch backward uses.)
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> features = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
+        >>> opticore.roi_pool(features, np.array([[0, 0, 0, 3, 3]], np.float32), 2)
+        array([[[[ 5.,  7.],
+                 [13., 15.]]]], dtype=float32)
+    """
+    pooled_height, pooled_width = _output_size(output_size)
+    scale = real(spatial_scale, "spatial_scale", low=0.0, low_open=True)
+    if is_tensor(input):
+        tensors = (input, _rois(rois, tensor=True))
+        output, _ = _run_torch("roi_pool", tensors, scale, pooled_height, pooled_width)
+        return cast("A", output)
+    output_np, _ = _core.roi_pool(as_array(input), as_array(_rois(rois, tensor=False)), pooled_height, pooled_width,
+                                  scale)
+    return cast("A", output_np)
