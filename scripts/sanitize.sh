@@ -16,7 +16,7 @@ if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 
 echo "== configure and build $BUILD_DIR (-fsanitize=address,undefined)"
 cmake -S . -B "$BUILD_DIR" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DOPTICORE_SANITIZE=ON -DOPTICORE_BUILD_TESTS=ON -DOPTICORE_WITH_TORCH=OFF -DOPTICORE_BUILD_PYTHON=OFF >/dev/null
+  -DOPTICORE_SANITIZE=ON -DOPTICORE_BUILD_TESTS=ON -DOPTICORE_WITH_TORCH=OFF -DOPTICORE_BUILD_PYTHON=OFF -DOPTICORE_WITH_CUDA=OFF >/dev/null
 cmake --build "$BUILD_DIR"
 
 echo "== ctest under the sanitizers"

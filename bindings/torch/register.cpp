@@ -1,10 +1,14 @@
-// Every torch.ops.opticore schema, in one place, and its CPU kernel, on LibTorch's stable ABI.
+// Every torch.ops.opticore schema, in one place, and its CPU and CUDA kernels, on LibTorch's stable ABI.
 // Loading the library that holds this file (libopticore_torch) registers the operators; fake
 // kernels and autograd formulas are registered from Python (opticore/torch/).
 #include <torch/csrc/stable/library.h>
 
 #include "opticore/torch/boxes.hpp"
 #include "opticore/torch/roi.hpp"
+
+#if OPTICORE_TORCH_CUDA
+#include "cuda/boxes.hpp"
+#endif
 
 STABLE_TORCH_LIBRARY(opticore, m) {
   m.def("box_area(Tensor boxes) -> Tensor");
@@ -43,3 +47,17 @@ STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
   m.impl("roi_pool", TORCH_BOX(&opticore::tensor::roi_pool));
   m.impl("roi_pool_backward", TORCH_BOX(&opticore::tensor::roi_pool_backward));
 }
+
+#if OPTICORE_TORCH_CUDA
+// The RoI operators take CPU and CUDA tensors alike (cpu/roi.cpp dispatches on the device); NMS
+// has its own CUDA kernels. box_area, box_iou and soft_nms have none: opticore.torch.run moves
+// their CUDA inputs to the CPU.
+STABLE_TORCH_LIBRARY_IMPL(opticore, CUDA, m) {
+  m.impl("nms", TORCH_BOX(&opticore::tensor::nms_cuda));
+  m.impl("batched_nms", TORCH_BOX(&opticore::tensor::batched_nms_cuda));
+  m.impl("roi_align", TORCH_BOX(&opticore::tensor::roi_align));
+  m.impl("roi_align_backward", TORCH_BOX(&opticore::tensor::roi_align_backward));
+  m.impl("roi_pool", TORCH_BOX(&opticore::tensor::roi_pool));
+  m.impl("roi_pool_backward", TORCH_BOX(&opticore::tensor::roi_pool_backward));
+}
+#endif

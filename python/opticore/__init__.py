@@ -51,8 +51,8 @@ def build_info() -> Dict[str, Any]:
         A dict with ``version``, ``compiler``, ``build_type``, ``torch_version`` (the torch whose
         headers the operators were compiled with, or None), ``torch_min_version`` (the oldest
         torch the operators load on: they use LibTorch's stable ABI, so any later release works;
-        None without them), ``cuda`` (whether CUDA kernels were compiled; False until there are
-        some), ``torch_ops`` (the torch operator library is installed) and ``num_threads``.
+        None without them), ``cuda`` (whether the CUDA kernels were compiled: the build found
+        nvcc), ``torch_ops`` (the torch operator library is installed) and ``num_threads``.
 
     Example:
         >>> import opticore

@@ -4,6 +4,7 @@ installed C++ package."""
 from __future__ import annotations
 
 import ast
+import glob
 import os
 import re
 import shutil
@@ -54,7 +55,11 @@ def test_build_info_fields():
         "torch_ops",
     }
     assert info["num_threads"] == opticore.get_num_threads()
-    assert info["cuda"] is False  # no CUDA kernels are compiled yet: build_info must not claim any
+    # True exactly when the core library holds the CUDA kernels (opticore::cuda::*): the build
+    # compiles them whenever it finds nvcc.
+    (core,) = glob.glob(os.path.join(os.path.dirname(opticore.__file__), "lib", "libopticore_core.so*"))
+    with open(core, "rb") as f:
+        assert info["cuda"] is (b"_ZN8opticore4cuda" in f.read())
     if info["torch_ops"]:
         assert info["torch_min_version"] == "2.10" and info["torch_version"]
     else:

@@ -1,15 +1,24 @@
-// CPU kernels of the RoI operators: check the tensors, compute half / bfloat16 in float32, view
-// them, call opticore::core.
+// The RoI operators for CPU and (where opticore was built with CUDA kernels) CUDA tensors: check
+// the tensors, compute half / bfloat16 in float32, view them, call opticore::core on the CPU or
+// opticore::cuda on the current stream of the tensors' device.
 #include "opticore/torch/roi.hpp"
 
 #include <string>
 #include <vector>
 
 #include "opticore/core/limits.hpp"
-
+#include "opticore/cuda/roi.hpp"
 #include "opticore/roi/roi_align.hpp"
 #include "opticore/roi/roi_pool.hpp"
 #include "tensor_args.hpp"
+
+#if OPTICORE_TORCH_CUDA
+#include <torch/csrc/stable/accelerator.h>
+
+#include <optional>
+
+#include "../cuda/stream.hpp"
+#endif
 
 namespace opticore::tensor {
 
@@ -19,12 +28,17 @@ namespace {
 
 bool is_half(ScalarType type) { return type == ScalarType::Half || type == ScalarType::BFloat16; }
 
-/// A float16 / bfloat16 / float32 / float64 CPU tensor of `dim` dimensions.
-void check_feature_tensor(const Tensor& t, const char* name, int64_t dim, const char* shape) {
+/// A float16 / bfloat16 / float32 / float64 tensor of `dim` dimensions, on the CPU or, when
+/// `device` is a CUDA tensor, on its CUDA device.
+void check_feature_tensor(const Tensor& t, const char* name, int64_t dim, const char* shape, const Tensor& device) {
   if (!t.defined()) detail::fail(std::string(name) + ": expected a tensor, got None");
-  if (!is_half(t.scalar_type())) return detail::check_float_tensor(t, name, dim, shape);
+  const ScalarType type = t.scalar_type();
+  if (!is_half(type) && type != ScalarType::Float && type != ScalarType::Double)
+    detail::fail(std::string(name) + ": expected a float tensor, got " + detail::dtype_name(type));
   if (t.dim() != dim) detail::fail(std::string(name) + ": expected shape " + shape + ", got " + detail::shape_of(t));
-  if (!t.is_cpu()) detail::fail(std::string(name) + ": expected a CPU tensor");
+  if (device.is_cuda() ? !(t.is_cuda() && t.get_device_index() == device.get_device_index()) : !t.is_cpu())
+    detail::fail(std::string(name) + (device.is_cuda() ? ": expected a CUDA tensor on the device of the features"
+                                                       : ": expected a CPU tensor"));
 }
 
 /// The type the kernels compute in for a tensor of `type`: float64 stays, everything else float32.
@@ -64,24 +78,46 @@ std::vector<int64_t> input_shape(int64_t batch_size, int64_t channels, int64_t h
   return shape;
 }
 
-/// rois (K, 5) in the computing type.
-Tensor prepared_rois(const Tensor& rois, ScalarType type) {
-  check_feature_tensor(rois, "rois", 2, "(K, 5)");
-  return as_type(rois, type);
+/// rois (K, 5) in the computing type; C-contiguous for the CUDA kernels.
+Tensor prepared_rois(const Tensor& rois, ScalarType type, const Tensor& device) {
+  check_feature_tensor(rois, "rois", 2, "(K, 5)", device);
+  if (rois.size(1) != 5) detail::fail("rois: expected shape (K, 5), got " + detail::shape_of(rois));
+  return device.is_cuda() ? torch::stable::contiguous(as_type(rois, type)) : as_type(rois, type);
+}
+
+/// Runs cpu() for CPU tensors, cuda(stream) under a guard of the device of `device` for CUDA ones.
+template <class Cpu, class Cuda>
+void on_device(const Tensor& device, Cpu&& cpu, [[maybe_unused]] Cuda&& cuda) {
+  if (!device.is_cuda()) return cpu();
+#if OPTICORE_TORCH_CUDA
+  torch::stable::accelerator::DeviceGuard guard(device.get_device_index());
+  cuda(detail::current_cuda_stream(device.get_device_index()));
+#else
+  detail::fail("input: a CUDA tensor, but opticore was built without CUDA kernels");
+#endif
 }
 
 }  // namespace
 
 Tensor roi_align(const Tensor& input_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                  int64_t pooled_width, int64_t sampling_ratio, bool aligned) {
-  check_feature_tensor(input_in, "input", 4, "(N, C, H, W)");
+  check_feature_tensor(input_in, "input", 4, "(N, C, H, W)", input_in);
   const ScalarType type = computing_type(input_in.scalar_type());
-  const Tensor input = as_type(input_in, type), rois = prepared_rois(rois_in, type);
-  Tensor out = torch::stable::empty(pooled_shape(input, rois, pooled_height, pooled_width, item_bytes(type)), type);
+  const Tensor input = as_type(input_in, type), rois = prepared_rois(rois_in, type, input_in);
+  Tensor out =
+      torch::stable::new_empty(input, pooled_shape(input, rois, pooled_height, pooled_width, item_bytes(type)), type);
   const RoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned};
   detail::with_float_type(input, [&](auto t) {
     using T = decltype(t);
-    opticore::roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
+    on_device(
+        input,
+        [&] {
+          opticore::roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
+        },
+        [&](auto stream) {
+          opticore::cuda::roi_align(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
+                                    out.mutable_data_ptr<T>(), stream);
+        });
   });
   return as_type(out, input_in.scalar_type());
 }
@@ -89,32 +125,48 @@ Tensor roi_align(const Tensor& input_in, const Tensor& rois_in, double spatial_s
 Tensor roi_align_backward(const Tensor& grad_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                           int64_t pooled_width, int64_t batch_size, int64_t channels, int64_t height, int64_t width,
                           int64_t sampling_ratio, bool aligned) {
-  check_feature_tensor(grad_in, "grad", 4, "(K, C, PH, PW)");
+  check_feature_tensor(grad_in, "grad", 4, "(K, C, PH, PW)", grad_in);
   const ScalarType type = computing_type(grad_in.scalar_type());
-  const Tensor grad = as_type(grad_in, type), rois = prepared_rois(rois_in, type);
-  Tensor out = torch::stable::empty(input_shape(batch_size, channels, height, width, item_bytes(type)), type);
+  const Tensor grad = as_type(grad_in, type), rois = prepared_rois(rois_in, type, grad_in);
+  Tensor out = torch::stable::new_empty(grad, input_shape(batch_size, channels, height, width, item_bytes(type)), type);
   const RoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned};
   detail::with_float_type(grad, [&](auto t) {
     using T = decltype(t);
-    opticore::roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
-                                 width, options, out.mutable_data_ptr<T>());
+    on_device(
+        grad,
+        [&] {
+          opticore::roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
+                                       width, options, out.mutable_data_ptr<T>());
+        },
+        [&](auto stream) {
+          opticore::cuda::roi_align_backward(array4_view<T>(grad), rois.const_data_ptr<T>(), rois.size(0), batch_size,
+                                             channels, height, width, options, out.mutable_data_ptr<T>(), stream);
+        });
   });
   return as_type(out, grad_in.scalar_type());
 }
 
 std::tuple<Tensor, Tensor> roi_pool(const Tensor& input_in, const Tensor& rois_in, double spatial_scale,
                                     int64_t pooled_height, int64_t pooled_width) {
-  check_feature_tensor(input_in, "input", 4, "(N, C, H, W)");
+  check_feature_tensor(input_in, "input", 4, "(N, C, H, W)", input_in);
   const ScalarType type = computing_type(input_in.scalar_type());
-  const Tensor input = as_type(input_in, type), rois = prepared_rois(rois_in, type);
+  const Tensor input = as_type(input_in, type), rois = prepared_rois(rois_in, type, input_in);
   const auto shape = pooled_shape(input, rois, pooled_height, pooled_width, item_bytes(type) + 8);
-  Tensor out = torch::stable::empty(shape, type);
-  Tensor argmax = torch::stable::empty(shape, ScalarType::Long);
+  Tensor out = torch::stable::new_empty(input, shape, type);
+  Tensor argmax = torch::stable::new_empty(input, shape, ScalarType::Long);
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
   detail::with_float_type(input, [&](auto t) {
     using T = decltype(t);
-    opticore::roi_pool(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>(),
-                       argmax.mutable_data_ptr<int64_t>());
+    on_device(
+        input,
+        [&] {
+          opticore::roi_pool(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>(),
+                             argmax.mutable_data_ptr<int64_t>());
+        },
+        [&](auto stream) {
+          opticore::cuda::roi_pool(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
+                                   out.mutable_data_ptr<T>(), argmax.mutable_data_ptr<int64_t>(), stream);
+        });
   });
   return {as_type(out, input_in.scalar_type()), argmax};
 }
@@ -122,11 +174,11 @@ std::tuple<Tensor, Tensor> roi_pool(const Tensor& input_in, const Tensor& rois_i
 Tensor roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, const Tensor& argmax_in, double spatial_scale,
                          int64_t pooled_height, int64_t pooled_width, int64_t batch_size, int64_t channels,
                          int64_t height, int64_t width) {
-  check_feature_tensor(grad_in, "grad", 4, "(K, C, PH, PW)");
+  check_feature_tensor(grad_in, "grad", 4, "(K, C, PH, PW)", grad_in);
   const ScalarType type = computing_type(grad_in.scalar_type());
-  const Tensor grad = as_type(grad_in, type), rois = prepared_rois(rois_in, type);
-  if (!argmax_in.defined() || argmax_in.scalar_type() != ScalarType::Long || !argmax_in.is_cpu()) {
-    detail::fail("argmax: expected the int64 CPU tensor returned by roi_pool");
+  const Tensor grad = as_type(grad_in, type), rois = prepared_rois(rois_in, type, grad_in);
+  if (!argmax_in.defined() || argmax_in.scalar_type() != ScalarType::Long || argmax_in.is_cuda() != grad.is_cuda()) {
+    detail::fail("argmax: expected the int64 tensor returned by roi_pool, on the device of grad");
   }
   if (argmax_in.dim() != 4 || argmax_in.size(0) != grad.size(0) || argmax_in.size(1) != grad.size(1) ||
       argmax_in.size(2) != grad.size(2) || argmax_in.size(3) != grad.size(3)) {
@@ -134,12 +186,22 @@ Tensor roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, const Ten
                  detail::shape_of(argmax_in));
   }
   const Tensor argmax = torch::stable::contiguous(argmax_in);
-  Tensor out = torch::stable::empty(input_shape(batch_size, channels, height, width, item_bytes(type)), type);
+  Tensor out = torch::stable::new_empty(grad, input_shape(batch_size, channels, height, width, item_bytes(type)), type);
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
   detail::with_float_type(grad, [&](auto t) {
     using T = decltype(t);
-    opticore::roi_pool_backward(array4_view<T>(grad), argmax.const_data_ptr<int64_t>(), detail::matrix_view<T>(rois),
-                                batch_size, channels, height, width, options, out.mutable_data_ptr<T>());
+    on_device(
+        grad,
+        [&] {
+          opticore::roi_pool_backward(array4_view<T>(grad), argmax.const_data_ptr<int64_t>(),
+                                      detail::matrix_view<T>(rois), batch_size, channels, height, width, options,
+                                      out.mutable_data_ptr<T>());
+        },
+        [&](auto stream) {
+          opticore::cuda::roi_pool_backward(array4_view<T>(grad), argmax.const_data_ptr<int64_t>(),
+                                            rois.const_data_ptr<T>(), rois.size(0), batch_size, channels, height, width,
+                                            options, out.mutable_data_ptr<T>(), stream);
+        });
   });
   return as_type(out, grad_in.scalar_type());
 }

@@ -6,41 +6,10 @@
 
 #include "core/detail/vector_clones.hpp"
 #include "roi/detail/roi_args.hpp"
+#include "roi/detail/sampling.hpp"
 
 namespace opticore {
 namespace {
-
-/// One RoI in feature-map coordinates: where its bins start, their size, the sampling grid.
-template <class T>
-struct AlignedRoi {
-  int64_t image = 0;
-  T start_y = 0, start_x = 0, bin_height = 0, bin_width = 0;
-  int64_t grid_height = 0, grid_width = 0;
-  T count = 1;  ///< grid_height * grid_width, at least 1: each bin's divisor
-};
-
-template <class T>
-AlignedRoi<T> aligned_roi(const MatrixView<T>& rois, int64_t k, const RoiAlignOptions& options) {
-  const T scale = static_cast<T>(options.spatial_scale);
-  const T offset = options.aligned ? T(0.5) : T(0);
-  AlignedRoi<T> roi;
-  roi.image = static_cast<int64_t>(rois(k, 0));
-  roi.start_x = rois(k, 1) * scale - offset;
-  roi.start_y = rois(k, 2) * scale - offset;
-  T width = rois(k, 3) * scale - offset - roi.start_x;
-  T height = rois(k, 4) * scale - offset - roi.start_y;
-  if (!options.aligned) {  // malformed RoIs become at least 1 x 1
-    width = std::max(width, T(1));
-    height = std::max(height, T(1));
-  }
-  roi.bin_height = height / static_cast<T>(options.pooled_height);
-  roi.bin_width = width / static_cast<T>(options.pooled_width);
-  const bool adaptive = options.sampling_ratio <= 0;
-  roi.grid_height = adaptive ? static_cast<int64_t>(std::ceil(roi.bin_height)) : options.sampling_ratio;
-  roi.grid_width = adaptive ? static_cast<int64_t>(std::ceil(roi.bin_width)) : options.sampling_ratio;
-  roi.count = static_cast<T>(std::max<int64_t>(roi.grid_height * roi.grid_width, 1));
-  return roi;
-}
 
 /// The samples of one RoI along one axis that read the feature map, bin by bin: sample s reads
 /// rows (or columns) low[s] and high[s] with weights w_low[s] and w_high[s]. Bilinear weights are
@@ -52,56 +21,30 @@ struct AxisSamples {
   std::vector<T> w_low, w_high;
 };
 
-/// The first i in [lo, hi) with pred(i), for a predicate that is false, then true.
-template <class Pred>
-int64_t first_true(int64_t lo, int64_t hi, Pred pred) {
-  while (lo < hi) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    if (pred(mid)) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  return lo;
-}
-
 template <class T>
 void axis_samples(T start, T bin_size, int64_t grid, int64_t bins, int64_t size, AxisSamples<T>& out) {
   out.begin.assign(1, 0);
   out.low.clear(), out.high.clear(), out.w_low.clear(), out.w_high.clear();
-  const T lowest = T(-1), highest = static_cast<T>(size);
   for (int64_t p = 0; p < bins; ++p) {
-    if (grid > 0 && size > 0) {
-      const T bin_start = start + static_cast<T>(p) * bin_size;
-      // The sub-grid centres, computed as torchvision does (the i + 0.5 in float included).
-      auto position = [&](int64_t i) {
-        return bin_start + static_cast<T>(static_cast<float>(i) + 0.5f) * bin_size / static_cast<T>(grid);
-      };
-      // Positions are monotonic in i (so is rounding), so the samples in [-1, size] form one run,
-      // found by bisection: a huge RoI costs what its part inside the map costs.
-      int64_t first = 0, last = 0;
-      if (bin_size >= 0) {
-        first = first_true(0, grid, [&](int64_t i) { return position(i) >= lowest; });
-        last = first_true(first, grid, [&](int64_t i) { return position(i) > highest; });
-      } else {
-        first = first_true(0, grid, [&](int64_t i) { return position(i) <= highest; });
-        last = first_true(first, grid, [&](int64_t i) { return position(i) < lowest; });
-      }
-      for (int64_t i = first; i < last; ++i) {
-        T v = std::max(position(i), T(0));
-        int64_t low = static_cast<int64_t>(v), high = low + 1;
-        if (low >= size - 1) {  // the last row / column: read it alone
-          low = high = size - 1;
-          v = static_cast<T>(low);
-        }
-        const T frac = v - static_cast<T>(low);
-        out.low.push_back(low), out.high.push_back(high);
-        out.w_low.push_back(T(1) - frac), out.w_high.push_back(frac);
-      }
+    const T bin_start = start + static_cast<T>(p) * bin_size;
+    int64_t first = 0, last = 0;
+    detail::samples_inside(bin_start, bin_size, grid, size, first, last);
+    for (int64_t i = first; i < last; ++i) {
+      int64_t low = 0, high = 0;
+      T w_low = 0, w_high = 0;
+      detail::bilinear_pair(detail::sample_position(bin_start, bin_size, grid, i), size, low, high, w_low, w_high);
+      out.low.push_back(low), out.high.push_back(high), out.w_low.push_back(w_low), out.w_high.push_back(w_high);
     }
     out.begin.push_back(static_cast<int64_t>(out.low.size()));
   }
+}
+
+/// The RoI k of a checked rois view, in feature-map coordinates.
+template <class T>
+detail::AlignedRoi<T> aligned_roi(const MatrixView<T>& rois, int64_t k, const RoiAlignOptions& options) {
+  T row[5];
+  detail::roi_row(rois.data, rois.row_stride, rois.col_stride, k, row);
+  return detail::aligned_roi(row, options);
 }
 
 /// The forward values of one RoI for n_channels channels: out[(c * PH + ph) * PW + pw], the
@@ -196,7 +139,7 @@ void roi_align(const Array4View<T>& input, const MatrixView<T>& rois, const RoiA
     std::vector<T> sums(static_cast<size_t>(block));
     for (int64_t task = begin; task < end; ++task) {
       const int64_t k = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C - c0);
-      const AlignedRoi<T> roi = aligned_roi(rois, k, options);
+      const detail::AlignedRoi<T> roi = aligned_roi(rois, k, options);
       axis_samples(roi.start_y, roi.bin_height, roi.grid_height, PH, H, ys);
       axis_samples(roi.start_x, roi.bin_width, roi.grid_width, PW, W, xs);
       const T* base = features.data + roi.image * features.image + c0;
@@ -231,7 +174,7 @@ void roi_align_backward(const Array4View<T>& grad_output, const MatrixView<T>& r
       const int64_t n = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C - c0);
       T* base = accumulated + n * H * W * C + c0;
       for (const int64_t k : by_image[static_cast<size_t>(n)]) {
-        const AlignedRoi<T> roi = aligned_roi(rois, k, options);
+        const detail::AlignedRoi<T> roi = aligned_roi(rois, k, options);
         axis_samples(roi.start_y, roi.bin_height, roi.grid_height, PH, H, ys);
         axis_samples(roi.start_x, roi.bin_width, roi.grid_width, PW, W, xs);
         scatter_bins(grad_output, k, c0, base, W * C, C, ys, xs, n_channels, roi.count, grads.data());

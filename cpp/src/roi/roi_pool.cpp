@@ -7,39 +7,17 @@
 
 #include "core/detail/vector_clones.hpp"
 #include "roi/detail/roi_args.hpp"
+#include "roi/detail/sampling.hpp"
 
 namespace opticore {
 namespace {
 
-/// One RoI in whole feature-map cells: its first row and column and the size of its bins.
+/// The RoI k of a checked rois view, in whole cells.
 template <class T>
-struct PooledRoi {
-  int64_t image = 0, start_y = 0, start_x = 0;
-  T bin_height = 0, bin_width = 0;
-};
-
-template <class T>
-PooledRoi<T> pooled_roi(const MatrixView<T>& rois, int64_t k, const RoiPoolOptions& options) {
-  const T scale = static_cast<T>(options.spatial_scale);
-  PooledRoi<T> roi;
-  roi.image = static_cast<int64_t>(rois(k, 0));
-  roi.start_x = static_cast<int64_t>(std::round(rois(k, 1) * scale));
-  roi.start_y = static_cast<int64_t>(std::round(rois(k, 2) * scale));
-  const int64_t end_x = static_cast<int64_t>(std::round(rois(k, 3) * scale));
-  const int64_t end_y = static_cast<int64_t>(std::round(rois(k, 4) * scale));
-  const int64_t width = std::max<int64_t>(end_x - roi.start_x + 1, 1);  // x1..x2 inclusive
-  const int64_t height = std::max<int64_t>(end_y - roi.start_y + 1, 1);
-  roi.bin_height = static_cast<T>(height) / static_cast<T>(options.pooled_height);
-  roi.bin_width = static_cast<T>(width) / static_cast<T>(options.pooled_width);
-  return roi;
-}
-
-/// The cells [begin, end) of bin p along one axis, clipped to [0, size).
-template <class T>
-std::pair<int64_t, int64_t> bin_cells(int64_t p, T bin_size, int64_t start, int64_t size) {
-  const int64_t begin = static_cast<int64_t>(std::floor(static_cast<T>(p) * bin_size)) + start;
-  const int64_t end = static_cast<int64_t>(std::ceil(static_cast<T>(p + 1) * bin_size)) + start;
-  return {std::clamp<int64_t>(begin, 0, size), std::clamp<int64_t>(end, 0, size)};
+detail::PooledRoi<T> pooled_roi(const MatrixView<T>& rois, int64_t k, const RoiPoolOptions& options) {
+  T row[5];
+  detail::roi_row(rois.data, rois.row_stride, rois.col_stride, k, row);
+  return detail::pooled_roi(row, options);
 }
 
 /// The forward values of one RoI for n_channels channels: output / argmax[(c * PH + ph) * PW + pw],
@@ -47,13 +25,15 @@ std::pair<int64_t, int64_t> bin_cells(int64_t p, T bin_size, int64_t start, int6
 /// Within a bin the maximum's position is kept as an offset into the bin, in an integer of T's
 /// width so that the compare-and-select loop vectorises.
 template <class T, class Offset>
-OPTICORE_VECTOR_CLONES void max_bins(const T* base, int64_t row, int64_t col, const PooledRoi<T>& roi, int64_t PH,
-                                     int64_t PW, int64_t H, int64_t W, int64_t n_channels, T* __restrict best,
-                                     Offset* __restrict best_at, T* output, int64_t* argmax) {
+OPTICORE_VECTOR_CLONES void max_bins(const T* base, int64_t row, int64_t col, const detail::PooledRoi<T>& roi,
+                                     int64_t PH, int64_t PW, int64_t H, int64_t W, int64_t n_channels,
+                                     T* __restrict best, Offset* __restrict best_at, T* output, int64_t* argmax) {
   for (int64_t ph = 0; ph < PH; ++ph) {
-    const auto [y0, y1] = bin_cells(ph, roi.bin_height, roi.start_y, H);
+    int64_t y0 = 0, y1 = 0;
+    detail::bin_cells(ph, roi.bin_height, roi.start_y, H, y0, y1);
     for (int64_t pw = 0; pw < PW; ++pw) {
-      const auto [x0, x1] = bin_cells(pw, roi.bin_width, roi.start_x, W);
+      int64_t x0 = 0, x1 = 0;
+      detail::bin_cells(pw, roi.bin_width, roi.start_x, W, x0, x1);
       const bool empty = y1 <= y0 || x1 <= x0;
       std::fill(best, best + n_channels, empty ? T(0) : T(-FLT_MAX));
       std::fill(best_at, best_at + n_channels, Offset{-1});
@@ -91,7 +71,7 @@ void pool_forward(const detail::ChannelsLast<T>& features, const MatrixView<T>& 
     std::vector<Offset> where(static_cast<size_t>(block));
     for (int64_t task = begin; task < end; ++task) {
       const int64_t k = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C - c0);
-      const PooledRoi<T> roi = pooled_roi(rois, k, options);
+      const detail::PooledRoi<T> roi = pooled_roi(rois, k, options);
       const int64_t at = (k * C + c0) * PH * PW;
       max_bins(features.data + roi.image * features.image + c0, features.row, features.col, roi, PH, PW, H, W,
                n_channels, maxima.data(), where.data(), output + at, argmax + at);

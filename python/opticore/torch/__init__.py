@@ -196,16 +196,24 @@ def _check_argument(name: str, kind: str, value: Any) -> None:
 def run(name: str, tensors: Tuple[Any, ...], *args: Any) -> Any:
     """Calls ``torch.ops.opticore.<name>(*tensors, *args)`` after checking each argument.
 
-    The kernels run on the CPU; tensors on another device are copied to the CPU and the results
-    copied back to the device of ``tensors[0]`` (CUDA kernels are a later addition).
+    CPU tensors run the CPU kernels. CUDA tensors run the CUDA kernels where opticore was built
+    with them (``opticore.build_info()["cuda"]``: NMS, batched NMS, RoIAlign, RoIPool); other
+    operators and devices are computed on the CPU and the results moved back to the device of
+    ``tensors[0]``.
     """
     op = getattr(ops(), name)
     for (arg_name, kind), value in zip(_signatures[name], tensors + args):
         _check_argument(arg_name, kind, value)
     device = tensors[0].device
-    if device.type == "cpu" or device.type == "meta":
+    if device.type in ("cpu", "meta") or (device.type == "cuda" and _has_cuda_kernel(name)):
         return op(*tensors, *args)
     out = op(*(t.cpu() for t in tensors), *args)
     if isinstance(out, tuple):
         return tuple(o.to(device) for o in out)
     return out.to(device)
+
+
+def _has_cuda_kernel(name: str) -> bool:
+    import torch
+
+    return bool(torch._C._dispatch_has_kernel_for_dispatch_key(f"opticore::{name}", "CUDA"))
