@@ -6,6 +6,7 @@
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
     opticore bench geometry [--quick]   umeyama, warp_affine, align_faces, random_warp vs scikit-image / NumPy + OpenCV
     opticore bench tracking [--quick]   MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)
+    opticore bench mot [--quick]        SORT / ByteTrack / OC-SORT against roboflow trackers' (simulated crowds)
 
 Exit codes: 0 success, 1 failure while running, 2 bad usage (an unknown option or value, a missing
 command or benchmark name: the usage, and what is wrong, go to stderr). Errors go to stderr.
@@ -25,6 +26,7 @@ BENCHMARKS = {
     "geometry": ("opticore.bench.geometry",
                  "umeyama, warp_affine, align_faces, random_warp against scikit-image / NumPy + OpenCV"),
     "tracking": ("opticore.bench.tracking", "MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)"),
+    "mot": ("opticore.bench.mot", "SORT / ByteTrack / OC-SORT against roboflow trackers' (HOTA, IDF1, MOTA, fps)"),
 }
 
 
