@@ -136,10 +136,19 @@ py::tuple tracks_to_python(const std::vector<TrackOutput>& tracks) {
 }
 
 // MotParams' numeric fields; the Python name of each is its C++ name, spelled once.
-#define OPTICORE_MOT_FIELDS(X)                                                                              \
-  X(high_threshold)                                                                                         \
-  X(low_threshold) X(new_track_threshold) X(iou_threshold) X(low_iou_threshold) X(track_buffer) X(min_hits) \
-      X(frame_rate) X(momentum_weight) X(momentum_delta_t) X(std_weight_position) X(std_weight_velocity)
+#define OPTICORE_MOT_FIELDS(X) \
+  X(high_threshold)            \
+  X(low_threshold)             \
+  X(new_track_threshold)       \
+  X(iou_threshold)             \
+  X(low_iou_threshold)         \
+  X(track_buffer)              \
+  X(min_hits)                  \
+  X(frame_rate)                \
+  X(momentum_weight)           \
+  X(momentum_delta_t)          \
+  X(std_weight_position)       \
+  X(std_weight_velocity)
 
 /// MotParams from keyword arguments named as its fields (each optional: the C++ default
 /// otherwise); TypeError for an unknown name. The Python wrapper has checked the types.
