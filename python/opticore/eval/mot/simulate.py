@@ -9,9 +9,10 @@ come and go. Crossings happen all the time, and with them occlusions.
 Ground truth is every walker whose box is at least half inside the image, with its visible
 fraction (the share of its box not covered by nearer walkers, sampled on an 8x8 grid).
 
-Detections: a walker is detected with probability ``detect_rate * v ** 2`` (``v`` its
-visibility, so the misses grow with occlusion), with a score ``0.35 + 0.6 * v`` plus noise (low
-for occluded people, which ByteTrack's second stage is for) and a box jittered by
+Detections: a walker is detected with probability ``detect_rate * min(1, v / 0.6)`` (``v`` its
+visibility, so the misses grow with occlusion), with a score ``0.15 + 0.8 * v`` plus noise (low,
+below 0.5, for people less than 40% visible: what ByteTrack's second stage is for) and a box
+jittered by
 ``jitter`` x its size; each frame adds Poisson(``false_positives``) boxes of random size and place
 with scores in [0.1, 0.75).
 """
@@ -123,11 +124,11 @@ def simulate_crowd(
         vis = _visibility(boxes[shown])
         for i, b, v in zip(ids[shown], boxes[shown], vis):
             gt_rows.append((frame, i, *b, v))
-            if rng.random() < detect_rate * v * v:
+            if rng.random() < detect_rate * min(1.0, v / 0.6):
                 size = np.array([b[2] - b[0], b[3] - b[1]] * 2)
                 db = b + rng.normal(0, jitter, 4) * size
                 db[2], db[3] = max(db[2], db[0] + 1), max(db[3], db[1] + 1)
-                score = float(np.clip(0.35 + 0.6 * v + rng.normal(0, 0.05), 0.01, 0.99))
+                score = float(np.clip(0.15 + 0.8 * v + rng.normal(0, 0.05), 0.01, 0.99))
                 det_rows.append((frame, *db, score))
         for _ in range(rng.poisson(false_positives)):
             h = rng.uniform(60, 260) * scale
