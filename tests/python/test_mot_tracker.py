@@ -2,6 +2,7 @@
 detections, a re-appearance, the life cycle, per-class association, camera motion; bad input."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -273,24 +274,33 @@ def test_defaults_are_the_cores():
 
 
 def test_update_releases_the_gil():
-    # A Python thread keeps running while another updates a tracker with many detections.
+    """A Python thread keeps running while a long update (2000 tracks x 2000 detections, about
+    0.2 s) runs in another one: had the call held the GIL, no tick of the main thread could fall
+    in the middle of it."""
     rng = np.random.default_rng(0)
-    xy = rng.uniform(0, 4000, (3000, 2))
-    boxes = np.hstack([xy, xy + rng.uniform(10, 40, (3000, 2))])
+    xy = rng.uniform(0, 4000, (2000, 2))
+    boxes = np.hstack([xy, xy + rng.uniform(20, 60, (2000, 2))])
     tracker = MultiTracker("sort", min_hits=1)
-    ticks = []
-    done = threading.Event()
+    tracker.update(boxes, np.full(2000, 0.9))
+    moved = boxes + rng.normal(0, 3, boxes.shape)
+    span = []
+    started, done = threading.Event(), threading.Event()
 
-    def tick():
-        while not done.is_set():
-            ticks.append(1)
-
-    worker = threading.Thread(target=tick)
-    worker.start()
-    try:
-        for _ in range(3):
-            tracker.update(boxes + rng.normal(0, 1, boxes.shape), np.full(3000, 0.9))
-    finally:
+    def work():
+        started.set()
+        t0 = time.perf_counter()
+        tracker.update(moved, np.full(2000, 0.9))
+        span.extend([t0, time.perf_counter()])
         done.set()
-        worker.join()
-    assert len(ticks) > 0
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    started.wait()
+    ticks = []
+    while not done.is_set():
+        ticks.append(time.perf_counter())
+    thread.join()
+    t0, t1 = span
+    middle = [t for t in ticks if t0 + 0.25 * (t1 - t0) < t < t0 + 0.75 * (t1 - t0)]
+    assert len(middle) > 0, (t1 - t0, len(ticks))
+    assert len(tracker.tracks()) == 2000

@@ -6,6 +6,7 @@
 
 #include "boxes/detail/box.hpp"
 #include "core/detail/check.hpp"
+#include "opticore/core/limits.hpp"
 #include "opticore/mot/assignment.hpp"
 
 namespace opticore {
@@ -43,6 +44,7 @@ template <class Cost>
 void associate(std::vector<int64_t>& ts, std::vector<int64_t>& ds, double max_cost, const Cost& cost, Pairs& pairs) {
   if (ts.empty() || ds.empty()) return;
   const auto nt = static_cast<int64_t>(ts.size()), nd = static_cast<int64_t>(ds.size());
+  check_array_size("boxes", {nt, nd}, sizeof(double));  // the tracks x detections cost matrix
   std::vector<double> matrix(static_cast<size_t>(nt * nd));
   for (int64_t a = 0; a < nt; ++a) {
     for (int64_t b = 0; b < nd; ++b)
