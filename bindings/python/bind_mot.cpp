@@ -62,6 +62,12 @@ std::vector<KalmanState> states_from(const py::object& mean_in, const py::object
   }
   const double* m = mean.data();
   const double* c = cov.data();
+  for (py::ssize_t i = 0; i < mean.size(); ++i) {
+    if (!std::isfinite(m[i])) throw py::value_error("mean: expected finite values, got " + std::to_string(m[i]));
+  }
+  for (py::ssize_t i = 0; i < cov.size(); ++i) {
+    if (!std::isfinite(c[i])) throw py::value_error("covariance: expected finite values, got " + std::to_string(c[i]));
+  }
   std::vector<KalmanState> states(static_cast<size_t>(mean.shape(0)));
   for (size_t i = 0; i < states.size(); ++i) {
     const double* p = c + i * 64;
@@ -202,16 +208,9 @@ void bind_mot(py::module_& m) {
         const KalmanParams params{wp, wv};
         check_kalman_params(params);
         const MatrixView<double> view(boxes.data(), boxes.shape(0), 4);
+        check_track_boxes(view, "boxes");
         std::vector<KalmanState> states;
-        for (int64_t i = 0; i < view.rows; ++i) {
-          for (int k = 0; k < 4; ++k) {
-            if (!std::isfinite(view(i, k))) {
-              throw py::value_error("boxes: expected finite coordinates, got " + std::to_string(view(i, k)) +
-                                    " at row " + std::to_string(i));
-            }
-          }
-          states.push_back(kalman_initiate(boxes.data() + i * 4, params));
-        }
+        for (int64_t i = 0; i < view.rows; ++i) states.push_back(kalman_initiate(boxes.data() + i * 4, params));
         return arrays_from(states);
       },
       py::arg("boxes"), py::arg("std_weight_position"), py::arg("std_weight_velocity"));
@@ -238,6 +237,7 @@ void bind_mot(py::module_& m) {
           throw py::value_error("boxes: expected " + std::to_string(states.size()) + " boxes (one per state), got " +
                                 std::to_string(boxes.shape(0)));
         }
+        check_track_boxes(MatrixView<double>(boxes.data(), boxes.shape(0), 4), "boxes");
         for (size_t i = 0; i < states.size(); ++i) kalman_update(states[i], boxes.data() + i * 4, params);
         return arrays_from(states);
       },

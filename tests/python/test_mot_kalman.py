@@ -94,6 +94,10 @@ def test_structure_and_bad_input():
         kalman_update(mean, cov, np.zeros((3, 4)))
     with pytest.raises(ValueError, match="boxes: expected finite"):
         kalman_initiate([[0.0, np.nan, 1, 1]])
+    with pytest.raises(ValueError, match="boxes: expected x2 >= x1"):
+        kalman_update(mean, cov, [[0.0, 0, -1, 1], [0, 0, 1, 1]])
+    with pytest.raises(ValueError, match="mean: expected finite"):
+        kalman_predict(np.full((2, 8), np.inf), cov)
     with pytest.raises(ValueError, match="std_weight_position"):
         kalman_initiate([[0.0, 0, 1, 1]], std_weight_position=0.0)
     with pytest.raises(TypeError, match="boxes: expected real"):

@@ -209,6 +209,7 @@ def test_outputs():
     [
         ([[0, 0, 10, np.nan]], [0.9], None, ValueError, "boxes: expected finite"),
         ([[0, 0, -10, 10]], [0.9], None, ValueError, "boxes: expected x2 >= x1"),
+        ([[0, 0, 10, 2e30]], [0.9], None, ValueError, r"boxes: expected coordinates within \+-1e\+30"),
         ([[0, 0, 10]], [0.9], None, ValueError, r"boxes: expected shape \(N, 4\)"),
         ([0, 0, 10, 10], [0.9], None, ValueError, r"boxes: expected shape \(N, 4\)"),
         ([[0, 0, 10, 10]], [0.9, 0.8], None, ValueError, "scores: expected 1 values"),

@@ -22,6 +22,21 @@ void check_kalman_params(const KalmanParams& params) {
   detail::check_positive(params.std_weight_velocity, "std_weight_velocity");
 }
 
+void check_track_boxes(MatrixView<double> boxes, const char* name) {
+  detail::check_boxes(boxes, name);
+  for (int64_t i = 0; i < boxes.rows; ++i) {
+    for (int64_t k = 0; k < 4; ++k) {
+      if (std::fabs(boxes(i, k)) > kMaxBoxCoordinate) {
+        detail::fail(name, ": expected coordinates within +-", kMaxBoxCoordinate, ", got ", boxes(i, k), " at row ", i);
+      }
+    }
+    if (boxes(i, 2) < boxes(i, 0) || boxes(i, 3) < boxes(i, 1)) {
+      detail::fail(name, ": expected x2 >= x1 and y2 >= y1, got (", boxes(i, 0), ", ", boxes(i, 1), ", ", boxes(i, 2),
+                   ", ", boxes(i, 3), ") at row ", i);
+    }
+  }
+}
+
 std::array<double, 4> box_to_measurement(const double* b) {
   return {0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3]), b[2] - b[0], b[3] - b[1]};
 }

@@ -150,13 +150,7 @@ std::vector<TrackOutput> MultiTracker::update(MatrixView<double> boxes, VectorVi
                                               std::optional<VectorView<int64_t>> labels,
                                               std::optional<Affine> camera_motion) {
   // ---- checks first: a bad call leaves the tracker as it was
-  detail::check_boxes(boxes, "boxes");
-  for (int64_t i = 0; i < boxes.rows; ++i) {
-    if (boxes(i, 2) < boxes(i, 0) || boxes(i, 3) < boxes(i, 1)) {
-      detail::fail("boxes: expected x2 >= x1 and y2 >= y1, got (", boxes(i, 0), ", ", boxes(i, 1), ", ", boxes(i, 2),
-                   ", ", boxes(i, 3), ") at row ", i);
-    }
-  }
+  check_track_boxes(boxes, "boxes");
   detail::check_scores(scores, boxes.rows, "scores");
   if (labels && labels->size != boxes.rows) {
     detail::fail("labels: expected ", boxes.rows, " values (one per box), got ", labels->size);

@@ -3,8 +3,9 @@ core, and their public pieces (the box Kalman filter and the linear-assignment s
 
 Conventions:
 
-* Boxes are ``(N, 4)`` ``x1, y1, x2, y2`` arrays of real numbers (float64 inside), finite, with
-  ``x2 >= x1`` and ``y2 >= y1``; scores ``(N,)`` finite; labels ``(N,)`` integers.
+* Boxes are ``(N, 4)`` ``x1, y1, x2, y2`` arrays of real numbers (float64 inside), finite and
+  within +-1e30 (the Kalman filter squares sizes), with ``x2 >= x1`` and ``y2 >= y1``; scores
+  ``(N,)`` finite; labels ``(N,)`` integers.
 * Each :meth:`MultiTracker.update` call is one frame. It returns the *confirmed* tracks matched in
   that frame as :class:`Tracks`, ordered by id; ids start at 1 and are never reused (until
   :meth:`~MultiTracker.reset`).
@@ -163,11 +164,11 @@ class MultiTracker:
             "new_track_threshold": real(new_track_threshold, "new_track_threshold"),
             "iou_threshold": real(iou_threshold, "iou_threshold"),
             "low_iou_threshold": real(low_iou_threshold, "low_iou_threshold"),
-            "track_buffer": integer(track_buffer, "track_buffer"),
-            "min_hits": integer(min_hits, "min_hits"),
+            "track_buffer": integer(track_buffer, "track_buffer", low=0),
+            "min_hits": integer(min_hits, "min_hits", low=1),
             "frame_rate": real(frame_rate, "frame_rate"),
             "momentum_weight": real(momentum_weight, "momentum_weight"),
-            "momentum_delta_t": integer(momentum_delta_t, "momentum_delta_t"),
+            "momentum_delta_t": integer(momentum_delta_t, "momentum_delta_t", low=1),
             "std_weight_position": real(std_weight_position, "std_weight_position"),
             "std_weight_velocity": real(std_weight_velocity, "std_weight_velocity"),
         }

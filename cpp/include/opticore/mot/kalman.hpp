@@ -24,6 +24,8 @@
 #include <array>
 #include <cstdint>
 
+#include "opticore/core/view.hpp"
+
 namespace opticore {
 
 struct KalmanParams {
@@ -53,5 +55,13 @@ void kalman_update(KalmanState& state, const double* xyxy, const KalmanParams& p
 
 /// Checks the parameters; throws std::invalid_argument naming the field.
 void check_kalman_params(const KalmanParams& params);
+
+/// The largest coordinate magnitude a box may have: the filter squares sizes, and its variances
+/// must stay far inside the double range (1e30 is beyond any image).
+inline constexpr double kMaxBoxCoordinate = 1e30;
+
+/// Boxes the filter and the trackers take: (N, 4), finite, |coordinate| <= kMaxBoxCoordinate,
+/// x2 >= x1 and y2 >= y1. Throws std::invalid_argument naming `name` otherwise.
+void check_track_boxes(MatrixView<double> boxes, const char* name);
 
 }  // namespace opticore

@@ -33,7 +33,8 @@
 // the corrected Kalman state, the score, label and detection index those of the matched
 // detection. tracks() lists every live track (tentative, confirmed, lost) with its current box.
 //
-// Requires: boxes (N, 4) finite with x2 >= x1 and y2 >= y1; scores (N,) finite; labels (N,) when
+// Requires: boxes (N, 4) as check_track_boxes (kalman.hpp) takes them: finite, within +-1e30,
+// x2 >= x1 and y2 >= y1; scores (N,) finite; labels (N,) when
 // given; camera_motion a finite 2x3 affine [a b tx; c d ty] mapping the previous frame's pixels
 // to this frame's. Throws std::invalid_argument naming the argument otherwise (the tracker is left
 // as it was). Camera motion moves centres by the affine and velocities by its linear part, and
