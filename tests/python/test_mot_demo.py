@@ -36,7 +36,7 @@ NO_VTEST = "opencv-doc's vtest.avi not installed (apt-get install opencv-doc)"
 @pytest.mark.skipif(not os.path.exists(VTEST), reason=NO_VTEST)
 def test_demo_mot_vtest(tmp_path):
     out = tmp_path / "vtest"
-    assert cli.main(["demo", "mot", "--frames", "4", "--no-video", "--out", str(out)]) == 0
+    assert cli.main(["demo", "mot", "--frames", "4", "--no-video", "--camera-motion", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["source"] == "vtest.avi" and summary["detector"] == "HOG + opticore NMS"
     assert summary["frames"] == 4 and summary["detections"] > 4  # HOG finds pedestrians on the square

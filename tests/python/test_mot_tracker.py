@@ -192,6 +192,25 @@ def test_camera_motion(method):
     assert ids_plain.tolist() != [1, 2, 3]  # ids lost
 
 
+def test_estimate_camera_motion():
+    cv2 = pytest.importorskip("cv2")
+    from opticore.mot import estimate_camera_motion
+
+    rng = np.random.default_rng(1)
+    scene = cv2.GaussianBlur((rng.random((240, 320)) * 255).astype(np.uint8), (0, 0), 2)
+    truth = cv2.getRotationMatrix2D((160, 120), 2.0, 1.03)  # rotation, zoom and pan
+    truth[:, 2] += (4.5, -2.25)
+    moved = cv2.warpAffine(scene, truth, (320, 240))
+    found = estimate_camera_motion(cv2.cvtColor(scene, cv2.COLOR_GRAY2BGR), moved)
+    np.testing.assert_allclose(found[:, :2], truth[:, :2], atol=2e-3)  # measured 1e-4
+    np.testing.assert_allclose(found[:, 2], truth[:, 2], atol=0.2)  # measured 0.03 px
+    np.testing.assert_array_equal(estimate_camera_motion(np.zeros((50, 50), np.uint8), scene[:50, :50]), np.eye(2, 3))
+    with pytest.raises(ValueError, match="previous, frame: expected uint8 frames of one size"):
+        estimate_camera_motion(scene, scene[:10])
+    with pytest.raises(ValueError, match="previous, frame"):
+        estimate_camera_motion(scene.astype(np.float32), scene.astype(np.float32))
+
+
 def test_outputs():
     tracker = MultiTracker("sort", min_hits=1)
     b = np.array([box(10, 10), box(300, 10)], np.float32)

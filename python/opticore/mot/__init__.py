@@ -44,6 +44,7 @@ __all__ = [
     "kalman_initiate",
     "kalman_predict",
     "kalman_update",
+    "estimate_camera_motion",
     "linear_assignment",
 ]
 
@@ -314,3 +315,42 @@ def kalman_update(
     return _core.kalman_update(as_array(mean), as_array(covariance), as_array(boxes),
                                real(std_weight_position, "std_weight_position"),
                                real(std_weight_velocity, "std_weight_velocity"))
+
+
+def estimate_camera_motion(previous: np.ndarray, frame: np.ndarray, *, max_corners: int = 400) -> np.ndarray:
+    """The camera's motion between two frames, for :meth:`MultiTracker.update`'s ``camera_motion``:
+    a ``(2, 3)`` float64 similarity (rotation, uniform scale, translation) mapping ``previous``'s
+    pixels to ``frame``'s, estimated with OpenCV (Shi-Tomasi corners tracked by pyramidal
+    Lucas-Kanade optical flow, then a RANSAC fit that ignores the points on moving objects). The
+    identity when too few points are found (a flat image).
+
+    Needs OpenCV (``pip install opencv-contrib-python-headless``); frames are ``(H, W)`` grey or
+    ``(H, W, 3)`` BGR ``uint8`` of the same size.
+
+    Example:
+        >>> import numpy as np
+        >>> from opticore.mot import estimate_camera_motion
+        >>> rng = np.random.default_rng(0)
+        >>> scene = (rng.random((120, 160)) * 255).astype(np.uint8)
+        >>> moved = np.roll(scene, 3, axis=1)  # the camera panned: everything moves 3 px right
+        >>> bool(np.allclose(estimate_camera_motion(scene, moved), [[1, 0, 3], [0, 1, 0]], atol=0.01))
+        True
+    """
+    import cv2
+
+    frames = [np.asarray(previous), np.asarray(frame)]
+    usable = [f.dtype == np.uint8 and (f.ndim == 2 or (f.ndim == 3 and f.shape[2] == 3)) for f in frames]
+    if not all(usable) or frames[0].shape[:2] != frames[1].shape[:2]:
+        raise ValueError(f"previous, frame: expected uint8 frames of one size, (H, W) or (H, W, 3), got "
+                         f"{frames[0].shape} {frames[0].dtype} and {frames[1].shape} {frames[1].dtype}")
+    grey = [f if f.ndim == 2 else cv2.cvtColor(f, cv2.COLOR_BGR2GRAY) for f in frames]
+    identity = np.eye(2, 3)
+    points = cv2.goodFeaturesToTrack(grey[0], integer(max_corners, "max_corners", low=1), 0.01, 8)
+    if points is None or len(points) < 3:
+        return identity
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(grey[0], grey[1], points, points.copy())
+    ok = status.reshape(-1) == 1
+    if ok.sum() < 3:
+        return identity
+    matrix, _ = cv2.estimateAffinePartial2D(points[ok], moved[ok], method=cv2.RANSAC, ransacReprojThreshold=1.0)
+    return identity if matrix is None else matrix.astype(np.float64)

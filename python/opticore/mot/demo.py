@@ -8,7 +8,9 @@ install opencv-doc``); else a simulated crowd rendered as coloured boxes, whose 
 truth lets it print HOTA, IDF1 and MOTA (``--synthetic`` picks it always). ``--detections
 det.txt`` replaces the detector with a MOTChallenge detection file.
 
-``opticore track VIDEO --detections det.txt`` tracks a user's own detections.
+``opticore track VIDEO --detections det.txt`` tracks a user's own detections. With
+``--camera-motion`` both estimate the camera's motion between frames
+(:func:`opticore.mot.estimate_camera_motion`) and compensate it.
 
 Both write to ``--out``: ``demo.mp4`` (each track's box and id in its own colour, and the trail of
 its last centres), ``tracks.txt`` (MOTChallenge results: ``frame, id, left, top, width, height,
@@ -43,6 +45,8 @@ def _common_arguments(parser: argparse.ArgumentParser, out: str) -> None:
     parser.add_argument("--method", choices=METHODS, default="bytetrack", help="the tracker (default bytetrack)")
     parser.add_argument("--out", metavar="DIR", default=out, help=f"output folder (default ./{out})")
     parser.add_argument("--no-video", action="store_true", help="write the files but no video")
+    parser.add_argument("--camera-motion", action="store_true",
+                        help="estimate the camera's motion between frames and compensate it (a moving camera)")
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -165,8 +169,11 @@ def _synthetic(frames: int) -> Tuple[Iterator[np.ndarray], Any, Detector]:
 
 
 def _track(frames: Iterator[np.ndarray], detect: Detector, tracker: MultiTracker, out: str, fps: float,
-           limit: Optional[int], video: bool, label: str) -> Dict[str, Any]:
-    """Detects, tracks and draws every frame; writes tracks.txt, det.txt and demo.mp4; timings."""
+           limit: Optional[int], video: bool, label: str, camera_motion: bool) -> Dict[str, Any]:
+    """Detects, tracks and draws every frame (compensating the camera's motion when asked); writes
+    tracks.txt, det.txt and demo.mp4; timings."""
+    from . import estimate_camera_motion
+
     from .._progress import progress_bar
     from ..demo import _VideoOut
     from ..eval.mot import MotTable, write_mot
@@ -176,6 +183,7 @@ def _track(frames: Iterator[np.ndarray], detect: Detector, tracker: MultiTracker
     rows: Dict[str, List[np.ndarray]] = {k: [] for k in ("tf", "ti", "tb", "ts", "df", "db", "ds")}
     detect_seconds = track_seconds = 0.0
     count = 0
+    previous: Optional[np.ndarray] = None
     progress = progress_bar(limit, f"tracking ({tracker.params['method']})", "frame")
     try:
         for index, frame in enumerate(frames, 1):
@@ -184,8 +192,12 @@ def _track(frames: Iterator[np.ndarray], detect: Detector, tracker: MultiTracker
             start = time.perf_counter()
             boxes, scores = detect(frame, index)
             detect_seconds += time.perf_counter() - start
+            motion = None
+            if camera_motion and previous is not None:
+                motion = estimate_camera_motion(previous, frame)
+            previous = frame
             start = time.perf_counter()
-            tracks = tracker.update(boxes, scores)
+            tracks = tracker.update(boxes, scores, camera_motion=motion)
             track_seconds += time.perf_counter() - start
             for key, value in (("tf", np.full(len(tracks), index)), ("ti", tracks.ids), ("tb", tracks.boxes),
                                ("ts", tracks.scores), ("df", np.full(len(scores), index)), ("db", boxes),
@@ -249,7 +261,8 @@ def run_demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         fps, name, detector = 30.0, "simulated crowd", "simulated detector"
     print(f"opticore demo mot: {name}, {args.method}, detections from {detector}")
     tracker = MultiTracker(args.method, frame_rate=fps)
-    summary = _track(frames, detect, tracker, args.out, fps, args.frames, not args.no_video, args.method)
+    summary = _track(frames, detect, tracker, args.out, fps, args.frames, not args.no_video, args.method,
+                     args.camera_motion)
     summary.update(source=name, method=args.method, detector=detector)
     if crowd is not None:
         from ..eval.mot import evaluate, write_mot
@@ -279,7 +292,8 @@ def run_track(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     os.makedirs(args.out, exist_ok=True)
     print(f"opticore track: {os.path.basename(args.video)}, {args.method}, detections from {args.detections}")
     tracker = MultiTracker(args.method, frame_rate=seq.fps)
-    summary = _track(seq.frames(), detect, tracker, args.out, seq.fps, args.frames, not args.no_video, args.method)
+    summary = _track(seq.frames(), detect, tracker, args.out, seq.fps, args.frames, not args.no_video, args.method,
+                     args.camera_motion)
     summary.update(source=args.video, method=args.method, detector="det.txt")
     _finish(summary, args.out, "det.txt")
     return 0
