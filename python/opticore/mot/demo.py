@@ -55,7 +55,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--synthetic", action="store_true", help="the simulated crowd, even where vtest.avi exists")
     parser.add_argument("--detections", metavar="PATH", help="a MOTChallenge det.txt instead of the HOG detector")
     parser.add_argument("--frames", type=_frames, default=120,
-                        help="frames to track (default 120; HOG takes ~0.5 s a frame)")
+                        help="frames to track (default 120; HOG takes 0.5-1 s a frame on one core)")
     _common_arguments(parser, "opticore-mot")
 
 
