@@ -11,6 +11,7 @@ void bind_alignment(py::module_& m);
 void bind_warp(py::module_& m);
 void bind_fhog(py::module_& m);
 void bind_tracking(py::module_& m);
+void bind_mot(py::module_& m);
 }  // namespace opticore::python
 
 PYBIND11_MODULE(_core, m) {
@@ -23,4 +24,5 @@ PYBIND11_MODULE(_core, m) {
   opticore::python::bind_warp(m);
   opticore::python::bind_fhog(m);
   opticore::python::bind_tracking(m);
+  opticore::python::bind_mot(m);
 }

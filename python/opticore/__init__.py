@@ -14,6 +14,7 @@ from ._args import integer as _integer
 from .alignment import ARCFACE_112, align_face, align_faces, arcface_template, landmarks_to_5, mean_shape68, umeyama
 from .augment import random_transform, random_warp
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
+from .mot import MultiTracker, Tracks
 from .roi import roi_align, roi_pool
 from .tracking import KCFTracker, MOSSETracker, create_tracker, fhog
 from .warp import remap, resize, warp_affine
@@ -72,6 +73,8 @@ __all__ = [
     "ARCFACE_112",
     "KCFTracker",
     "MOSSETracker",
+    "MultiTracker",
+    "Tracks",
     "__version__",
     "align_face",
     "align_faces",

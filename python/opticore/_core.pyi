@@ -136,3 +136,47 @@ class Tracker:
     def box(self) -> Tuple[float, float, float, float]: ...
     @property
     def params(self) -> Union[MosseParams, KcfParams]: ...
+
+# Multi-object tracking (bind_mot.cpp)
+def linear_assignment(
+    cost: np.ndarray, max_cost: Optional[float] = None
+) -> Tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]: ...
+def kalman_initiate(
+    boxes: np.ndarray, std_weight_position: float, std_weight_velocity: float
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def kalman_predict(
+    mean: np.ndarray, covariance: np.ndarray, std_weight_position: float, std_weight_velocity: float
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def kalman_update(
+    mean: np.ndarray,
+    covariance: np.ndarray,
+    boxes: np.ndarray,
+    std_weight_position: float,
+    std_weight_velocity: float,
+) -> Tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+
+_TrackArrays = Tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.float64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int8],
+    npt.NDArray[np.int64],
+]
+
+class MultiTracker:
+    def __init__(self, **params: Any) -> None: ...
+    def update(
+        self,
+        boxes: np.ndarray,
+        scores: np.ndarray,
+        labels: Optional[np.ndarray] = None,
+        camera_motion: Optional[np.ndarray] = None,
+    ) -> _TrackArrays: ...
+    def tracks(self) -> _TrackArrays: ...
+    def reset(self) -> None: ...
+    @property
+    def params(self) -> Dict[str, Any]: ...
+    @property
+    def frame_count(self) -> int: ...

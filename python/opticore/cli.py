@@ -2,11 +2,14 @@
 
     opticore info                       how this opticore was built
     opticore demo [--video PATH]        find a face, track it, write an annotated video, boxes and plots
+    opticore demo mot [--video PATH]    detect and track people (HOG + MultiTracker), write a video and tracks.txt
+    opticore track VIDEO --detections det.txt   track a video's detections, write a video and tracks.txt
     opticore bench                      list the benchmarks
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
     opticore bench geometry [--quick]   umeyama, warp_affine, align_faces, random_warp vs scikit-image / NumPy + OpenCV
     opticore bench tracking [--quick]   MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)
     opticore bench roi [--quick]        RoIAlign / RoIPool forward and backward against torchvision
+    opticore bench mot [--quick]        SORT / ByteTrack / OC-SORT against roboflow trackers' (simulated crowds)
 
 Exit codes: 0 success, 1 failure while running, 2 bad usage (an unknown option or value, a missing
 command or benchmark name: the usage, and what is wrong, go to stderr). Errors go to stderr.
@@ -27,6 +30,7 @@ BENCHMARKS = {
                  "umeyama, warp_affine, align_faces, random_warp against scikit-image / NumPy + OpenCV"),
     "tracking": ("opticore.bench.tracking", "MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)"),
     "roi": ("opticore.bench.roi", "RoIAlign / RoIPool forward and backward against torchvision"),
+    "mot": ("opticore.bench.mot", "SORT / ByteTrack / OC-SORT against roboflow trackers' (HOTA, IDF1, MOTA, fps)"),
 }
 
 
@@ -62,6 +66,18 @@ def _demo(args: argparse.Namespace) -> int:
     return demo.run(args, args.parser)
 
 
+def _demo_mot(args: argparse.Namespace) -> int:
+    from .mot import demo as mot_demo
+
+    return mot_demo.run_demo(args, args.parser)
+
+
+def _track(args: argparse.Namespace) -> int:
+    from .mot import demo as mot_demo
+
+    return mot_demo.run_track(args, args.parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import opticore
 
@@ -82,6 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
                                       description=demo.DESCRIPTION)
     demo.add_arguments(demo_parser)
     demo_parser.set_defaults(run=_demo, parser=demo_parser)
+    from .mot import demo as mot_demo
+
+    demo_kinds = demo_parser.add_subparsers(dest="demo_kind", metavar="KIND",
+                                            help="mot: track people (`opticore demo mot --help`)")
+    mot_parser = demo_kinds.add_parser("mot", help="track people in a video", description=mot_demo.DEMO_DESCRIPTION)
+    mot_demo.add_demo_arguments(mot_parser)
+    mot_parser.set_defaults(run=_demo_mot, parser=mot_parser)
+
+    track = commands.add_parser("track", help="track the detections of a video (MOTChallenge det.txt)",
+                                description=mot_demo.TRACK_DESCRIPTION)
+    mot_demo.add_track_arguments(track)
+    track.set_defaults(run=_track, parser=track)
 
     bench = commands.add_parser(
         "bench",
@@ -104,7 +132,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if unknown:  # reported by the command's own parser, so that its usage line is the one shown
         getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
-        parser.error("which command? info, demo or bench (`opticore --help` says what each does)")
+        parser.error("which command? info, demo, track or bench (`opticore --help` says what each does)")
     try:
         return args.run(args)
     except KeyboardInterrupt:

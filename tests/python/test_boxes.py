@@ -10,7 +10,7 @@ import pytest
 
 import opticore
 import reference as ref
-from gil import assert_releases_the_gil
+from gil_check import assert_releases_gil
 
 DTYPES = [np.float32, np.float64]
 
@@ -299,7 +299,7 @@ def test_non_finite_values_are_rejected(bad):
 def test_nms_releases_the_gil():
     """A Python thread keeps running while a long NMS call (about 0.3 s) runs in another one."""
     boxes, scores = make_inputs("uniform", 100_000, 18)
-    assert_releases_the_gil(lambda: opticore.nms(boxes, scores, 0.5))
+    assert_releases_gil(lambda: opticore.nms(boxes, scores, 0.5))
 
 
 def test_calls_are_thread_safe():

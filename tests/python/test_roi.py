@@ -11,7 +11,7 @@ import torch
 
 import opticore
 import opticore.torch
-from gil import assert_releases_the_gil
+from gil_check import assert_releases_gil
 from roi_reference import roi_align as ref_align
 from roi_reference import roi_pool as ref_pool
 
@@ -358,4 +358,4 @@ def test_numpy_call_releases_the_gil():
     rng = np.random.default_rng(16)
     features = rng.standard_normal((1, 256, 64, 64)).astype(np.float32)
     rois = random_rois(rng, 4000, 1, 64, 64).astype(np.float32)
-    assert_releases_the_gil(lambda: opticore.roi_align(features, rois, 7, 1.0, 2))
+    assert_releases_gil(lambda: opticore.roi_align(features, rois, 7, 1.0, 2))

@@ -1,4 +1,4 @@
-"""Shared by the tests of long calls: proof that a call releases the GIL while it runs."""
+"""Shared by the tests: does a long compiled call release the GIL?"""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ import time
 from typing import Any, Callable
 
 
-def assert_releases_the_gil(call: Callable[[], Any]) -> None:
-    """Runs ``call`` (which should take 0.1 s or more) in a thread while this thread keeps
-    ticking: had the call held the GIL, no tick could fall in the middle half of it."""
-    span = []
+def assert_releases_gil(call: Callable[[], Any]) -> Any:
+    """Runs ``call`` (which should take 0.1 s or more) in a thread while this one ticks; had the
+    call held the GIL, no tick could fall in the middle half of it. Returns the call's result."""
+    span: list = []
+    result: list = []
     started, done = threading.Event(), threading.Event()
 
-    def work():
+    def work() -> None:
         started.set()
         t0 = time.perf_counter()
-        call()
+        result.append(call())
         span.extend([t0, time.perf_counter()])
         done.set()
 
@@ -30,3 +31,4 @@ def assert_releases_the_gil(call: Callable[[], Any]) -> None:
     t0, t1 = span
     middle = [t for t in ticks if t0 + 0.25 * (t1 - t0) < t < t0 + 0.75 * (t1 - t0)]
     assert len(middle) > 0, (t1 - t0, len(ticks))
+    return result[0]
