@@ -15,7 +15,7 @@ from .alignment import ARCFACE_112, align_face, align_faces, arcface_template, l
 from .augment import random_transform, random_warp
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
 from .tracking import KCFTracker, MOSSETracker, create_tracker, fhog
-from .warp import remap, resize, warp_affine
+from .warp import crop_resize, remap, resize, warp_affine
 
 __version__: str = _core.__version__
 
@@ -81,6 +81,7 @@ __all__ = [
     "build_info",
     "cmake_prefix_path",
     "create_tracker",
+    "crop_resize",
     "fhog",
     "get_num_threads",
     "landmarks_to_5",

@@ -55,6 +55,7 @@ std::array<double, 6> checked_inverse(const std::array<double, 6>& M) {
 template <class T>
 void warp_affine(ImageView<T> image, const std::array<double, 6>& M, OutputImage<T> dst, const WarpOptions& options) {
   detail::check_image(image, detail::kMaxWarpSide);
+  detail::check_warp_interpolation(options.interpolation);
   detail::check_output(dst, image.channels);
   const std::array<double, 6> A = checked_inverse(M);
   const detail::Sampler<T> sampler{image, options.interpolation, options.border_mode,

@@ -16,15 +16,6 @@ void interpolate_linear(float x, float* c) {
   c[1] = x;
 }
 
-// Keys' cubic convolution kernel with A = -0.75, evaluated in float like OpenCV.
-void interpolate_cubic(float x, float* c) {
-  const float A = -0.75f;
-  c[0] = ((A * (x + 1) - 5 * A) * (x + 1) + 8 * A) * (x + 1) - 4 * A;
-  c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
-  c[2] = ((A + 2) * (1 - x) - (A + 3)) * (1 - x) * (1 - x) + 1;
-  c[3] = 1.f - c[0] - c[1] - c[2];
-}
-
 // K x K weights per fractional position, float and 15-bit fixed point. Rounding each fixed-point
 // weight can leave their sum off 1 << 15; like OpenCV we move the difference onto one central
 // weight so that a flat image stays exactly flat.
@@ -82,7 +73,7 @@ const WeightTable<2>& linear_table() {
 }
 
 const WeightTable<4>& cubic_table() {
-  static const WeightTable<4> table(interpolate_cubic);
+  static const WeightTable<4> table(keys_cubic);
   return table;
 }
 
@@ -271,6 +262,7 @@ void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
   switch (s.interpolation) {
     case Interpolation::Nearest:
       return nearest_row<T, C>(s, sx, sy, n, out);
+    case Interpolation::Area:  // refused by check_warp_interpolation
     case Interpolation::Linear:
 #if defined(__SSE2__)
       if constexpr (std::is_same_v<T, uint8_t> && (C == 3 || C == 4)) {
@@ -286,6 +278,14 @@ void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
 }
 
 }  // namespace
+
+void keys_cubic(float x, float* c) {
+  const float A = -0.75f;
+  c[0] = ((A * (x + 1) - 5 * A) * (x + 1) + 8 * A) * (x + 1) - 4 * A;
+  c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
+  c[2] = ((A + 2) * (1 - x) - (A + 3)) * (1 - x) * (1 - x) + 1;
+  c[3] = 1.f - c[0] - c[1] - c[2];
+}
 
 const int16_t* linear_weights_i16() { return linear_table().i.data(); }
 const float* linear_weights_f32() { return linear_table().f.data(); }

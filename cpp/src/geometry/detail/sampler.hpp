@@ -86,6 +86,13 @@ void check_image(const ImageView<T>& image, int64_t max_side) {
   }
 }
 
+/// Warps sample points: "area" has no meaning there.
+inline void check_warp_interpolation(Interpolation interpolation) {
+  if (interpolation == Interpolation::Area) {
+    fail("interpolation: expected nearest, linear or cubic for a warp, got area (resize only)");
+  }
+}
+
 /// The output: dsize = (width, height) positive, the image's channel count.
 template <class T>
 void check_output(const OutputImage<T>& dst, int64_t channels) {
@@ -110,6 +117,10 @@ std::array<T, 4> border_value_as(const std::array<double, 4>& value) {
   }
   return out;
 }
+
+/// Keys' cubic convolution weights (A = -0.75) of the 4 taps around fraction x in [0, 1),
+/// evaluated in float as OpenCV does.
+void keys_cubic(float x, float* c);
 
 /// Per-position interpolation weights (OpenCV's initInterTab2D): 1024 entries of 2x2 (linear) or
 /// 4x4 (cubic) weights, row-major (y tap, x tap); the int16 ones sum to exactly 1 << 15.

@@ -1,0 +1,198 @@
+// INTER_AREA for shrinking: OpenCV's block sums for whole-number factors, else its per-axis
+// coverage tables, accumulated in float in OpenCV's order so that uint8 results round the same.
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <type_traits>
+#include <vector>
+
+#include "core/detail/check.hpp"
+#include "core/detail/parallel.hpp"
+#include "geometry/detail/resize_kernels.hpp"
+#include "geometry/detail/sampler.hpp"
+#include "opticore/core/limits.hpp"
+
+namespace opticore::detail {
+namespace {
+
+template <class T>
+T saturate(float v) {
+  if constexpr (std::is_same_v<T, uint8_t>) {
+    if (!(v >= 0.f)) return 0;  // also NaN, as cvRound's INT_MIN saturates to 0
+    return static_cast<uint8_t>(std::min<int64_t>(round_half_even(static_cast<double>(v)), 255));
+  } else {
+    return v;
+  }
+}
+
+/// A 2 x 2 block's mean, as OpenCV rounds it.
+template <class T>
+T mean4(T a, T b, T c, T d) {
+  if constexpr (std::is_same_v<T, uint8_t>) {
+    return static_cast<uint8_t>((a + b + c + d + 2) >> 2);
+  } else {
+    return (a + b + c + d) * 0.25f;
+  }
+}
+
+/// One output row of a 2x reduction from source rows r0, r1 of adjacent pixels (column stride C,
+/// a compile-time constant so that the loop vectorises).
+template <class T, int C>
+void half_row(const T* __restrict r0, const T* __restrict r1, T* __restrict out, int64_t width) {
+  for (int64_t x = 0; x < width; ++x) {
+    for (int c = 0; c < C; ++c) {
+      const int64_t o = 2 * x * C + c;
+      out[x * C + c] = mean4(r0[o], r0[o + C], r1[o], r1[o + C]);
+    }
+  }
+}
+
+template <class T, int C>
+void half_row_strided(const T* r0, const T* r1, int64_t cs, T* out, int64_t width) {
+  for (int64_t x = 0; x < width; ++x) {
+    for (int c = 0; c < C; ++c) {
+      const int64_t o = 2 * x * cs + c;
+      out[x * C + c] = mean4(r0[o], r0[o + cs], r1[o], r1[o + cs]);
+    }
+  }
+}
+
+/// Whole-number factors fx x fy: the mean of each block (its sum times 1 / area in float, rounded;
+/// a 2 x 2 uint8 block is (sum + 2) >> 2 as in OpenCV's fast path). The image has channel_stride 1.
+template <class T, int C>
+void area_blocks(const ImageView<T>& im, const OutputImage<T>& dst, int64_t fx, int64_t fy, bool parallel) {
+  const int64_t width = dst.width, rs = im.row_stride, cs = im.col_stride;
+  const float inv_area = 1.f / static_cast<float>(fx * fy);
+  const T* data = im.data;
+  T* out_data = dst.data;
+  const auto body = [=](int64_t begin, int64_t end) {
+    for (int64_t y = begin; y < end; ++y) {
+      const T* block_row = data + y * fy * rs;
+      T* out = out_data + y * width * C;
+      // OpenCV's (sum + 2) >> 2 path has no 2-channel version: those round sum / 4 to even below.
+      if (fx == 2 && fy == 2 && (C != 2 || !std::is_same_v<T, uint8_t>)) {
+        if (cs == C) {
+          half_row<T, C>(block_row, block_row + rs, out, width);
+        } else {
+          half_row_strided<T, C>(block_row, block_row + rs, cs, out, width);
+        }
+        continue;
+      }
+      // Exact for uint8; double for float, so that large blocks do not drift as a float sum would.
+      using Acc = std::conditional_t<std::is_same_v<T, uint8_t>, int64_t, double>;
+      for (int64_t x = 0; x < width; ++x) {
+        for (int c = 0; c < C; ++c) {
+          Acc sum = 0;
+          for (int64_t by = 0; by < fy; ++by) {
+            const T* p = block_row + by * rs + x * fx * cs + c;
+            for (int64_t bx = 0; bx < fx; ++bx) sum += p[bx * cs];
+          }
+          out[x * C + c] = saturate<T>(static_cast<float>(sum) * inv_area);
+        }
+      }
+    }
+  };
+  if (parallel) {
+    parallel_for(dst.height, rows_per_chunk(width * fx * fy, C), body);
+  } else {
+    body(0, dst.height);
+  }
+}
+
+/// One axis' coverage: output index d takes source pixels src[k] with weights w[k] for k in
+/// [first[d], first[d + 1]), each weight the share of the output cell the source pixel covers.
+struct Coverage {
+  std::vector<int64_t> first, src;
+  std::vector<float> w;
+};
+
+Coverage coverage(int64_t in, int64_t out, const char* name) {
+  const double scale = resize_scale(in, out);
+  check_array_size(name, {in + 2 * out}, sizeof(int64_t) * 2 + sizeof(float));
+  Coverage cov;
+  cov.first.reserve(static_cast<size_t>(out + 1));
+  for (int64_t d = 0; d < out; ++d) {
+    cov.first.push_back(static_cast<int64_t>(cov.src.size()));
+    const double f1 = static_cast<double>(d) * scale, f2 = f1 + scale;
+    const double cell = std::min(scale, static_cast<double>(in) - f1);  // the last cell may be cut
+    int64_t s1 = static_cast<int64_t>(std::ceil(f1)), s2 = static_cast<int64_t>(std::floor(f2));
+    s2 = std::min(s2, in - 1);
+    s1 = std::min(s1, s2);
+    const auto add = [&](int64_t s, double share) {
+      cov.src.push_back(s);
+      cov.w.push_back(static_cast<float>(share / cell));
+    };
+    if (static_cast<double>(s1) - f1 > 1e-3) add(s1 - 1, static_cast<double>(s1) - f1);  // partial left pixel
+    for (int64_t s = s1; s < s2; ++s) add(s, 1.0);
+    if (f2 - static_cast<double>(s2) > 1e-3) add(s2, std::min(std::min(f2 - static_cast<double>(s2), 1.0), cell));
+  }
+  cov.first.push_back(static_cast<int64_t>(cov.src.size()));
+  return cov;
+}
+
+template <class T, int C>
+void area_general(const ImageView<T>& im, const OutputImage<T>& dst, bool parallel) {
+  const Coverage cx = coverage(im.width, dst.width, "dsize"), cy = coverage(im.height, dst.height, "dsize");
+  const int64_t row_len = dst.width * C;
+  check_array_size("dsize", {2, row_len}, sizeof(float));
+  const auto body = [&](int64_t begin, int64_t end) {
+    std::vector<float> buf(static_cast<size_t>(row_len)), sum(static_cast<size_t>(row_len));
+    for (int64_t y = begin; y < end; ++y) {
+      for (int64_t j = cy.first[y]; j < cy.first[y + 1]; ++j) {
+        const T* src = im.data + cy.src[j] * im.row_stride;
+        std::fill(buf.begin(), buf.end(), 0.f);
+        for (int64_t x = 0; x < dst.width; ++x) {
+          for (int64_t k = cx.first[x]; k < cx.first[x + 1]; ++k) {
+            const T* p = src + cx.src[k] * im.col_stride;
+            for (int c = 0; c < C; ++c) buf[x * C + c] += static_cast<float>(p[c]) * cx.w[k];
+          }
+        }
+        const float beta = cy.w[j];
+        if (j == cy.first[y]) {
+          for (int64_t i = 0; i < row_len; ++i) sum[i] = beta * buf[i];
+        } else {
+          for (int64_t i = 0; i < row_len; ++i) sum[i] += beta * buf[i];
+        }
+      }
+      T* out = dst.data + y * row_len;
+      for (int64_t i = 0; i < row_len; ++i) out[i] = saturate<T>(sum[i]);
+    }
+  };
+  if (parallel) {
+    parallel_for(dst.height, rows_per_chunk(dst.width * 4, C), body);
+  } else {
+    body(0, dst.height);
+  }
+}
+
+template <class T, int C>
+void area_channels(const ImageView<T>& im, const OutputImage<T>& dst, bool parallel) {
+  // OpenCV's test for whole-number factors, on the same doubles.
+  const double sx = resize_scale(im.width, dst.width), sy = resize_scale(im.height, dst.height);
+  const double ix = std::nearbyint(sx), iy = std::nearbyint(sy);
+  if (std::fabs(sx - ix) < DBL_EPSILON && std::fabs(sy - iy) < DBL_EPSILON) {
+    return area_blocks<T, C>(im, dst, static_cast<int64_t>(ix), static_cast<int64_t>(iy), parallel);
+  }
+  area_general<T, C>(im, dst, parallel);
+}
+
+}  // namespace
+
+template <class T>
+void resize_area(const ImageView<T>& image, const OutputImage<T>& dst, bool parallel) {
+  switch (image.channels) {
+    case 1:
+      return area_channels<T, 1>(image, dst, parallel);
+    case 2:
+      return area_channels<T, 2>(image, dst, parallel);
+    case 3:
+      return area_channels<T, 3>(image, dst, parallel);
+    default:
+      return area_channels<T, 4>(image, dst, parallel);
+  }
+}
+
+template void resize_area(const ImageView<uint8_t>&, const OutputImage<uint8_t>&, bool);
+template void resize_area(const ImageView<float>&, const OutputImage<float>&, bool);
+
+}  // namespace opticore::detail
