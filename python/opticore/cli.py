@@ -4,7 +4,7 @@
     opticore demo [--video PATH]        find a face, track it, write an annotated video, boxes and plots
     opticore bench                      list the benchmarks
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
-    opticore bench geometry [--quick]   umeyama, warp_affine, align_faces, random_warp vs scikit-image / NumPy + OpenCV
+    opticore bench geometry [--quick]   umeyama, alignment, random_warp; resize / warps / crop_resize vs OpenCV
     opticore bench tracking [--quick]   MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)
 
 Exit codes: 0 success, 1 failure while running, 2 bad usage (an unknown option or value, a missing
@@ -23,7 +23,8 @@ from typing import List, Optional
 BENCHMARKS = {
     "boxes": ("opticore.bench.boxes", "NMS / batched NMS / Soft-NMS against OpenCV and torchvision"),
     "geometry": ("opticore.bench.geometry",
-                 "umeyama, warp_affine, align_faces, random_warp against scikit-image / NumPy + OpenCV"),
+                 "umeyama, warp_affine, align_faces, random_warp, resize / remap / crop_resize speed against "
+                 "scikit-image / NumPy + OpenCV"),
     "tracking": ("opticore.bench.tracking", "MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)"),
 }
 

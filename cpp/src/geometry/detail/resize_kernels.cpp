@@ -105,6 +105,18 @@ int64_t horizontal_linear_u8(const uint8_t* src, const int64_t* off, const int16
 }
 #endif
 
+/// Asks for the cache lines of row[begin, end) ahead of their use.
+template <class T>
+void prefetch_span(const T* row, int64_t begin, int64_t end) {
+#if defined(__GNUC__)
+  const char* p = reinterpret_cast<const char*>(row + begin);
+  const char* q = reinterpret_cast<const char*>(row + end);
+  for (; p < q; p += 64) __builtin_prefetch(p);
+#else
+  (void)row, (void)begin, (void)end;
+#endif
+}
+
 // ----------------------------------------------------------------------------- vertical pass
 
 /// OpenCV's uint8 bilinear vertical rounding (see resize_kernels.hpp), n values.
@@ -186,6 +198,7 @@ void separable(const ImageView<T>& im, const ResizeAxis& ax, const ResizeAxis& a
     while (simd_end < out_width && off[2 * simd_end + 1] + 4 <= row_end) ++simd_end;
   }
 
+  const int64_t tap_begin = off.front(), tap_end = off.back() + C;  // the bytes a source row's taps span
   const auto body = [&](int64_t begin, int64_t end) {
     // K horizontally resampled source rows; source row r lives in slot r % K (the taps of one
     // output row are consecutive rows, so they never collide).
@@ -195,6 +208,9 @@ void separable(const ImageView<T>& im, const ResizeAxis& ax, const ResizeAxis& a
     std::array<int64_t, K> cached;
     cached.fill(-1);
     for (int64_t y = begin; y < end; ++y) {
+      // The hardware does not foresee the jump to the next output row's source rows: fetch the
+      // last of them while this row is computed (cache misses dominate small and shrinking crops).
+      if (y + 1 < end) prefetch_span(im.data + ay.index[(y + 1) * K + K - 1] * im.row_stride, tap_begin, tap_end);
       const Acc* rows[K];
       for (int k = 0; k < K; ++k) {
         const int64_t sy = ay.index[y * K + k];
