@@ -4,6 +4,10 @@
 #include "geometry/detail/sampler.hpp"
 
 #include <cstring>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
 #include <vector>
 
 namespace opticore::detail {
@@ -183,8 +187,10 @@ void linear_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
 #if defined(__SSE2__)
 // uint8 with 3 or 4 interleaved channels (the common case): one pixel's channels at once, as
 // 16-bit lanes (left, right, left, right, ...) multiplied by (w0, w1) pairs with pmaddwd.
+#define OPTICORE_INLINE inline __attribute__((always_inline))
+
 template <int C>
-inline __m128i load_pair(const uint8_t* p) {
+OPTICORE_INLINE __m128i load_pair(const uint8_t* p) {
   uint32_t a, b;
   std::memcpy(&a, p, 4);  // channels of the left pixel (+ one byte of the right one when C = 3)
   if (C == 4) {
@@ -197,36 +203,77 @@ inline __m128i load_pair(const uint8_t* p) {
   return _mm_unpacklo_epi8(v, _mm_setzero_si128());
 }
 
+/// top / bottom: the two rows' (left, right) lane pairs; w: the pixel's 4 weights. Writes C bytes
+/// (4 when `spare`: the byte after the pixel is written again later).
+template <int C>
+OPTICORE_INLINE void bilinear_finish(__m128i top, __m128i bottom, const int16_t* w, bool spare, uint8_t* out) {
+  int32_t w01, w23;
+  std::memcpy(&w01, w, 4);
+  std::memcpy(&w23, w + 2, 4);
+  const __m128i sum = _mm_add_epi32(_mm_madd_epi16(top, _mm_shuffle_epi32(_mm_cvtsi32_si128(w01), 0)),
+                                    _mm_madd_epi16(bottom, _mm_shuffle_epi32(_mm_cvtsi32_si128(w23), 0)));
+  __m128i acc = _mm_srai_epi32(_mm_add_epi32(sum, _mm_set1_epi32(1 << (kRemapCoefBits - 1))), kRemapCoefBits);
+  acc = _mm_packs_epi32(acc, acc);
+  const uint32_t v = static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(acc, acc)));
+  std::memcpy(out, &v, C == 4 || spare ? 4 : 3);
+}
+
 template <int C>
 void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac,
                                int64_t n, uint8_t* out) {
   const int16_t* table = linear_weights_i16();
   const uint8_t* data = s.image.data;
   const int64_t xmax = s.image.width - 1, ymax = s.image.height - 1, rs = s.image.row_stride;
-  const __m128i half = _mm_set1_epi32(1 << (kRemapCoefBits - 1));
   for (int64_t i = 0; i < n; ++i, out += C) {
     const int64_t x = sx[i], y = sy[i];
     const int16_t* w = table + frac[i] * 4;
     if (x >= 0 && x < xmax && y >= 0 && y < ymax) {
       const uint8_t* p0 = data + y * rs + x * C;
-      int32_t w01, w23;
-      std::memcpy(&w01, w, 4);
-      std::memcpy(&w23, w + 2, 4);
-      const __m128i top = _mm_madd_epi16(load_pair<C>(p0), _mm_shuffle_epi32(_mm_cvtsi32_si128(w01), 0));
-      const __m128i bottom = _mm_madd_epi16(load_pair<C>(p0 + rs), _mm_shuffle_epi32(_mm_cvtsi32_si128(w23), 0));
-      __m128i acc = _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(top, bottom), half), kRemapCoefBits);
-      acc = _mm_packs_epi32(acc, acc);
-      const uint32_t v = static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(acc, acc)));
-      // One 4-byte store; with C = 3 its last byte lands on the next pixel, written after it.
-      if (C == 4 || i + 1 < n)
-        std::memcpy(out, &v, 4);
-      else
-        std::memcpy(out, &v, 3);
+      bilinear_finish<C>(load_pair<C>(p0), load_pair<C>(p0 + rs), w, i + 1 < n, out);
     } else {
       border_pixel<uint8_t, C, 2>(s, x, y, w, out);
     }
   }
 }
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define OPTICORE_SSSE3_SAMPLER 1
+// The same with SSSE3 (chosen at run time): each row's pixel pair is one 8-byte load spread into
+// (left, right) lanes by one pshufb. An 8-byte load reads up to 2 bytes past the right pixel, so
+// pixels whose loads would leave the image's memory (its last row or two) take the 4-byte loads.
+template <int C>
+__attribute__((target("ssse3"))) void linear_row_u8_ssse3(const Sampler<uint8_t>& s, const int32_t* sx,
+                                                          const int32_t* sy, const uint16_t* frac, int64_t n,
+                                                          uint8_t* out) {
+  const int16_t* table = linear_weights_i16();
+  const uint8_t* data = s.image.data;
+  const int64_t xmax = s.image.width - 1, ymax = s.image.height - 1, rs = s.image.row_stride;
+  const uint8_t* last_load = data + ymax * rs + s.image.width * C - 8;  // rs > 0
+  const __m128i spread = C == 3 ? _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
+                                : _mm_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+  for (int64_t i = 0; i < n; ++i, out += C) {
+    const int64_t x = sx[i], y = sy[i];
+    const int16_t* w = table + frac[i] * 4;
+    if (x >= 0 && x < xmax && y >= 0 && y < ymax) {
+      const uint8_t* p0 = data + y * rs + x * C;
+      if (p0 + rs <= last_load) {
+        const __m128i top = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p0)), spread);
+        const __m128i bottom = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p0 + rs)), spread);
+        bilinear_finish<C>(top, bottom, w, i + 1 < n, out);
+      } else {
+        bilinear_finish<C>(load_pair<C>(p0), load_pair<C>(p0 + rs), w, i + 1 < n, out);
+      }
+    } else {
+      border_pixel<uint8_t, C, 2>(s, x, y, w, out);
+    }
+  }
+}
+
+bool has_ssse3() {
+  static const bool yes = __builtin_cpu_supports("ssse3");
+  return yes;
+}
+#endif
 #endif
 
 template <class T, int C>
@@ -267,6 +314,9 @@ void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
 #if defined(__SSE2__)
       if constexpr (std::is_same_v<T, uint8_t> && (C == 3 || C == 4)) {
         if (s.image.col_stride == C && s.image.channel_stride == 1) {
+#if defined(OPTICORE_SSSE3_SAMPLER)
+          if (s.image.row_stride > 0 && has_ssse3()) return linear_row_u8_ssse3<C>(s, sx, sy, frac, n, out);
+#endif
           return linear_row_u8_interleaved<C>(s, sx, sy, frac, n, out);
         }
       }
