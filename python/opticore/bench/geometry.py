@@ -4,10 +4,10 @@ opticore beside scikit-image, NumPy and OpenCV, in one process.
 Every case times opticore and its reference on the same inputs, converted before the clock starts;
 each figure is the median of ``repeats`` calls after one warm-up call. The speed cases (resize,
 warp_affine, remap, crop_resize against OpenCV) run at 1 and at 2 threads in every run, whatever
-``--threads`` says, with opticore's and OpenCV's calls alternating so that a machine's changing
-load falls on both alike. The scikit-image Umeyama loop
-is timed on a subset of the sets and scaled linearly to the full batch (marked ``*``). A reference
-that cannot be imported is reported as ``n/a``. Run ``python -m opticore.bench.geometry --help``.
+``--threads`` says, opticore's and OpenCV's calls in alternating blocks (see paired_median_ms).
+The scikit-image Umeyama loop is timed on a subset of the sets and scaled linearly to the full
+batch (marked ``*``). A reference that cannot be imported is reported as ``n/a``. Run
+``python -m opticore.bench.geometry --help``.
 """
 
 from __future__ import annotations
@@ -121,15 +121,20 @@ SPEED_SETUP = (
 
 
 def paired_median_ms(ours: Callable[[], Any], ref: Callable[[], Any], repeats: int) -> Tuple[float, float, Any, Any]:
-    """Median times of ``ours`` and ``ref`` in ms, called alternately (after one warm-up call each),
-    and the warm-up results."""
+    """Median times of ``ours`` and ``ref`` in ms and their warm-up results. The two run in ten
+    alternating blocks, so that a machine's changing load falls on both alike while OpenCV's
+    worker threads, which spin for a while after each call, disturb only the first call of a
+    block of opticore's."""
     out_ours, out_ref = ours(), ref()
-    t_ours, t_ref = [], []
-    for _ in range(repeats):
+    t_ours: List[float] = []
+    t_ref: List[float] = []
+    block = max(1, repeats // 10)
+    while len(t_ours) < repeats:
         for call, times in ((ours, t_ours), (ref, t_ref)):
-            start = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - start)
+            for _ in range(block):
+                start = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - start)
     return statistics.median(t_ours) * 1e3, statistics.median(t_ref) * 1e3, out_ours, out_ref
 
 

@@ -105,15 +105,20 @@ int64_t horizontal_linear_u8(const uint8_t* src, const int64_t* off, const int16
 }
 #endif
 
-/// Asks for the cache lines of row[begin, end) ahead of their use.
-template <class T>
-void prefetch_span(const T* row, int64_t begin, int64_t end) {
+/// Asks for the cache lines a source row's taps read, ahead of their use: the whole span when
+/// the taps are dense, else the taps' own lines (a large reduction reads few lines of a row).
+template <class T, int K>
+void prefetch_taps(const T* row, const int64_t* off, int64_t n) {
 #if defined(__GNUC__)
-  const char* p = reinterpret_cast<const char*>(row + begin);
-  const char* q = reinterpret_cast<const char*>(row + end);
-  for (; p < q; p += 64) __builtin_prefetch(p);
+  const char* first = reinterpret_cast<const char*>(row + off[0]);
+  const char* last = reinterpret_cast<const char*>(row + off[n * K - 1]);
+  if (last - first <= 64 * n) {
+    for (const char* p = first; p <= last; p += 64) __builtin_prefetch(p);
+  } else {
+    for (int64_t x = 0; x < n; ++x) __builtin_prefetch(row + off[x * K]);
+  }
 #else
-  (void)row, (void)begin, (void)end;
+  (void)row, (void)off, (void)n;
 #endif
 }
 
@@ -198,7 +203,6 @@ void separable(const ImageView<T>& im, const ResizeAxis& ax, const ResizeAxis& a
     while (simd_end < out_width && off[2 * simd_end + 1] + 4 <= row_end) ++simd_end;
   }
 
-  const int64_t tap_begin = off.front(), tap_end = off.back() + C;  // the bytes a source row's taps span
   const auto body = [&](int64_t begin, int64_t end) {
     // K horizontally resampled source rows; source row r lives in slot r % K (the taps of one
     // output row are consecutive rows, so they never collide).
@@ -210,7 +214,8 @@ void separable(const ImageView<T>& im, const ResizeAxis& ax, const ResizeAxis& a
     for (int64_t y = begin; y < end; ++y) {
       // The hardware does not foresee the jump to the next output row's source rows: fetch the
       // last of them while this row is computed (cache misses dominate small and shrinking crops).
-      if (y + 1 < end) prefetch_span(im.data + ay.index[(y + 1) * K + K - 1] * im.row_stride, tap_begin, tap_end);
+      if (y + 1 < end)
+        prefetch_taps<T, K>(im.data + ay.index[(y + 1) * K + K - 1] * im.row_stride, off.data(), out_width);
       const Acc* rows[K];
       for (int k = 0; k < K; ++k) {
         const int64_t sy = ay.index[y * K + k];

@@ -148,9 +148,14 @@ extern template struct Sampler<float>;
 /// is singular or the inverse is not finite.
 std::optional<std::array<double, 6>> invert_affine(const std::array<double, 6>& M);
 
-/// Rows per parallel chunk: about 64k output values each, so small outputs stay on one thread.
+/// Output values per parallel chunk: 256k, about a millisecond of work. parallel_for starts its
+/// threads per call (tens of microseconds each, far more on a busy machine), so only outputs of
+/// two chunks or more are split.
+constexpr int64_t kValuesPerChunk = int64_t{1} << 18;
+
+/// Rows (of width x channels values) per parallel chunk.
 inline int64_t rows_per_chunk(int64_t width, int64_t channels) {
-  return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(width * channels, 1));
+  return std::max<int64_t>(1, kValuesPerChunk / std::max<int64_t>(width * channels, 1));
 }
 
 }  // namespace opticore::detail
