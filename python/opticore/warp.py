@@ -231,14 +231,14 @@ def crop_resize(
     """
     b = as_array(boxes)
     if b.dtype.kind == "f":
-        if b.ndim == 2 and b.shape[1:] == (4,):
+        with np.errstate(invalid="ignore"):
             bad = ~np.isfinite(b) | (b != np.round(b)) | (np.abs(b) > 2**30)
-            if bad.any():
-                i = tuple(int(k) for k in np.argwhere(bad)[0])
-                raise ValueError(
-                    f"boxes: expected whole-number pixel coordinates within +-2**30, got {float(b[i])!r} at {i} "
-                    "(round float boxes first, e.g. np.round)"
-                )
+        if bad.any():
+            i = tuple(int(k) for k in np.argwhere(bad)[0])
+            raise ValueError(
+                f"boxes: expected whole-number pixel coordinates within +-2**30, got {float(b[i])!r} at {i} "
+                "(round float boxes first, e.g. np.round)"
+            )
         b = b.astype(np.int64)
     elif b.dtype.kind not in "iu":
         raise TypeError(f"boxes: expected an integer or float array, got {b.dtype}")
