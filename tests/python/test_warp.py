@@ -254,6 +254,23 @@ def test_remap_nan_reads_the_border():
         np.testing.assert_array_equal(opticore.remap(img, mx, my, interpolation=interp, border_value=-1), [[-1, -1]])
 
 
+def test_remap_contiguous_and_strided_maps_quantise_alike():
+    # Contiguous maps are quantised 4 values at a time, strided ones one by one: the two agree on
+    # ties (k + 0.5) / 32, NaN, infinities, the int32 limits and far values, in every mode.
+    vals = np.float32([np.nan, np.inf, -np.inf, 2**31, -(2**31), 1e10, -1e10, 0.5 / 32, 1.5 / 32, 2.5, 3.5,
+                       -0.5, 7.015625, 100.0, -3.0, 5.5, 1e-30, 65536.5, -70000.25, 31.99])
+    img = (np.arange(40 * 50 * 3) % 251).astype(np.uint8).reshape(40, 50, 3)
+    mx = np.tile(vals, (3, 1))
+    my = np.roll(mx, 3, axis=1)[::-1].copy()
+    strided_x, strided_y = np.repeat(mx, 2, axis=1)[:, ::2], np.repeat(my, 2, axis=1)[:, ::2]
+    assert strided_x.strides[1] == 8 and np.array_equal(strided_x, mx, equal_nan=True)
+    for interp in INTERP:
+        for border in BORDER:
+            kwargs = {"interpolation": interp, "border_mode": border, "border_value": 7}
+            np.testing.assert_array_equal(opticore.remap(img, mx, my, **kwargs),
+                                          opticore.remap(img, strided_x, strided_y, **kwargs))
+
+
 # ---------------------------------------------------------------------------------------- resize
 
 

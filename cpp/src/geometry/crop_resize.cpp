@@ -58,6 +58,10 @@ void crop_resize(ImageView<T> image, MatrixView<int64_t> boxes, T* dst, int64_t 
   if (out_width <= 0 || out_height <= 0) {
     detail::fail("out_size: expected positive width and height, got (", out_width, ", ", out_height, ")");
   }
+  // resize's per-call working buffers (row caches, tap tables: a few values per output column),
+  // named after the argument that sets them.
+  check_array_size("out_size", {5, out_width * image.channels + 1}, sizeof(int64_t));
+  check_array_size("out_size", {5, out_height}, sizeof(int64_t));
   if (boxes.rows == 0) return;
   if (dst == nullptr) detail::fail("dst: expected an allocated output");
   std::vector<T> packed;
