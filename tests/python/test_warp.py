@@ -8,6 +8,9 @@ cubic and float32 within check_resize_close. crop_resize: equal to resize of eac
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -423,6 +426,38 @@ def test_crop_resize_threads_give_identical_results():
         np.testing.assert_array_equal(opticore.crop_resize(img, boxes, (80, 80)), one)
     finally:
         opticore.set_num_threads(before)
+
+
+SSE2_FALLBACK_SCRIPT = """
+import sys, numpy as np, opticore
+from skimage.data import astronaut, camera
+rgb, rgba = astronaut(), np.dstack([astronaut(), astronaut()[:, :, 0]])
+m = np.array([[0.3 * np.cos(0.3), -0.3 * np.sin(0.3), 40.0], [0.3 * np.sin(0.3), 0.3 * np.cos(0.3), 10.0]])
+yy, xx = np.mgrid[0:300, 0:280].astype(np.float32)
+out = {}
+for name, img in (("rgb", rgb), ("rgba", rgba), ("flipped", rgb[::-1, 1:]), ("grey", camera())):
+    out[name + "_warp"] = opticore.warp_affine(img, m, (150, 130))
+    out[name + "_remap"] = opticore.remap(img, xx * 1.7 + 3.3, yy * 1.6 - 2.1, border_mode="reflect")
+    out[name + "_resize"] = opticore.resize(img, (333, 171))
+    out[name + "_crops"] = opticore.crop_resize(img, [[0, 0, 512, 512], [400, 300, 530, 420], [5, 7, 90, 61]], (47, 51))
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_sse2_fallback_gives_the_same_results(tmp_path):
+    # OPTICORE_NO_SSSE3 makes the kernels chosen at run time take the SSE2 paths that CPUs without
+    # SSSE3 run: the same pixels, which the tests above compare with OpenCV.
+    path = tmp_path / "sse2.npz"
+    subprocess.run([sys.executable, "-c", SSE2_FALLBACK_SCRIPT, str(path)], check=True,
+                   env={**os.environ, "OPTICORE_NO_SSSE3": "1"})
+    fallback = np.load(path)
+    here = tmp_path / "here.npz"
+    subprocess.run([sys.executable, "-c", SSE2_FALLBACK_SCRIPT, str(here)], check=True,
+                   env={k: v for k, v in os.environ.items() if k != "OPTICORE_NO_SSSE3"})
+    default = np.load(here)
+    assert sorted(fallback.files) == sorted(default.files)
+    for name in default.files:
+        np.testing.assert_array_equal(fallback[name], default[name], err_msg=name)
 
 
 # ---------------------------------------------------------------------------------------- errors

@@ -15,6 +15,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
 
 namespace opticore::detail {
 
@@ -84,13 +87,14 @@ void horizontal(const T* src, const int64_t* off, const W* w, int64_t begin, int
 
 #if defined(__SSE2__)
 // uint8, 3 or 4 interleaved channels, two taps: both pixels' channels as 16-bit lanes (left,
-// right, left, right, ...) times (w0, w1) pairs with pmaddwd, four int32 sums per pixel. Every
-// pixel before `simd_end` may read 4 bytes at both taps; with C = 3 the fourth sum lands on the
-// next pixel's first channel, written after it (the row has one spare value at its end).
+// right, left, right, ...) times (w0, w1) pairs with pmaddwd, four int32 sums per pixel. Pixels
+// in [begin, end) may read 4 bytes at both taps; with C = 3 the fourth sum lands on the next
+// pixel's first channel, written after it (the row has one spare value at its end).
 template <int C>
-int64_t horizontal_linear_u8(const uint8_t* src, const int64_t* off, const int16_t* w, int64_t simd_end, int32_t* row) {
+void horizontal_linear_u8(const uint8_t* src, const int64_t* off, const int16_t* w, int64_t begin, int64_t end,
+                          int32_t* row) {
   const __m128i zero = _mm_setzero_si128();
-  for (int64_t x = 0; x < simd_end; ++x) {
+  for (int64_t x = begin; x < end; ++x) {
     uint32_t a, b;
     int32_t w01;
     std::memcpy(&a, src + off[2 * x], 4);
@@ -101,7 +105,22 @@ int64_t horizontal_linear_u8(const uint8_t* src, const int64_t* off, const int16
     const __m128i sums = _mm_madd_epi16(_mm_unpacklo_epi8(pair, zero), _mm_set1_epi32(w01));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(row + x * C), sums);
   }
-  return simd_end;
+}
+#endif
+
+#if defined(OPTICORE_SSSE3_KERNELS)
+// The same with SSSE3 (chosen at run time) for pixels [0, end) whose taps are adjacent pixels
+// of a packed row and may be read 8 bytes at once: one load, one pshufb.
+template <int C>
+__attribute__((target("ssse3"))) void horizontal_linear_u8_ssse3(const uint8_t* src, const int64_t* off,
+                                                                 const int16_t* w, int64_t end, int32_t* row) {
+  const __m128i spread = pair_spread_mask(C);
+  for (int64_t x = 0; x < end; ++x) {
+    int32_t w01;
+    std::memcpy(&w01, w + 2 * x, 4);
+    const __m128i pair = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(src + off[2 * x])), spread);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + x * C), _mm_madd_epi16(pair, _mm_set1_epi32(w01)));
+  }
 }
 #endif
 
@@ -196,11 +215,18 @@ void separable(const ImageView<T>& im, const ResizeAxis& ax, const ResizeAxis& a
   check_array_size("dsize", {K + 1, row_len + 1}, sizeof(Acc));  // each thread's row cache
   std::vector<int64_t> off(ax.index.size());                     // element offsets of the horizontal taps
   for (size_t i = 0; i < off.size(); ++i) off[i] = ax.index[i] * im.col_stride;
-  // Pixels whose taps can be read 4 bytes at a time: all but those reaching the last pixel.
-  int64_t simd_end = 0;
+  // Pixels whose taps can be read 4 bytes at a time (all but those reaching the last pixel), and
+  // those whose taps are adjacent and can be read 8 bytes at once (the taps move right with x).
+  int64_t simd_end = 0, wide_end = 0;
   if constexpr (u8 && K == 2 && (C == 3 || C == 4)) {
     const int64_t row_end = (im.width - 1) * im.col_stride + C;
     while (simd_end < out_width && off[2 * simd_end + 1] + 4 <= row_end) ++simd_end;
+#if defined(OPTICORE_SSSE3_KERNELS)
+    if (im.col_stride == C && has_ssse3()) {
+      while (wide_end < out_width && off[2 * wide_end] + 8 <= row_end && off[2 * wide_end + 1] == off[2 * wide_end] + C)
+        ++wide_end;
+    }
+#endif
   }
 
   const auto body = [&](int64_t begin, int64_t end) {
@@ -226,8 +252,13 @@ void separable(const ImageView<T>& im, const ResizeAxis& ax, const ResizeAxis& a
         const T* src = im.data + sy * im.row_stride;
         int64_t done = 0;
 #if defined(__SSE2__)
-        if constexpr (u8 && K == 2 && (C == 3 || C == 4))
-          done = horizontal_linear_u8<C>(src, off.data(), wx, simd_end, row);
+        if constexpr (u8 && K == 2 && (C == 3 || C == 4)) {
+#if defined(OPTICORE_SSSE3_KERNELS)
+          if (wide_end > 0) horizontal_linear_u8_ssse3<C>(src, off.data(), wx, wide_end, row);
+#endif
+          horizontal_linear_u8<C>(src, off.data(), wx, wide_end, std::max(simd_end, wide_end), row);
+          done = std::max(simd_end, wide_end);
+        }
 #endif
         horizontal<T, W, Acc, C, K>(src, off.data(), wx, done, out_width, row);
       }

@@ -3,6 +3,7 @@
 // image and a general path (border_pixel) for the rest.
 #include "geometry/detail/sampler.hpp"
 
+#include <cstdlib>
 #include <cstring>
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -236,8 +237,7 @@ void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, con
   }
 }
 
-#if defined(__GNUC__) && defined(__x86_64__)
-#define OPTICORE_SSSE3_SAMPLER 1
+#if defined(OPTICORE_SSSE3_KERNELS)
 // The same with SSSE3 (chosen at run time): each row's pixel pair is one 8-byte load spread into
 // (left, right) lanes by one pshufb. An 8-byte load reads up to 2 bytes past the right pixel, so
 // pixels whose loads would leave the image's memory (its last row or two) take the 4-byte loads.
@@ -249,8 +249,7 @@ __attribute__((target("ssse3"))) void linear_row_u8_ssse3(const Sampler<uint8_t>
   const uint8_t* data = s.image.data;
   const int64_t xmax = s.image.width - 1, ymax = s.image.height - 1, rs = s.image.row_stride;
   const uint8_t* last_load = data + ymax * rs + s.image.width * C - 8;  // rs > 0
-  const __m128i spread = C == 3 ? _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
-                                : _mm_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+  const __m128i spread = pair_spread_mask(C);
   for (int64_t i = 0; i < n; ++i, out += C) {
     const int64_t x = sx[i], y = sy[i];
     const int16_t* w = table + frac[i] * 4;
@@ -267,11 +266,6 @@ __attribute__((target("ssse3"))) void linear_row_u8_ssse3(const Sampler<uint8_t>
       border_pixel<uint8_t, C, 2>(s, x, y, w, out);
     }
   }
-}
-
-bool has_ssse3() {
-  static const bool yes = __builtin_cpu_supports("ssse3");
-  return yes;
 }
 #endif
 #endif
@@ -314,7 +308,7 @@ void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
 #if defined(__SSE2__)
       if constexpr (std::is_same_v<T, uint8_t> && (C == 3 || C == 4)) {
         if (s.image.col_stride == C && s.image.channel_stride == 1) {
-#if defined(OPTICORE_SSSE3_SAMPLER)
+#if defined(OPTICORE_SSSE3_KERNELS)
           if (s.image.row_stride > 0 && has_ssse3()) return linear_row_u8_ssse3<C>(s, sx, sy, frac, n, out);
 #endif
           return linear_row_u8_interleaved<C>(s, sx, sy, frac, n, out);
@@ -336,6 +330,14 @@ void keys_cubic(float x, float* c) {
   c[2] = ((A + 2) * (1 - x) - (A + 3)) * (1 - x) * (1 - x) + 1;
   c[3] = 1.f - c[0] - c[1] - c[2];
 }
+
+#if defined(OPTICORE_SSSE3_KERNELS)
+bool has_ssse3() {
+  // OPTICORE_NO_SSSE3 (any value) keeps the SSE2 paths, as on CPUs without SSSE3 (for tests).
+  static const bool yes = __builtin_cpu_supports("ssse3") && std::getenv("OPTICORE_NO_SSSE3") == nullptr;
+  return yes;
+}
+#endif
 
 const int16_t* linear_weights_i16() { return linear_table().i.data(); }
 const float* linear_weights_f32() { return linear_table().f.data(); }

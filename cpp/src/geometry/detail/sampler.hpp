@@ -144,6 +144,20 @@ struct Sampler {
 extern template struct Sampler<uint8_t>;
 extern template struct Sampler<float>;
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#define OPTICORE_SSSE3_KERNELS 1
+/// Whether the CPU has SSSE3 (the uint8 bilinear kernels with pshufb are chosen at run time) and
+/// the environment variable OPTICORE_NO_SSSE3 is not set.
+bool has_ssse3();
+
+/// pshufb mask spreading a pixel pair (C = 3 or 4 bytes each, adjacent) into 16-bit lanes
+/// (left c0, right c0, left c1, right c1, ...), unused lanes 0.
+inline __m128i pair_spread_mask(int C) {
+  return C == 3 ? _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
+                : _mm_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+}
+#endif
+
 /// The inverse of the 2x3 affine M (row-major) as cv::warpAffine computes it, or nothing when M
 /// is singular or the inverse is not finite.
 std::optional<std::array<double, 6>> invert_affine(const std::array<double, 6>& M);
