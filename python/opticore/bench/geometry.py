@@ -120,6 +120,16 @@ SPEED_SETUP = (
 )
 
 
+SPEED_REFERENCES = {
+    "resize linear": "cv2.resize",
+    "resize area": "cv2.resize INTER_AREA",
+    "resize pyramid": "cv2.resize per level",
+    "warp_affine": "cv2.warpAffine",
+    "remap": "cv2.remap",
+    "crop_resize": "Python loop of cv2.resize over slices",
+}
+
+
 def paired_median_ms(ours: Callable[[], Any], ref: Callable[[], Any], repeats: int) -> Tuple[float, float, Any, Any]:
     """Median times of ``ours`` and ``ref`` in ms and their warm-up results. The two run in ten
     alternating blocks, so that a machine's changing load falls on both alike while OpenCV's
@@ -139,7 +149,8 @@ def paired_median_ms(ours: Callable[[], Any], ref: Callable[[], Any], repeats: i
 
 
 def speed_cases(quick: bool, repeats: Optional[int], cv2: Any) -> List[Tuple[str, str, Callable, Callable, float, int]]:
-    """(case, size, opticore call, OpenCV call, target ratio, default repeats) for the speed table."""
+    """(case, size, opticore call, OpenCV call, target ratio, default repeats) for the speed table;
+    the reference of each case is SPEED_REFERENCES[case]."""
     from skimage.data import astronaut
     astro = np.ascontiguousarray(astronaut())
     hd = opticore.resize(astro, (1920, 1080))
@@ -195,7 +206,7 @@ def run_speed(quick: bool, repeats: Optional[int], cv2: Any, progress: Any) -> L
                     [o.ravel() for o in out_ref])
             equal = float(np.mean(out_ours == np.asarray(out_ref).reshape(out_ours.shape)))
             rows.append(_row(f"{case} ({threads}t)", size, t_ours, t_ref, target, equal, "equal",
-                             "cv2.resize / warpAffine / remap; crop_resize: cv2.resize loop"))
+                             SPEED_REFERENCES[case]))
             progress.update()
     return rows
 
@@ -309,11 +320,16 @@ def format_report(report: Dict[str, Any]) -> str:
     lines = ["  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1])]
                        + [c.rjust(w) for c, w in zip(row[2:], widths[2:]) if row[3]]
                        + ([] if row[3] else [row[2]])).rstrip() for row in rows]
-    refs = "; ".join(f"{r['case']}: {r['reference']}" for r in report["cases"] if not r["note"])
+    named: Dict[str, str] = {}  # each case once, without its thread count
+    for r in report["cases"]:
+        if not r["note"]:
+            named.setdefault(r["case"].split(" (")[0], r["reference"])
+    refs = "; ".join(f"{case}: {ref}" for case, ref in named.items())
     extra = [f"* {r['case']}: reference timed on the first {r['extrapolated_from']} sets, scaled linearly "
              f"to {r['size'].split()[0]}" for r in report["cases"] if r["extrapolated_from"]]
     legend = ("ratio = reference ms / opticore ms (>1: opticore faster); agree: max abs difference of "
-              "the matrices, or share of crop pixels within +-1 of the reference")
+              "the matrices, or share of crop pixels within +-1 of the reference, or share of output values "
+              "equal to the reference's; (1t) / (2t): both libraries at 1 / 2 threads")
     if m.get("load"):
         header += f" | load {m['load']}"
     return "\n".join([header, SETUP, SPEED_SETUP, "", lines[0], "-" * len(lines[0])] + lines[1:]
