@@ -67,7 +67,7 @@ void crop_resize(ImageView<T> image, MatrixView<int64_t> boxes, T* dst, int64_t 
   std::vector<T> packed;
   const ImageView<T> im = detail::channels_packed(image, packed);
   const int64_t C = im.channels, per_box = out_height * out_width * C;
-  detail::parallel_for(boxes.rows, detail::rows_per_chunk(per_box, 1), [&](int64_t begin, int64_t end) {
+  detail::parallel_for(boxes.rows, detail::rows_per_chunk(boxes.rows, per_box, 1), [&](int64_t begin, int64_t end) {
     std::vector<T> storage;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t x1 = boxes(i, 0), y1 = boxes(i, 1), x2 = boxes(i, 2), y2 = boxes(i, 3);

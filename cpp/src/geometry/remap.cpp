@@ -82,34 +82,35 @@ void remap(ImageView<T> image, MatrixView<float> map_x, MatrixView<float> map_y,
   const bool nearest = options.interpolation == Interpolation::Nearest;
   const int64_t width = dst.width;
 
-  detail::parallel_for(dst.height, detail::rows_per_chunk(width, dst.channels), [&](int64_t begin, int64_t end) {
-    std::vector<int32_t> sx(static_cast<size_t>(width)), sy(static_cast<size_t>(width));
-    std::vector<uint16_t> frac(static_cast<size_t>(width));
-    for (int64_t y = begin; y < end; ++y) {
-      int64_t x = 0;
+  detail::parallel_for(
+      dst.height, detail::rows_per_chunk(dst.height, width, dst.channels), [&](int64_t begin, int64_t end) {
+        std::vector<int32_t> sx(static_cast<size_t>(width)), sy(static_cast<size_t>(width));
+        std::vector<uint16_t> frac(static_cast<size_t>(width));
+        for (int64_t y = begin; y < end; ++y) {
+          int64_t x = 0;
 #if defined(__SSE2__)
-      if (map_x.col_stride == 1 && map_y.col_stride == 1) {
-        x = quantise_row4(&map_x(y, 0), &map_y(y, 0), width, nearest, sx.data(), sy.data(), frac.data());
-      }
+          if (map_x.col_stride == 1 && map_y.col_stride == 1) {
+            x = quantise_row4(&map_x(y, 0), &map_y(y, 0), width, nearest, sx.data(), sy.data(), frac.data());
+          }
 #endif
-      for (; x < width; ++x) {
-        const float fx = map_x(y, x), fy = map_y(y, x);
-        if (nearest) {  // rounded to the nearest pixel, like OpenCV's saturate_cast<short>
-          sx[x] = detail::clamp_coord(round_map(fx));
-          sy[x] = detail::clamp_coord(round_map(fy));
-        } else {  // quantised to 1/32 pixel (cvRound(v * 32)), then split into pixel + fraction; the
-                  // pixel is clamped to int16 after the split, so far maps keep their fraction as in OpenCV
-          const int64_t X = round_map(fx * detail::kInterTabSize);
-          const int64_t Y = round_map(fy * detail::kInterTabSize);
-          sx[x] = detail::clamp_coord(X >> detail::kInterBits);
-          sy[x] = detail::clamp_coord(Y >> detail::kInterBits);
-          frac[x] = static_cast<uint16_t>((Y & (detail::kInterTabSize - 1)) * detail::kInterTabSize +
-                                          (X & (detail::kInterTabSize - 1)));
+          for (; x < width; ++x) {
+            const float fx = map_x(y, x), fy = map_y(y, x);
+            if (nearest) {  // rounded to the nearest pixel, like OpenCV's saturate_cast<short>
+              sx[x] = detail::clamp_coord(round_map(fx));
+              sy[x] = detail::clamp_coord(round_map(fy));
+            } else {  // quantised to 1/32 pixel (cvRound(v * 32)), then split into pixel + fraction; the
+                      // pixel is clamped to int16 after the split, so far maps keep their fraction as in OpenCV
+              const int64_t X = round_map(fx * detail::kInterTabSize);
+              const int64_t Y = round_map(fy * detail::kInterTabSize);
+              sx[x] = detail::clamp_coord(X >> detail::kInterBits);
+              sy[x] = detail::clamp_coord(Y >> detail::kInterBits);
+              frac[x] = static_cast<uint16_t>((Y & (detail::kInterTabSize - 1)) * detail::kInterTabSize +
+                                              (X & (detail::kInterTabSize - 1)));
+            }
+          }
+          sampler.row(sx.data(), sy.data(), frac.data(), width, dst.data + y * width * dst.channels);
         }
-      }
-      sampler.row(sx.data(), sy.data(), frac.data(), width, dst.data + y * width * dst.channels);
-    }
-  });
+      });
 }
 
 template void remap(ImageView<uint8_t>, MatrixView<float>, MatrixView<float>, OutputImage<uint8_t>, const WarpOptions&);

@@ -39,7 +39,7 @@ void resize_nearest(const ImageView<T>& im, const OutputImage<T>& dst, bool para
     }
   };
   if (parallel) {
-    parallel_for(dst.height, rows_per_chunk(dst.width, C), body);
+    parallel_for(dst.height, rows_per_chunk(dst.height, dst.width, C), body);
   } else {
     body(0, dst.height);
   }

@@ -194,7 +194,7 @@ void area_blocks(const ImageView<T>& im, const OutputImage<T>& dst, int64_t fx, 
     }
   };
   if (parallel) {
-    parallel_for(dst.height, rows_per_chunk(width, C), body);
+    parallel_for(dst.height, rows_per_chunk(dst.height, width, C), body);
   } else {
     body(0, dst.height);
   }
@@ -260,7 +260,7 @@ void area_general(const ImageView<T>& im, const OutputImage<T>& dst, bool parall
     }
   };
   if (parallel) {
-    parallel_for(dst.height, rows_per_chunk(dst.width, C), body);
+    parallel_for(dst.height, rows_per_chunk(dst.height, dst.width, C), body);
   } else {
     body(0, dst.height);
   }

@@ -271,7 +271,7 @@ void separable(const ImageView<T>& im, const ResizeAxis& ax, const ResizeAxis& a
     }
   };
   if (parallel) {
-    parallel_for(dst.height, rows_per_chunk(out_width, C), body);
+    parallel_for(dst.height, rows_per_chunk(dst.height, out_width, C), body);
   } else {
     body(0, dst.height);
   }

@@ -15,6 +15,7 @@
 
 #include "core/detail/check.hpp"
 #include "opticore/core/limits.hpp"
+#include "opticore/core/threading.hpp"
 #include "opticore/geometry/warp.hpp"
 
 #if defined(__SSE2__)
@@ -167,9 +168,13 @@ std::optional<std::array<double, 6>> invert_affine(const std::array<double, 6>& 
 /// two chunks or more are split.
 constexpr int64_t kValuesPerChunk = int64_t{1} << 18;
 
-/// Rows (of width x channels values) per parallel chunk.
-inline int64_t rows_per_chunk(int64_t width, int64_t channels) {
-  return std::max<int64_t>(1, kValuesPerChunk / std::max<int64_t>(width * channels, 1));
+/// Rows (of width x channels values) per parallel chunk for `rows` rows: all of them when they
+/// hold less than two chunks' values, else about four chunks a thread, so that the threads
+/// finish together.
+inline int64_t rows_per_chunk(int64_t rows, int64_t width, int64_t channels) {
+  const int64_t by_values = std::max<int64_t>(1, kValuesPerChunk / std::max<int64_t>(width * channels, 1));
+  if (rows < 2 * by_values) return std::max<int64_t>(rows, 1);
+  return std::max<int64_t>(1, std::min<int64_t>(by_values, rows / (4 * int64_t{get_num_threads()})));
 }
 
 }  // namespace opticore::detail
