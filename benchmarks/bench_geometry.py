@@ -1,4 +1,4 @@
-"""Umeyama, warp_affine, face alignment, random_warp: opticore beside scikit-image, NumPy and OpenCV (``--help``)."""
+"""Umeyama, alignment, random_warp; resize / warp / remap / crop_resize speed against OpenCV (``--help``)."""
 import sys
 
 from opticore.bench.geometry import main

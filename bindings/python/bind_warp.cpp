@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <vector>
 
 #include "image_arg.hpp"
 #include "numpy_view.hpp"
@@ -53,6 +54,15 @@ Interpolation parse_interpolation(const std::string& name) {
   if (name == "nearest") return Interpolation::Nearest;
   if (name == "cubic") return Interpolation::Cubic;
   throw py::value_error("interpolation: expected 'nearest', 'linear' or 'cubic', got '" + name + "'");
+}
+
+/// resize and crop_resize also take "area".
+Interpolation parse_resize_interpolation(const std::string& name) {
+  if (name == "area") return Interpolation::Area;
+  if (name != "linear" && name != "nearest" && name != "cubic") {
+    throw py::value_error("interpolation: expected 'nearest', 'linear', 'cubic' or 'area', got '" + name + "'");
+  }
+  return parse_interpolation(name);
 }
 
 BorderMode parse_border_mode(const std::string& name) {
@@ -118,19 +128,19 @@ std::array<double, 6> parse_matrix(const py::object& M_in) {
   return {m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2)};
 }
 
-/// (width, height), positive integers, as in OpenCV.
-std::array<int64_t, 2> parse_dsize(const py::object& dsize) {
+/// (width, height), positive integers, as in OpenCV; `name` is the argument.
+std::array<int64_t, 2> parse_dsize(const py::object& dsize, const std::string& name = "dsize") {
   if (!py::isinstance<py::sequence>(dsize) || py::len(dsize) != 2) {
-    throw py::value_error("dsize: expected (width, height), got " + py::repr(dsize).cast<std::string>());
+    throw py::value_error(name + ": expected (width, height), got " + py::repr(dsize).cast<std::string>());
   }
   std::array<int64_t, 2> out{};
   const auto seq = py::reinterpret_borrow<py::sequence>(dsize);
   for (size_t i = 0; i < 2; ++i) {
     const py::object v = seq[i];
-    out[i] = as_int64(v, "dsize");
+    out[i] = as_int64(v, name.c_str());
   }
   if (out[0] <= 0 || out[1] <= 0) {
-    throw py::value_error("dsize: expected positive width and height, got (" + std::to_string(out[0]) + ", " +
+    throw py::value_error(name + ": expected positive width and height, got (" + std::to_string(out[0]) + ", " +
                           std::to_string(out[1]) + ")");
   }
   return out;
@@ -234,10 +244,44 @@ void bind_warp(py::module_& m) {
       [](const py::array& image_in, const py::object& dsize_in, const std::string& interpolation) -> py::array {
         const py::array image = prepare_image(image_in);
         const auto dsize = parse_dsize(dsize_in);
-        const Interpolation interp = parse_interpolation(interpolation);
+        const Interpolation interp = parse_resize_interpolation(interpolation);
         return warp_into_new(image, dsize[1], dsize[0], "dsize", [&](auto src, auto dst) { resize(src, dst, interp); });
       },
       py::arg("image"), py::arg("dsize"), py::arg("interpolation") = "linear");
+
+  // boxes: (N, 4) integer x1, y1, x2, y2 (the typed wrapper converts whole-number floats).
+  m.def(
+      "crop_resize",
+      [](const py::array& image_in, const py::array& boxes_in, const py::object& out_size_in,
+         const std::string& interpolation) -> py::array {
+        const py::array image = prepare_image(image_in);
+        if (boxes_in.dtype().kind() != 'i' && boxes_in.dtype().kind() != 'u') {
+          throw py::type_error("boxes: expected an integer array, got " + dtype_name(boxes_in));
+        }
+        require_ndim(boxes_in, 2, "boxes", "(N, 4)");
+        if (boxes_in.shape(1) != 4)
+          throw py::value_error("boxes: expected shape (N, 4), got " + shape_string(boxes_in));
+        const py::array boxes = element_strided(py::array_t<int64_t, py::array::forcecast>::ensure(boxes_in));
+        const auto size = parse_dsize(out_size_in, "out_size");
+        const Interpolation interp = parse_resize_interpolation(interpolation);
+        const int64_t n = boxes.shape(0), channels = channels_of(image);
+        check_array_size("out_size", {n, size[1], size[0], channels}, image.dtype().itemsize());
+        const auto bv = matrix_view<int64_t>(boxes);
+        return with_image_type(image, [&](auto t) -> py::array {
+          using T = decltype(t);
+          std::vector<py::ssize_t> shape{n, size[1], size[0]};
+          if (image.ndim() == 3) shape.push_back(channels);
+          py::array_t<T> out(shape);
+          const auto src = image_view<T>(image);
+          T* dst = out.mutable_data();
+          {
+            py::gil_scoped_release release;
+            crop_resize(src, bv, dst, size[1], size[0], interp);
+          }
+          return std::move(out);
+        });
+      },
+      py::arg("image"), py::arg("boxes"), py::arg("out_size"), py::arg("interpolation") = "linear");
 }
 
 }  // namespace opticore::python

@@ -17,7 +17,7 @@ from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
 from .mot import MultiTracker, Tracks
 from .roi import roi_align, roi_pool
 from .tracking import KCFTracker, MOSSETracker, create_tracker, fhog
-from .warp import remap, resize, warp_affine
+from .warp import crop_resize, remap, resize, warp_affine
 
 __version__: str = _core.__version__
 
@@ -85,6 +85,7 @@ __all__ = [
     "build_info",
     "cmake_prefix_path",
     "create_tracker",
+    "crop_resize",
     "fhog",
     "get_num_threads",
     "landmarks_to_5",

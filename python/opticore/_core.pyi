@@ -78,6 +78,9 @@ def remap(
     border_value: Union[float, Sequence[float]] = 0,
 ) -> np.ndarray: ...
 def resize(image: np.ndarray, dsize: Tuple[int, int], interpolation: str = "linear") -> np.ndarray: ...
+def crop_resize(
+    image: np.ndarray, boxes: np.ndarray, out_size: Tuple[int, int], interpolation: str = "linear"
+) -> np.ndarray: ...
 def random_warp(
     image: np.ndarray,
     jitter: npt.NDArray[np.float64],

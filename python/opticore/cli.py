@@ -6,7 +6,7 @@
     opticore track VIDEO --detections det.txt   track a video's detections, write a video and tracks.txt
     opticore bench                      list the benchmarks
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
-    opticore bench geometry [--quick]   umeyama, warp_affine, align_faces, random_warp vs scikit-image / NumPy + OpenCV
+    opticore bench geometry [--quick]   umeyama, alignment, random_warp; resize / warps / crop_resize vs OpenCV
     opticore bench tracking [--quick]   MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)
     opticore bench roi [--quick]        RoIAlign / RoIPool forward and backward against torchvision
     opticore bench mot [--quick]        SORT / ByteTrack / OC-SORT against roboflow trackers' (simulated crowds)
@@ -27,7 +27,8 @@ from typing import List, Optional
 BENCHMARKS = {
     "boxes": ("opticore.bench.boxes", "NMS / batched NMS / Soft-NMS against OpenCV and torchvision"),
     "geometry": ("opticore.bench.geometry",
-                 "umeyama, warp_affine, align_faces, random_warp against scikit-image / NumPy + OpenCV"),
+                 "umeyama, warp_affine, align_faces, random_warp, resize / remap / crop_resize speed against "
+                 "scikit-image / NumPy + OpenCV"),
     "tracking": ("opticore.bench.tracking", "MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)"),
     "roi": ("opticore.bench.roi", "RoIAlign / RoIPool forward and backward against torchvision"),
     "mot": ("opticore.bench.mot", "SORT / ByteTrack / OC-SORT against roboflow trackers' (HOTA, IDF1, MOTA, fps)"),

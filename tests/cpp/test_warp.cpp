@@ -88,6 +88,56 @@ TEST(Resize, HalvingAveragesBlocks) {
   EXPECT_EQ(out, (std::vector<uint8_t>{3, 25}));
 }
 
+TEST(Resize, AreaAveragesWholeBlocksRoundingToEven) {
+  // 1 x 6 -> 1 x 2: blocks of 3, sum / 3 rounded (3 -> 1, 5 -> 1.67 -> 2); 2 x 2 -> 1 x 1 with
+  // 2 channels rounds sum / 4 to even (OpenCV has no (sum + 2) >> 2 path for 2 channels).
+  const std::vector<uint8_t> row = {0, 1, 2, 1, 2, 2};
+  std::vector<uint8_t> out(2);
+  opticore::resize(ImageView<uint8_t>(row.data(), 1, 6), OutputImage<uint8_t>{out.data(), 1, 2, 1},
+                   Interpolation::Area);
+  EXPECT_EQ(out, (std::vector<uint8_t>{1, 2}));
+  const std::vector<uint8_t> two = {0, 1, 1, 1, 1, 1, 0, 1};  // sums 2 and 4 over 4 pixels
+  opticore::resize(ImageView<uint8_t>(two.data(), 2, 2, 2), OutputImage<uint8_t>{out.data(), 1, 1, 2},
+                   Interpolation::Area);
+  EXPECT_EQ(out, (std::vector<uint8_t>{0, 1}));
+}
+
+TEST(CropResize, EachBoxIsResizeOfItsZeroPaddedCrop) {
+  const int64_t h = 9, w = 11, c = 3;
+  const auto src = ramp(h, w, c);
+  const std::vector<int64_t> boxes = {0, 0, 11, 9, 2, 3, 7, 9, -3, -2, 4, 5, 8, 6, 15, 12};
+  const int64_t n = 4, oh = 5, ow = 6;
+  for (Interpolation interp :
+       {Interpolation::Nearest, Interpolation::Linear, Interpolation::Cubic, Interpolation::Area}) {
+    std::vector<uint8_t> out(static_cast<size_t>(n * oh * ow * c));
+    opticore::crop_resize(ImageView<uint8_t>(src.data(), h, w, c), opticore::MatrixView<int64_t>(boxes.data(), n, 4),
+                          out.data(), oh, ow, interp);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t x1 = boxes[i * 4], y1 = boxes[i * 4 + 1], x2 = boxes[i * 4 + 2], y2 = boxes[i * 4 + 3];
+      std::vector<uint8_t> crop(static_cast<size_t>((y2 - y1) * (x2 - x1) * c), 0);
+      for (int64_t y = y1; y < y2; ++y) {
+        for (int64_t x = x1; x < x2; ++x) {
+          for (int64_t k = 0; k < c; ++k) {
+            if (y >= 0 && y < h && x >= 0 && x < w) {
+              crop[((y - y1) * (x2 - x1) + (x - x1)) * c + k] = src[(y * w + x) * c + k];
+            }
+          }
+        }
+      }
+      std::vector<uint8_t> expected(static_cast<size_t>(oh * ow * c));
+      opticore::resize(ImageView<uint8_t>(crop.data(), y2 - y1, x2 - x1, c),
+                       OutputImage<uint8_t>{expected.data(), oh, ow, c}, interp);
+      EXPECT_EQ(std::vector<uint8_t>(out.begin() + i * oh * ow * c, out.begin() + (i + 1) * oh * ow * c), expected)
+          << "box " << i;
+    }
+  }
+  const std::vector<int64_t> empty_box = {3, 3, 3, 5};
+  uint8_t one[3];
+  EXPECT_THROW(opticore::crop_resize(ImageView<uint8_t>(src.data(), h, w, c),
+                                     opticore::MatrixView<int64_t>(empty_box.data(), 1, 4), one, 1, 1),
+               std::invalid_argument);
+}
+
 TEST(Remap, FarCoordinatesKeepTheirFractionAsOpenCV) {
   // cv::remap quantises cvRound(32 v) in int32 and clamps the pixel to int16 afterwards, so a
   // coordinate beyond +-65536 keeps its 1/32 fraction; clamping first (as before) lost it.

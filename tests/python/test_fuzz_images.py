@@ -1,5 +1,5 @@
-"""Property tests (hypothesis) of the image operators (warp_affine, remap, resize, random_warp,
-random_transform, fhog) against OpenCV and their documented compositions, and of the trackers'
+"""Property tests (hypothesis) of the image operators (warp_affine, remap, resize, crop_resize,
+random_warp, random_transform, fhog) against OpenCV and their documented compositions, and of the trackers'
 frames in every byte order and layout.
 
 The strategies and the clear-error rule are in fuzz_strategies.py; see its docstring for the
@@ -99,13 +99,39 @@ def test_remap_matches_opencv(image, interpolation, border, data):
     image=images(max_side=20),
     w=st.integers(1, 24),
     h=st.integers(1, 24),
-    interpolation=st.sampled_from(list(INTERPOLATIONS)),
+    interpolation=st.sampled_from(list(INTERPOLATIONS) + ["area"]),
     data=st.data(),
 )
 def test_resize_matches_opencv(image, w, h, interpolation, data):
     got = opticore.resize(data.draw(layouts(image)), (w, h), interpolation=interpolation)
-    expected = cv2.resize(image, (w, h), interpolation=INTERPOLATIONS[interpolation])
-    assert_matches_opencv(got, expected, grey_levels=0 if interpolation == "nearest" else 1)  # documented
+    flag = cv2.INTER_AREA if interpolation == "area" else INTERPOLATIONS[interpolation]
+    expected = cv2.resize(image, (w, h), interpolation=flag)
+    assert_matches_opencv(got, expected, grey_levels=1 if interpolation == "cubic" else 0)  # documented
+
+
+@given(
+    image=images(max_side=20),
+    w=st.integers(1, 24),
+    h=st.integers(1, 24),
+    interpolation=st.sampled_from(list(INTERPOLATIONS) + ["area"]),
+    data=st.data(),
+)
+def test_crop_resize_is_resize_of_each_padded_crop(image, w, h, interpolation, data):
+    n = data.draw(st.integers(0, 4))
+    ih, iw = image.shape[:2]
+    boxes = []
+    for _ in range(n):
+        x1, y1 = data.draw(st.integers(-5, iw)), data.draw(st.integers(-5, ih))
+        boxes.append([x1, y1, x1 + data.draw(st.integers(1, iw + 5)), y1 + data.draw(st.integers(1, ih + 5))])
+    got = opticore.crop_resize(data.draw(layouts(image)), np.array(boxes, np.int64).reshape(n, 4), (w, h),
+                               interpolation=interpolation)
+    assert got.shape == (n, h, w) + image.shape[2:] and got.dtype == image.dtype
+    for out, (x1, y1, x2, y2) in zip(got, boxes):
+        crop = np.zeros((y2 - y1, x2 - x1) + image.shape[2:], image.dtype)
+        ya, yb, xa, xb = max(y1, 0), min(y2, ih), max(x1, 0), min(x2, iw)
+        if ya < yb and xa < xb:
+            crop[ya - y1:yb - y1, xa - x1:xb - x1] = image[ya:yb, xa:xb]
+        np.testing.assert_array_equal(out, opticore.resize(crop, (w, h), interpolation=interpolation))
 
 
 @given(image=images(unit=False), data=st.data())
@@ -136,6 +162,12 @@ WARP_CALLS = {
         "border_value": 0,
     },
     opticore.resize: lambda img: {"image": img, "dsize": (5, 4), "interpolation": "nearest"},
+    opticore.crop_resize: lambda img: {
+        "image": img,
+        "boxes": np.array([[0, 0, 4, 4], [-2, 3, 9, 10]]),
+        "out_size": (5, 4),
+        "interpolation": "area",
+    },
     opticore.random_warp: lambda img: {
         "image": img,
         "grid": 3,
@@ -178,7 +210,7 @@ def test_huge_sizes_are_refused_before_allocating(function, size, data):
     present = [k for k in key if k in kwargs]
     assume(present)
     name = data.draw(st.sampled_from(present))
-    kwargs[name] = (size, data.draw(st.integers(1, 8))) if name == "dsize" else size
+    kwargs[name] = (size, data.draw(st.integers(1, 8))) if isinstance(kwargs[name], tuple) else size
     if name == "cell_size":  # a cell larger than the image is a valid, empty result
         expect_clear_error(function, lambda: function(**kwargs))
         return

@@ -1,17 +1,24 @@
-"""Umeyama, warp_affine, align_faces, random_warp: opticore beside scikit-image, NumPy and OpenCV, in one process.
+"""Umeyama, warp_affine, align_faces, random_warp, and resize / warp / remap / crop_resize speed:
+opticore beside scikit-image, NumPy and OpenCV, in one process.
 
 Every case times opticore and its reference on the same inputs, converted before the clock starts;
-each figure is the median of ``repeats`` calls after one warm-up call. The scikit-image Umeyama loop
-is timed on a subset of the sets and scaled linearly to the full batch (marked ``*``). A reference
-that cannot be imported is reported as ``n/a``. Run ``python -m opticore.bench.geometry --help``.
+each figure is the median of ``repeats`` calls after one warm-up call. The speed cases (resize,
+warp_affine, remap, crop_resize against OpenCV) run at 1 and at 2 threads in every run, whatever
+``--threads`` says, opticore's and OpenCV's calls in alternating blocks (see paired_median_ms).
+The scikit-image Umeyama loop is timed on a subset of the sets and scaled linearly to the full
+batch (marked ``*``). A reference that cannot be imported is reported as ``n/a``. Run
+``python -m opticore.bench.geometry --help``.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import statistics
 import sys
+import time
 import warnings
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -103,6 +110,107 @@ def reference_random_warp(cv2: Any, image: np.ndarray, jitter: np.ndarray, grid:
     return warped, target
 
 
+SPEED_SETUP = (
+    "speed cases (uint8, 3 channels, at 1 and 2 threads for both libraries): astronaut resized to each input "
+    "size; resize 1920x1080 -> 640x360 linear / area; 640x480 -> MTCNN pyramid (320x240 scaled by 0.709 "
+    "down to 12 px, each level from the frame), -> 320x240, -> 12x12; warp_affine 512x512 -> 112x112, "
+    "rotation 0.3 rad, scale 0.3; remap 256x256 with a dense smooth map; crop_resize: 64 square boxes, "
+    "sides U(40, 200), in a 1280x720 frame, -> 80x80 linear, against a Python loop of cv2.resize over "
+    "slices"
+)
+
+
+SPEED_REFERENCES = {
+    "resize linear": "cv2.resize",
+    "resize area": "cv2.resize INTER_AREA",
+    "resize pyramid": "cv2.resize per level",
+    "warp_affine": "cv2.warpAffine",
+    "remap": "cv2.remap",
+    "crop_resize": "Python loop of cv2.resize over slices",
+}
+
+
+def paired_median_ms(ours: Callable[[], Any], ref: Callable[[], Any], repeats: int) -> Tuple[float, float, Any, Any]:
+    """Median times of ``ours`` and ``ref`` in ms and their warm-up results. The two run in ten
+    alternating blocks, so that a machine's changing load falls on both alike while OpenCV's
+    worker threads, which spin for a while after each call, disturb only the first call of a
+    block of opticore's."""
+    out_ours, out_ref = ours(), ref()
+    t_ours: List[float] = []
+    t_ref: List[float] = []
+    block = max(1, repeats // 10)
+    while len(t_ours) < repeats:
+        for call, times in ((ours, t_ours), (ref, t_ref)):
+            for _ in range(block):
+                start = time.perf_counter()
+                call()
+                times.append(time.perf_counter() - start)
+    return statistics.median(t_ours) * 1e3, statistics.median(t_ref) * 1e3, out_ours, out_ref
+
+
+def speed_cases(quick: bool, repeats: Optional[int], cv2: Any) -> List[Tuple[str, str, Callable, Callable, float, int]]:
+    """(case, size, opticore call, OpenCV call, target ratio, default repeats) for the speed table;
+    the reference of each case is SPEED_REFERENCES[case]."""
+    from skimage.data import astronaut
+    astro = np.ascontiguousarray(astronaut())
+    hd = opticore.resize(astro, (1920, 1080))
+    vga = opticore.resize(astro, (640, 480))
+    frame = opticore.resize(astro, (1280, 720))
+    rng = np.random.default_rng(5)
+    a, sc = 0.3, 0.3
+    m = np.array([[sc * np.cos(a), -sc * np.sin(a), 40.0], [sc * np.sin(a), sc * np.cos(a), 10.0]])
+    small = np.ascontiguousarray(astro[128:384, 128:384])
+    yy, xx = np.mgrid[0:256, 0:256].astype(np.float32)
+    map_x = (xx + 4 * np.sin(yy / 13) + rng.normal(0, 0.3, xx.shape)).astype(np.float32)
+    map_y = (yy + 4 * np.cos(xx / 17) + rng.normal(0, 0.3, xx.shape)).astype(np.float32)
+    levels, size = [], (320, 240)
+    while min(size) >= 12:
+        levels.append(size)
+        size = (int(size[0] * 0.709), int(size[1] * 0.709))
+    side = rng.integers(40, 201, 64)
+    x1, y1 = rng.integers(0, 1280 - side), rng.integers(0, 720 - side)
+    boxes = np.stack([x1, y1, x1 + side, y1 + side], 1)
+    slices = [(int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in boxes]
+    r = 10 if quick else 1
+    return [
+        ("resize linear", "1920x1080 -> 640x360", lambda: opticore.resize(hd, (640, 360)),
+         lambda: cv2.resize(hd, (640, 360)), 1.0, 300 // r),
+        ("resize area", "1920x1080 -> 640x360", lambda: opticore.resize(hd, (640, 360), interpolation="area"),
+         lambda: cv2.resize(hd, (640, 360), interpolation=cv2.INTER_AREA), 1.0, 300 // r),
+        ("resize pyramid", f"640x480 -> {len(levels)} levels",
+         lambda: [opticore.resize(vga, s) for s in levels], lambda: [cv2.resize(vga, s) for s in levels], 1.0,
+         1000 // r),
+        ("resize linear", "640x480 -> 320x240", lambda: opticore.resize(vga, (320, 240)),
+         lambda: cv2.resize(vga, (320, 240)), 1.0, 2000 // r),
+        ("resize linear", "640x480 -> 12x12", lambda: opticore.resize(vga, (12, 12)),
+         lambda: cv2.resize(vga, (12, 12)), 1.0, 5000 // r),
+        ("warp_affine", "512x512 -> 112x112", lambda: opticore.warp_affine(astro, m, (112, 112)),
+         lambda: cv2.warpAffine(astro, m, (112, 112)), 1.0, 3000 // r),
+        ("remap", "256x256 dense map", lambda: opticore.remap(small, map_x, map_y),
+         lambda: cv2.remap(small, map_x, map_y, cv2.INTER_LINEAR), 1.0, 1000 // r),
+        ("crop_resize", "64 boxes -> 80x80", lambda: opticore.crop_resize(frame, boxes, (80, 80)),
+         lambda: np.stack([cv2.resize(frame[b:d, a:c], (80, 80)) for a, b, c, d in slices]), 1.5, 500 // r),
+    ]
+
+
+def run_speed(quick: bool, repeats: Optional[int], cv2: Any, progress: Any) -> List[Dict]:
+    """The speed table: every speed case at 1 and at 2 threads for both libraries."""
+    rows = []
+    for threads in (1, 2):
+        opticore.set_num_threads(threads)
+        cv2.setNumThreads(threads)
+        for case, size, ours, ref, target, reps in speed_cases(quick, repeats, cv2):
+            t_ours, t_ref, out_ours, out_ref = paired_median_ms(ours, ref, repeats or reps)
+            if isinstance(out_ours, list):
+                out_ours, out_ref = np.concatenate([o.ravel() for o in out_ours]), np.concatenate(
+                    [o.ravel() for o in out_ref])
+            equal = float(np.mean(out_ours == np.asarray(out_ref).reshape(out_ours.shape)))
+            rows.append(_row(f"{case} ({threads}t)", size, t_ours, t_ref, target, equal, "equal",
+                             SPEED_REFERENCES[case]))
+            progress.update()
+    return rows
+
+
 def _within1(ours: np.ndarray, theirs: np.ndarray) -> float:
     return float(np.mean(np.abs(ours.astype(np.int16) - theirs.astype(np.int16)) <= 1))
 
@@ -188,6 +296,8 @@ def _fmt_agree(value: Optional[float], kind: str) -> str:
         return "n/a"
     if kind == "max|dM|":
         return f"max|dM| {value:.1e}"
+    if kind == "equal":
+        return f"{math.floor(value * 10000) / 100:.2f}% equal"
     return f"{math.floor(value * 10000) / 100:.2f}% <=1"  # truncated: "100.00%" only when all are
 
 
@@ -210,13 +320,28 @@ def format_report(report: Dict[str, Any]) -> str:
     lines = ["  ".join([row[0].ljust(widths[0]), row[1].ljust(widths[1])]
                        + [c.rjust(w) for c, w in zip(row[2:], widths[2:]) if row[3]]
                        + ([] if row[3] else [row[2]])).rstrip() for row in rows]
-    refs = "; ".join(f"{r['case']}: {r['reference']}" for r in report["cases"] if not r["note"])
+    named: Dict[str, str] = {}  # each case once, without its thread count
+    for r in report["cases"]:
+        if not r["note"]:
+            named.setdefault(r["case"].split(" (")[0], r["reference"])
+    refs = "; ".join(f"{case}: {ref}" for case, ref in named.items())
     extra = [f"* {r['case']}: reference timed on the first {r['extrapolated_from']} sets, scaled linearly "
              f"to {r['size'].split()[0]}" for r in report["cases"] if r["extrapolated_from"]]
     legend = ("ratio = reference ms / opticore ms (>1: opticore faster); agree: max abs difference of "
-              "the matrices, or share of crop pixels within +-1 of the reference")
-    return "\n".join([header, SETUP, "", lines[0], "-" * len(lines[0])] + lines[1:]
+              "the matrices, or share of crop pixels within +-1 of the reference, or share of output values "
+              "equal to the reference's; (1t) / (2t): both libraries at 1 / 2 threads")
+    if m.get("load"):
+        header += f" | load {m['load']}"
+    return "\n".join([header, SETUP, SPEED_SETUP, "", lines[0], "-" * len(lines[0])] + lines[1:]
                      + ["", "references: " + refs] + extra + [legend])
+
+
+def _load() -> Optional[str]:
+    """The 1 / 5 / 15 minute load averages, where the system reports them (timings are noisy under load)."""
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except (AttributeError, OSError):
+        return None
 
 
 def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
@@ -228,24 +353,31 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
         threads: thread count for opticore and cv2 alike; left set when this returns.
         json_path: if given, the returned dict is also written there as JSON.
         repeats: timed calls per case (default per case: umeyama 7, warp_affine 2000,
-            align_faces 100, random_warp 2000; --quick: 3, 300, 10, 300); the median is reported.
+            align_faces 100, random_warp 2000; --quick: 3, 300, 10, 300; speed cases 300 to 5000,
+            a tenth with --quick); the median is reported.
     """
     if threads < 1 or (repeats is not None and repeats < 1):
         raise ValueError(f"threads and repeats must be >= 1, got {threads}, {repeats}")
     opticore.set_num_threads(threads)
     cv2 = _common.load_cv2(threads)
     estimate = _skimage_estimate()
-    progress = progress_bar(4, "bench geometry", "case")
+    progress = progress_bar(4 + (16 if cv2 is not None else 0), "bench geometry", "case")
     try:
         cases = run_cases(quick, repeats, cv2, estimate, progress)
+        if cv2 is not None:
+            cases += run_speed(quick, repeats, cv2, progress)
     finally:
         progress.close()
+        opticore.set_num_threads(threads)
+        if cv2 is not None:
+            cv2.setNumThreads(threads)
     try:
         import skimage
         skimage_version: Optional[str] = skimage.__version__
     except ImportError:
         skimage_version = None
-    metadata = _common.timing_metadata(quick, threads, repeats, cv2, SETUP, skimage=skimage_version)
+    metadata = _common.timing_metadata(quick, threads, repeats, cv2, SETUP + "; " + SPEED_SETUP,
+                                       skimage=skimage_version, load=_load())
     report = {"metadata": metadata, "cases": cases}
     return _common.publish(report, format_report(report), json_path)
 

@@ -17,16 +17,25 @@
 //     outside gets it directly), the nearest edge pixel (Replicate), the mirror image with the edge
 //     repeated (Reflect: fedcba|abcdef) or not (Reflect101: gfedcb|abcdefg).
 //   - resize uses OpenCV's cv::resize arithmetic instead: "linear" and "cubic" sample at
-//     ((x + 0.5) * in / out - 0.5) with replicated borders, uint8 in 11-bit fixed point per axis;
-//     "nearest" takes floor(x * in / out).
+//     ((x + 0.5) * in / out - 0.5) with replicated borders, uint8 in 11-bit fixed point per axis
+//     (linear: bit-exact with OpenCV, including its vertical rounding; an exact 2x reduction is the
+//     2x2 mean); "nearest" takes floor(x * in / out); "area" averages the covered source area when
+//     both sides shrink or keep their size (whole-number factors as block means) and is OpenCV's
+//     bilinear area emulation otherwise.
+//   - crop_resize: box i = (x1, y1, x2, y2) in whole pixels, x2 / y2 exclusive, is resized to
+//     dst[i] exactly as resize(image[y1:y2, x1:x2]); pixels of a box outside the image are 0.
 //
-// Requires: a non-empty image with 1..4 channels (warp_affine / remap: width and height <= 32767),
-//           dst non-empty with the image's channels, finite and invertible M, maps of equal shape
+// Requires: a non-empty image with 1..4 channels (warp_affine / remap: width and height <= 32767,
+//           interpolation not Area), dst non-empty with the image's channels, finite and
+//           invertible M, maps of equal shape
 //           equal to dst's, a border value that is not NaN for uint8 images, working buffers (a few
 //           values per output column) within kMaxArrayBytes (opticore/core/limits.hpp).
 // Throws:   std::invalid_argument naming the argument otherwise.
 //
-// Threads: output rows are split over get_num_threads() (small outputs stay on one thread).
+// Threads: output rows (crop_resize: boxes) are split over get_num_threads() in chunks of about
+// 256k output values, so outputs under about a millisecond of work stay on one thread.
+// Instruction sets: SSE2 on x86-64 (resize's passes, block means, remap's quantisation) and SSSE3
+// when the CPU has it, chosen at run time (uint8 bilinear warps); plain C++ elsewhere, same results.
 #pragma once
 
 #include <array>
@@ -37,7 +46,8 @@
 
 namespace opticore {
 
-enum class Interpolation { Nearest, Linear, Cubic };
+/// Area applies to resize / crop_resize only (warp_affine and remap reject it).
+enum class Interpolation { Nearest, Linear, Cubic, Area };
 
 enum class BorderMode { Constant, Replicate, Reflect, Reflect101 };
 
@@ -60,5 +70,12 @@ void remap(ImageView<T> image, MatrixView<float> map_x, MatrixView<float> map_y,
 /// Resizes `image` to dst's width and height.
 template <class T>
 void resize(ImageView<T> image, OutputImage<T> dst, Interpolation interpolation = Interpolation::Linear);
+
+/// Resizes each box of `image` (rows of `boxes`: x1, y1, x2, y2, whole pixels, x2 > x1, y2 > y1,
+/// |coordinates| <= 2^30) to dst[i] (dst holds boxes.rows images of out_height x out_width x C,
+/// one after the other). Boxes are split over get_num_threads().
+template <class T>
+void crop_resize(ImageView<T> image, MatrixView<int64_t> boxes, T* dst, int64_t out_height, int64_t out_width,
+                 Interpolation interpolation = Interpolation::Linear);
 
 }  // namespace opticore

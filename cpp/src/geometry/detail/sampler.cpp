@@ -3,7 +3,12 @@
 // image and a general path (border_pixel) for the rest.
 #include "geometry/detail/sampler.hpp"
 
+#include <cstdlib>
 #include <cstring>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
 #include <vector>
 
 namespace opticore::detail {
@@ -14,15 +19,6 @@ namespace {
 void interpolate_linear(float x, float* c) {
   c[0] = 1.f - x;
   c[1] = x;
-}
-
-// Keys' cubic convolution kernel with A = -0.75, evaluated in float like OpenCV.
-void interpolate_cubic(float x, float* c) {
-  const float A = -0.75f;
-  c[0] = ((A * (x + 1) - 5 * A) * (x + 1) + 8 * A) * (x + 1) - 4 * A;
-  c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
-  c[2] = ((A + 2) * (1 - x) - (A + 3)) * (1 - x) * (1 - x) + 1;
-  c[3] = 1.f - c[0] - c[1] - c[2];
 }
 
 // K x K weights per fractional position, float and 15-bit fixed point. Rounding each fixed-point
@@ -82,7 +78,7 @@ const WeightTable<2>& linear_table() {
 }
 
 const WeightTable<4>& cubic_table() {
-  static const WeightTable<4> table(interpolate_cubic);
+  static const WeightTable<4> table(keys_cubic);
   return table;
 }
 
@@ -192,8 +188,10 @@ void linear_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
 #if defined(__SSE2__)
 // uint8 with 3 or 4 interleaved channels (the common case): one pixel's channels at once, as
 // 16-bit lanes (left, right, left, right, ...) multiplied by (w0, w1) pairs with pmaddwd.
+#define OPTICORE_INLINE inline __attribute__((always_inline))
+
 template <int C>
-inline __m128i load_pair(const uint8_t* p) {
+OPTICORE_INLINE __m128i load_pair(const uint8_t* p) {
   uint32_t a, b;
   std::memcpy(&a, p, 4);  // channels of the left pixel (+ one byte of the right one when C = 3)
   if (C == 4) {
@@ -206,36 +204,70 @@ inline __m128i load_pair(const uint8_t* p) {
   return _mm_unpacklo_epi8(v, _mm_setzero_si128());
 }
 
+/// top / bottom: the two rows' (left, right) lane pairs; w: the pixel's 4 weights. Writes C bytes
+/// (4 when `spare`: the byte after the pixel is written again later).
+template <int C>
+OPTICORE_INLINE void bilinear_finish(__m128i top, __m128i bottom, const int16_t* w, bool spare, uint8_t* out) {
+  int32_t w01, w23;
+  std::memcpy(&w01, w, 4);
+  std::memcpy(&w23, w + 2, 4);
+  const __m128i sum = _mm_add_epi32(_mm_madd_epi16(top, _mm_shuffle_epi32(_mm_cvtsi32_si128(w01), 0)),
+                                    _mm_madd_epi16(bottom, _mm_shuffle_epi32(_mm_cvtsi32_si128(w23), 0)));
+  __m128i acc = _mm_srai_epi32(_mm_add_epi32(sum, _mm_set1_epi32(1 << (kRemapCoefBits - 1))), kRemapCoefBits);
+  acc = _mm_packs_epi32(acc, acc);
+  const uint32_t v = static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(acc, acc)));
+  std::memcpy(out, &v, C == 4 || spare ? 4 : 3);
+}
+
 template <int C>
 void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac,
                                int64_t n, uint8_t* out) {
   const int16_t* table = linear_weights_i16();
   const uint8_t* data = s.image.data;
   const int64_t xmax = s.image.width - 1, ymax = s.image.height - 1, rs = s.image.row_stride;
-  const __m128i half = _mm_set1_epi32(1 << (kRemapCoefBits - 1));
   for (int64_t i = 0; i < n; ++i, out += C) {
     const int64_t x = sx[i], y = sy[i];
     const int16_t* w = table + frac[i] * 4;
     if (x >= 0 && x < xmax && y >= 0 && y < ymax) {
       const uint8_t* p0 = data + y * rs + x * C;
-      int32_t w01, w23;
-      std::memcpy(&w01, w, 4);
-      std::memcpy(&w23, w + 2, 4);
-      const __m128i top = _mm_madd_epi16(load_pair<C>(p0), _mm_shuffle_epi32(_mm_cvtsi32_si128(w01), 0));
-      const __m128i bottom = _mm_madd_epi16(load_pair<C>(p0 + rs), _mm_shuffle_epi32(_mm_cvtsi32_si128(w23), 0));
-      __m128i acc = _mm_srai_epi32(_mm_add_epi32(_mm_add_epi32(top, bottom), half), kRemapCoefBits);
-      acc = _mm_packs_epi32(acc, acc);
-      const uint32_t v = static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_packus_epi16(acc, acc)));
-      // One 4-byte store; with C = 3 its last byte lands on the next pixel, written after it.
-      if (C == 4 || i + 1 < n)
-        std::memcpy(out, &v, 4);
-      else
-        std::memcpy(out, &v, 3);
+      bilinear_finish<C>(load_pair<C>(p0), load_pair<C>(p0 + rs), w, i + 1 < n, out);
     } else {
       border_pixel<uint8_t, C, 2>(s, x, y, w, out);
     }
   }
 }
+
+#if defined(OPTICORE_SSSE3_KERNELS)
+// The same with SSSE3 (chosen at run time): each row's pixel pair is one 8-byte load spread into
+// (left, right) lanes by one pshufb. An 8-byte load reads up to 2 bytes past the right pixel, so
+// pixels whose loads would leave the image's memory (its last row or two) take the 4-byte loads.
+template <int C>
+__attribute__((target("ssse3"))) void linear_row_u8_ssse3(const Sampler<uint8_t>& s, const int32_t* sx,
+                                                          const int32_t* sy, const uint16_t* frac, int64_t n,
+                                                          uint8_t* out) {
+  const int16_t* table = linear_weights_i16();
+  const uint8_t* data = s.image.data;
+  const int64_t xmax = s.image.width - 1, ymax = s.image.height - 1, rs = s.image.row_stride;
+  const uint8_t* last_load = data + ymax * rs + s.image.width * C - 8;  // rs > 0
+  const __m128i spread = pair_spread_mask(C);
+  for (int64_t i = 0; i < n; ++i, out += C) {
+    const int64_t x = sx[i], y = sy[i];
+    const int16_t* w = table + frac[i] * 4;
+    if (x >= 0 && x < xmax && y >= 0 && y < ymax) {
+      const uint8_t* p0 = data + y * rs + x * C;
+      if (p0 + rs <= last_load) {
+        const __m128i top = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p0)), spread);
+        const __m128i bottom = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p0 + rs)), spread);
+        bilinear_finish<C>(top, bottom, w, i + 1 < n, out);
+      } else {
+        bilinear_finish<C>(load_pair<C>(p0), load_pair<C>(p0 + rs), w, i + 1 < n, out);
+      }
+    } else {
+      border_pixel<uint8_t, C, 2>(s, x, y, w, out);
+    }
+  }
+}
+#endif
 #endif
 
 template <class T, int C>
@@ -271,10 +303,14 @@ void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
   switch (s.interpolation) {
     case Interpolation::Nearest:
       return nearest_row<T, C>(s, sx, sy, n, out);
+    case Interpolation::Area:  // refused by check_warp_interpolation
     case Interpolation::Linear:
 #if defined(__SSE2__)
       if constexpr (std::is_same_v<T, uint8_t> && (C == 3 || C == 4)) {
         if (s.image.col_stride == C && s.image.channel_stride == 1) {
+#if defined(OPTICORE_SSSE3_KERNELS)
+          if (s.image.row_stride > 0 && has_ssse3()) return linear_row_u8_ssse3<C>(s, sx, sy, frac, n, out);
+#endif
           return linear_row_u8_interleaved<C>(s, sx, sy, frac, n, out);
         }
       }
@@ -286,6 +322,22 @@ void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
 }
 
 }  // namespace
+
+void keys_cubic(float x, float* c) {
+  const float A = -0.75f;
+  c[0] = ((A * (x + 1) - 5 * A) * (x + 1) + 8 * A) * (x + 1) - 4 * A;
+  c[1] = ((A + 2) * x - (A + 3)) * x * x + 1;
+  c[2] = ((A + 2) * (1 - x) - (A + 3)) * (1 - x) * (1 - x) + 1;
+  c[3] = 1.f - c[0] - c[1] - c[2];
+}
+
+#if defined(OPTICORE_SSSE3_KERNELS)
+bool has_ssse3() {
+  // OPTICORE_NO_SSSE3 (any value) keeps the SSE2 paths, as on CPUs without SSSE3 (for tests).
+  static const bool yes = __builtin_cpu_supports("ssse3") && std::getenv("OPTICORE_NO_SSSE3") == nullptr;
+  return yes;
+}
+#endif
 
 const int16_t* linear_weights_i16() { return linear_table().i.data(); }
 const float* linear_weights_f32() { return linear_table().f.data(); }

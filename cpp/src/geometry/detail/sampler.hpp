@@ -15,6 +15,7 @@
 
 #include "core/detail/check.hpp"
 #include "opticore/core/limits.hpp"
+#include "opticore/core/threading.hpp"
 #include "opticore/geometry/warp.hpp"
 
 #if defined(__SSE2__)
@@ -86,6 +87,13 @@ void check_image(const ImageView<T>& image, int64_t max_side) {
   }
 }
 
+/// Warps sample points: "area" has no meaning there.
+inline void check_warp_interpolation(Interpolation interpolation) {
+  if (interpolation == Interpolation::Area) {
+    fail("interpolation: expected nearest, linear or cubic for a warp, got area (resize only)");
+  }
+}
+
 /// The output: dsize = (width, height) positive, the image's channel count.
 template <class T>
 void check_output(const OutputImage<T>& dst, int64_t channels) {
@@ -111,6 +119,10 @@ std::array<T, 4> border_value_as(const std::array<double, 4>& value) {
   return out;
 }
 
+/// Keys' cubic convolution weights (A = -0.75) of the 4 taps around fraction x in [0, 1),
+/// evaluated in float as OpenCV does.
+void keys_cubic(float x, float* c);
+
 /// Per-position interpolation weights (OpenCV's initInterTab2D): 1024 entries of 2x2 (linear) or
 /// 4x4 (cubic) weights, row-major (y tap, x tap); the int16 ones sum to exactly 1 << 15.
 const int16_t* linear_weights_i16();
@@ -133,13 +145,36 @@ struct Sampler {
 extern template struct Sampler<uint8_t>;
 extern template struct Sampler<float>;
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#define OPTICORE_SSSE3_KERNELS 1
+/// Whether the CPU has SSSE3 (the uint8 bilinear kernels with pshufb are chosen at run time) and
+/// the environment variable OPTICORE_NO_SSSE3 is not set.
+bool has_ssse3();
+
+/// pshufb mask spreading a pixel pair (C = 3 or 4 bytes each, adjacent) into 16-bit lanes
+/// (left c0, right c0, left c1, right c1, ...), unused lanes 0.
+inline __m128i pair_spread_mask(int C) {
+  return C == 3 ? _mm_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1)
+                : _mm_setr_epi8(0, -1, 4, -1, 1, -1, 5, -1, 2, -1, 6, -1, 3, -1, 7, -1);
+}
+#endif
+
 /// The inverse of the 2x3 affine M (row-major) as cv::warpAffine computes it, or nothing when M
 /// is singular or the inverse is not finite.
 std::optional<std::array<double, 6>> invert_affine(const std::array<double, 6>& M);
 
-/// Rows per parallel chunk: about 64k output values each, so small outputs stay on one thread.
-inline int64_t rows_per_chunk(int64_t width, int64_t channels) {
-  return std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(width * channels, 1));
+/// Output values per parallel chunk: 256k, about a millisecond of work. parallel_for starts its
+/// threads per call (tens of microseconds each, far more on a busy machine), so only outputs of
+/// two chunks or more are split.
+constexpr int64_t kValuesPerChunk = int64_t{1} << 18;
+
+/// Rows (of width x channels values) per parallel chunk for `rows` rows: all of them when they
+/// hold less than two chunks' values, else about four chunks a thread, so that the threads
+/// finish together.
+inline int64_t rows_per_chunk(int64_t rows, int64_t width, int64_t channels) {
+  const int64_t by_values = std::max<int64_t>(1, kValuesPerChunk / std::max<int64_t>(width * channels, 1));
+  if (rows < 2 * by_values) return std::max<int64_t>(rows, 1);
+  return std::max<int64_t>(1, std::min<int64_t>(by_values, rows / (4 * int64_t{get_num_threads()})));
 }
 
 }  // namespace opticore::detail
