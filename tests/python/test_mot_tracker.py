@@ -8,6 +8,9 @@ from gil_check import assert_releases_gil
 from opticore.mot import CONFIRMED, LOST, TENTATIVE, MultiTracker, kalman_initiate, kalman_predict, kalman_update
 
 METHODS = ["sort", "bytetrack", "ocsort"]
+#: ByteTrack's published score thresholds, spelled out where a test is about them (the defaults,
+#: tuned on simulated crowds, are lower).
+THRESHOLDS = {"high_threshold": 0.5, "low_threshold": 0.1, "new_track_threshold": 0.6}
 
 
 def box(x, y, w=40.0, h=100.0):
@@ -49,7 +52,7 @@ def occluded_walker(low_score):
 
 
 def test_bytetrack_follows_low_score_detections():
-    out = run(MultiTracker("bytetrack"), occluded_walker(0.3))
+    out = run(MultiTracker("bytetrack", **THRESHOLDS), occluded_walker(0.3))
     for t in range(10, 16):
         assert id_of(out[t], 0) == 1, t  # low-score detections continue the track
         assert out[t].scores[out[t].ids == 1][0] == pytest.approx(0.3)
@@ -58,7 +61,7 @@ def test_bytetrack_follows_low_score_detections():
 
 @pytest.mark.parametrize("method", ["sort", "ocsort"])
 def test_sort_and_ocsort_ignore_low_scores_but_recover(method):
-    out = run(MultiTracker(method), occluded_walker(0.3))
+    out = run(MultiTracker(method, **THRESHOLDS), occluded_walker(0.3))
     for t in range(10, 16):
         assert id_of(out[t], 0) is None, t  # only high detections are associated
     assert id_of(out[16], 0) == 1  # the lost track is found again, same id
@@ -66,7 +69,7 @@ def test_sort_and_ocsort_ignore_low_scores_but_recover(method):
 
 
 def test_low_detections_below_low_threshold_are_dropped():
-    out = run(MultiTracker("bytetrack"), occluded_walker(0.05))
+    out = run(MultiTracker("bytetrack", **THRESHOLDS), occluded_walker(0.05))
     assert all(id_of(out[t], 0) is None for t in range(10, 16))
     assert id_of(out[16], 0) == 1
 
@@ -75,14 +78,14 @@ def test_low_detections_below_low_threshold_are_dropped():
 @pytest.mark.parametrize("gap, same_id", [(8, True), (45, False)])
 def test_reappearance(method, gap, same_id):
     # A walker vanishes for `gap` frames and comes back where its motion took it: the same id
-    # within track_buffer (30), a new one after it.
+    # within track_buffer (30 here), a new one after it.
     frames = []
     for t in range(15 + gap + 5):
         boxes = [box(600, 400)]
         if not 15 <= t < 15 + gap:
             boxes.append(box(100 + 2 * t, 50))
         frames.append((boxes, [0.9] * len(boxes)))
-    out = run(MultiTracker(method), frames)
+    out = run(MultiTracker(method, track_buffer=30), frames)
     assert id_of(out[14], 1) == 2
     back = id_of(out[15 + gap + 1], 1)
     assert (back == 2) if same_id else (back == 3), (method, back)
@@ -157,7 +160,7 @@ def test_frame_rate_scales_the_buffer():
 
 
 def test_new_track_threshold():
-    tracker = MultiTracker("bytetrack", min_hits=1)
+    tracker = MultiTracker("bytetrack", min_hits=1, **THRESHOLDS)
     out = tracker.update(np.array([box(0, 0), box(200, 0)]), [0.55, 0.65])  # high, but 0.55 < 0.6
     assert out.detections.tolist() == [1]
 

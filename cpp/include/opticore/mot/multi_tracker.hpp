@@ -62,14 +62,18 @@ enum class MotMethod { Sort, ByteTrack, OcSort };
 MotMethod mot_method(const std::string& name);
 const char* mot_method_name(MotMethod method);
 
+/// The defaults of the thresholds, iou_threshold and track_buffer were chosen on simulated crowds
+/// of 10 to 100 people (benchmarks/tune_mot_defaults.py; one set that suits all three methods).
+/// ByteTrack's published thresholds (high 0.5, new track 0.6, IoU 0.3, buffer 30) keep fewer
+/// detections: the safer choice for a detector with many low-score false positives.
 struct MotParams {
   MotMethod method = MotMethod::ByteTrack;
-  double high_threshold = 0.5;       ///< detections at or above are "high"; finite
+  double high_threshold = 0.1;       ///< detections at or above are "high"; finite
   double low_threshold = 0.1;        ///< detections below are dropped; finite, <= high_threshold
-  double new_track_threshold = 0.6;  ///< an unmatched high detection at or above starts a track; finite
-  double iou_threshold = 0.3;        ///< a pair needs IoU > this (in [0, 1))
+  double new_track_threshold = 0.3;  ///< an unmatched high detection at or above starts a track; finite
+  double iou_threshold = 0.4;        ///< a pair needs IoU > this (in [0, 1))
   double low_iou_threshold = 0.5;    ///< ByteTrack's second stage (low detections): IoU > this, in [0, 1)
-  int64_t track_buffer = 30;         ///< frames a lost track is kept (at 30 frames/s), >= 0
+  int64_t track_buffer = 60;         ///< frames a lost track is kept (at 30 frames/s), >= 0
   int64_t min_hits = 2;              ///< consecutive matched frames to confirm a track, >= 1
   double frame_rate = 30.0;          ///< > 0; scales track_buffer
   double momentum_weight = 0.2;      ///< OC-SORT's direction term, >= 0
