@@ -15,8 +15,9 @@ PYTHON=${PYTHON:-python3}
 TORCH_VERSION=${TORCH_VERSION:-2.13.0}
 
 # System packages: the C++ toolchain, CMake, GoogleTest for the C++ tests, ccache for rebuilds,
-# python3-venv for scripts/wheel.sh's fresh environments (Debian's Python lacks venv without it).
-apt_packages="build-essential cmake ninja-build libgtest-dev ccache python3-venv"
+# python3-venv for scripts/wheel.sh's fresh environments (Debian's Python lacks venv without it),
+# opencv-doc for the real video (vtest.avi, walking people) of the MOT demo test.
+apt_packages="build-essential cmake ninja-build libgtest-dev ccache python3-venv opencv-doc"
 if command -v apt-get >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   missing=$(for p in $apt_packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
