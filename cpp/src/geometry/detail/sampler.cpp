@@ -219,6 +219,18 @@ OPTICORE_INLINE void bilinear_finish(__m128i top, __m128i bottom, const int16_t*
   std::memcpy(out, &v, C == 4 || spare ? 4 : 3);
 }
 
+/// A pixel with a tap outside the image: the border value itself, without a call, when no tap
+/// is inside ("constant" border; a shrinking or rotated warp has many such pixels), else
+/// border_pixel.
+template <int C>
+OPTICORE_INLINE void outside_pixel(const Sampler<uint8_t>& s, int64_t x, int64_t y, const int16_t* w, uint8_t* out) {
+  if (s.border_mode == BorderMode::Constant && (x < -1 || x >= s.image.width || y < -1 || y >= s.image.height)) {
+    std::memcpy(out, s.border_value.data(), C);
+    return;
+  }
+  border_pixel<uint8_t, C, 2>(s, x, y, w, out);
+}
+
 template <int C>
 void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac,
                                int64_t n, uint8_t* out) {
@@ -232,7 +244,7 @@ void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, con
       const uint8_t* p0 = data + y * rs + x * C;
       bilinear_finish<C>(load_pair<C>(p0), load_pair<C>(p0 + rs), w, i + 1 < n, out);
     } else {
-      border_pixel<uint8_t, C, 2>(s, x, y, w, out);
+      outside_pixel<C>(s, x, y, w, out);
     }
   }
 }
@@ -263,7 +275,7 @@ __attribute__((target("ssse3"))) void linear_row_u8_ssse3(const Sampler<uint8_t>
         bilinear_finish<C>(load_pair<C>(p0), load_pair<C>(p0 + rs), w, i + 1 < n, out);
       }
     } else {
-      border_pixel<uint8_t, C, 2>(s, x, y, w, out);
+      outside_pixel<C>(s, x, y, w, out);
     }
   }
 }
