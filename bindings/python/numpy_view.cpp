@@ -1,5 +1,7 @@
 #include "numpy_view.hpp"
 
+#include <cstdint>
+#include <cstring>
 #include <sstream>
 
 namespace opticore::python {
@@ -17,7 +19,12 @@ std::string dtype_name(const py::array& a) { return py::str(a.dtype()).cast<std:
 py::array element_strided(const py::array& a) {
   // Big-endian data (">f4" from a FITS file, say) would be read as garbage: convert it. So are
   // strides that are not whole elements (views into structured arrays), which the core cannot index.
-  bool copy = !a.dtype().attr("isnative").cast<bool>();
+  // Read from the dtype's byte order field rather than its Python attribute "isnative", whose
+  // lookup is a measurable part of a small resize. NumPy writes a native order as '=' (or '|').
+  const uint16_t probe = 1;
+  unsigned char low_byte_first = 0;
+  std::memcpy(&low_byte_first, &probe, 1);
+  bool copy = a.dtype().byteorder() == (low_byte_first == 1 ? '>' : '<');
   const auto item = a.dtype().itemsize();
   for (py::ssize_t d = 0; d < a.ndim() && !copy; ++d) copy = a.strides(d) % item != 0;
   if (!copy) return a;

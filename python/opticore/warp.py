@@ -190,7 +190,10 @@ def resize(
         >>> opticore.resize(img, (1, 1))
         array([[6]], dtype=uint8)
     """
-    return _core.resize(as_array(image), dsize, _resize_interpolation_arg(interpolation))
+    # Inline checks: this wrapper's own calls cost a tenth of a small resize.
+    if interpolation not in _RESIZE_INTERPOLATIONS:
+        choice(interpolation, "interpolation", _RESIZE_INTERPOLATIONS)
+    return _core.resize(image if isinstance(image, np.ndarray) else np.asarray(image), dsize, interpolation)
 
 
 def crop_resize(

@@ -34,16 +34,8 @@ void set_num_threads(int64_t n) {
 
 namespace detail {
 
-void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body) {
-  if (n <= 0) return;
-  grain = std::max<int64_t>(grain, 1);
+void run_parallel(int64_t n, int64_t grain, int workers, const std::function<void(int64_t, int64_t)>& body) {
   const int64_t chunks = (n + grain - 1) / grain;
-  const int workers = static_cast<int>(std::min<int64_t>(get_num_threads(), chunks));
-  if (workers <= 1) {
-    body(0, n);
-    return;
-  }
-
   std::atomic<int64_t> next_chunk{0};
   std::exception_ptr first_error;
   std::mutex error_mutex;

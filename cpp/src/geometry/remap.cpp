@@ -1,5 +1,4 @@
 #include <cstdint>
-#include <vector>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -84,8 +83,8 @@ void remap(ImageView<T> image, MatrixView<float> map_x, MatrixView<float> map_y,
 
   detail::parallel_for(
       dst.height, detail::rows_per_chunk(dst.height, width, dst.channels), [&](int64_t begin, int64_t end) {
-        std::vector<int32_t> sx(static_cast<size_t>(width)), sy(static_cast<size_t>(width));
-        std::vector<uint16_t> frac(static_cast<size_t>(width));
+        detail::SmallBuffer<int32_t, detail::kSmallRow> sx(static_cast<size_t>(width)), sy(static_cast<size_t>(width));
+        detail::SmallBuffer<uint16_t, detail::kSmallRow> frac(static_cast<size_t>(width));
         for (int64_t y = begin; y < end; ++y) {
           int64_t x = 0;
 #if defined(__SSE2__)

@@ -21,7 +21,7 @@ void resize_nearest(const ImageView<T>& im, const OutputImage<T>& dst, bool para
   // floor(d * in / out), computed as OpenCV does (through the inverse of out / in).
   const double ifx = resize_scale(im.width, dst.width), ify = resize_scale(im.height, dst.height);
   check_array_size("dsize", {dst.width}, sizeof(int64_t));
-  std::vector<int64_t> xoff(static_cast<size_t>(dst.width));
+  SmallBuffer<int64_t, kSmallTaps> xoff(static_cast<size_t>(dst.width));
   for (int64_t x = 0; x < dst.width; ++x) {
     const auto sx = static_cast<int64_t>(std::floor(static_cast<double>(x) * ifx));
     xoff[x] = std::min(sx, im.width - 1) * im.col_stride;
@@ -47,8 +47,8 @@ void resize_nearest(const ImageView<T>& im, const OutputImage<T>& dst, bool para
 
 template <class T>
 void separable_kind(const ImageView<T>& im, const OutputImage<T>& dst, AxisKind kind, bool parallel) {
-  const ResizeAxis ax = resize_axis(im.width, dst.width, kind, true, "dsize");
-  const ResizeAxis ay = resize_axis(im.height, dst.height, kind, false, "dsize");
+  const ResizeAxis ax(im.width, dst.width, kind, true, "dsize");
+  const ResizeAxis ay(im.height, dst.height, kind, false, "dsize");
   resize_separable(im, ax, ay, dst, parallel);
 }
 

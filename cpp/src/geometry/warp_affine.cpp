@@ -2,7 +2,6 @@
 #include <array>
 #include <cmath>
 #include <optional>
-#include <vector>
 
 #include "core/detail/check.hpp"
 #include "core/detail/parallel.hpp"
@@ -71,42 +70,43 @@ void warp_affine(ImageView<T> image, const std::array<double, 6>& M, OutputImage
   const auto fixed = [](double v) { return std::clamp(detail::saturate_round(v * kAbScale), -(1 << 30), 1 << 30); };
   const int64_t width = dst.width;
   check_array_size("dsize", {width}, sizeof(int32_t));
-  std::vector<int32_t> adelta(static_cast<size_t>(width)), bdelta(static_cast<size_t>(width));
+  detail::SmallBuffer<int32_t, detail::kSmallRow> adelta(static_cast<size_t>(width)),
+      bdelta(static_cast<size_t>(width));
   for (int64_t x = 0; x < width; ++x) {
     adelta[x] = fixed(A[0] * static_cast<double>(x));
     bdelta[x] = fixed(A[3] * static_cast<double>(x));
   }
 
-  detail::parallel_for(dst.height, detail::rows_per_chunk(dst.height, width, dst.channels),
-                       [&](int64_t begin, int64_t end) {
-                         std::vector<int32_t> sx(static_cast<size_t>(width)), sy(static_cast<size_t>(width));
-                         std::vector<uint16_t> frac(static_cast<size_t>(width));
-                         const int32_t* ad = adelta.data();
-                         const int32_t* bd = bdelta.data();
-                         int32_t* px = sx.data();
-                         int32_t* py = sy.data();
-                         uint16_t* pf = frac.data();
-                         for (int64_t y = begin; y < end; ++y) {
-                           const double yd = static_cast<double>(y);
-                           const int32_t X0 = fixed(A[1] * yd + A[2]) + round_delta;
-                           const int32_t Y0 = fixed(A[4] * yd + A[5]) + round_delta;
-                           if (nearest) {
-                             for (int64_t x = 0; x < width; ++x) {
-                               px[x] = std::clamp((X0 + ad[x]) >> nearest_shift, detail::kCoordMin, detail::kCoordMax);
-                               py[x] = std::clamp((Y0 + bd[x]) >> nearest_shift, detail::kCoordMin, detail::kCoordMax);
-                             }
-                           } else {
-                             constexpr int32_t mask = detail::kInterTabSize - 1;
-                             for (int64_t x = 0; x < width; ++x) {
-                               const int32_t X = (X0 + ad[x]) >> fraction_shift, Y = (Y0 + bd[x]) >> fraction_shift;
-                               px[x] = std::clamp(X >> detail::kInterBits, detail::kCoordMin, detail::kCoordMax);
-                               py[x] = std::clamp(Y >> detail::kInterBits, detail::kCoordMin, detail::kCoordMax);
-                               pf[x] = static_cast<uint16_t>((Y & mask) * detail::kInterTabSize + (X & mask));
-                             }
-                           }
-                           sampler.row(px, py, pf, width, dst.data + y * width * dst.channels);
-                         }
-                       });
+  detail::parallel_for(
+      dst.height, detail::rows_per_chunk(dst.height, width, dst.channels), [&](int64_t begin, int64_t end) {
+        detail::SmallBuffer<int32_t, detail::kSmallRow> sx(static_cast<size_t>(width)), sy(static_cast<size_t>(width));
+        detail::SmallBuffer<uint16_t, detail::kSmallRow> frac(static_cast<size_t>(width));
+        const int32_t* ad = adelta.data();
+        const int32_t* bd = bdelta.data();
+        int32_t* px = sx.data();
+        int32_t* py = sy.data();
+        uint16_t* pf = frac.data();
+        for (int64_t y = begin; y < end; ++y) {
+          const double yd = static_cast<double>(y);
+          const int32_t X0 = fixed(A[1] * yd + A[2]) + round_delta;
+          const int32_t Y0 = fixed(A[4] * yd + A[5]) + round_delta;
+          if (nearest) {
+            for (int64_t x = 0; x < width; ++x) {
+              px[x] = std::clamp((X0 + ad[x]) >> nearest_shift, detail::kCoordMin, detail::kCoordMax);
+              py[x] = std::clamp((Y0 + bd[x]) >> nearest_shift, detail::kCoordMin, detail::kCoordMax);
+            }
+          } else {
+            constexpr int32_t mask = detail::kInterTabSize - 1;
+            for (int64_t x = 0; x < width; ++x) {
+              const int32_t X = (X0 + ad[x]) >> fraction_shift, Y = (Y0 + bd[x]) >> fraction_shift;
+              px[x] = std::clamp(X >> detail::kInterBits, detail::kCoordMin, detail::kCoordMax);
+              py[x] = std::clamp(Y >> detail::kInterBits, detail::kCoordMin, detail::kCoordMax);
+              pf[x] = static_cast<uint16_t>((Y & mask) * detail::kInterTabSize + (X & mask));
+            }
+          }
+          sampler.row(px, py, pf, width, dst.data + y * width * dst.channels);
+        }
+      });
 }
 
 template void warp_affine(ImageView<uint8_t>, const std::array<double, 6>&, OutputImage<uint8_t>, const WarpOptions&);

@@ -163,8 +163,8 @@ void area_blocks(const ImageView<T>& im, const OutputImage<T>& dst, int64_t fx, 
   const bool packed_u8 = std::is_same_v<T, uint8_t> && cs == C && fx * fy <= 8000000;
   if (packed_u8) check_array_size("dsize", {width * fx * C + 32}, sizeof(int32_t) + sizeof(uint16_t));
   const auto body = [=](int64_t begin, int64_t end) {
-    std::vector<int32_t> t(packed_u8 ? static_cast<size_t>(width * fx * C + 32) : 0);
-    std::vector<uint16_t> t16(t.size());
+    SmallBuffer<int32_t, 2048> t(packed_u8 ? static_cast<size_t>(width * fx * C + 32) : 0);
+    SmallBuffer<uint16_t, 2048> t16(t.size());
     for (int64_t y = begin; y < end; ++y) {
       const T* block_row = data + y * fy * rs;
       T* out = out_data + y * width * C;

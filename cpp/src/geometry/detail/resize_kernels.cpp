@@ -21,25 +21,37 @@
 
 namespace opticore::detail {
 
-ResizeAxis resize_axis(int64_t in, int64_t out, AxisKind kind, bool columns, const char* name) {
-  const int K = kind == AxisKind::Cubic ? 4 : 2;
-  check_array_size(name, {out, K}, sizeof(int64_t));
+namespace {
+
+/// floor(v) as an integer, for |v| < 2^62: without SSE4.1 std::floor is a libm call or a long
+/// emulation, and the tap tables are a measurable part of a small resize.
+int64_t floor_int(double v) {
+  const auto t = static_cast<int64_t>(v);
+  return static_cast<double>(t) > v ? t - 1 : t;
+}
+
+/// The number of tap entries, `out` outputs of `taps` taps each, checked against the size limit.
+size_t tap_entries(int64_t out, int taps, const char* name) {
+  check_array_size(name, {out, taps}, sizeof(int64_t));
+  return static_cast<size_t>(out * taps);
+}
+
+}  // namespace
+
+ResizeAxis::ResizeAxis(int64_t in, int64_t out, AxisKind kind, bool columns, const char* name)
+    : taps(kind == AxisKind::Cubic ? 4 : 2), index(tap_entries(out, taps, name)), wf(index.size()), wi(index.size()) {
+  const int K = taps;
   const double scale = resize_scale(in, out), inv_scale = static_cast<double>(out) / static_cast<double>(in);
-  ResizeAxis axis;
-  axis.taps = K;
-  axis.index.resize(static_cast<size_t>(out * K));
-  axis.wf.resize(axis.index.size());
-  axis.wi.resize(axis.index.size());
   for (int64_t d = 0; d < out; ++d) {
     int64_t s = 0;
     float f = 0.f;
     if (kind == AxisKind::AreaLinear) {  // the pixel edges' overlap, as OpenCV's area mode
-      s = static_cast<int64_t>(std::floor(static_cast<double>(d) * scale));
+      s = floor_int(static_cast<double>(d) * scale);
       f = static_cast<float>(static_cast<double>(d + 1) - static_cast<double>(s + 1) * inv_scale);
-      f = f <= 0.f ? 0.f : f - std::floor(f);
+      f = f <= 0.f ? 0.f : f - static_cast<float>(floor_int(f));
     } else {
       f = static_cast<float>((static_cast<double>(d) + 0.5) * scale - 0.5);
-      s = static_cast<int64_t>(std::floor(f));
+      s = floor_int(f);
       f -= static_cast<float>(s);
     }
     // OpenCV moves a bilinear column tap that falls outside onto the edge pixel with weight 1;
@@ -58,13 +70,12 @@ ResizeAxis resize_axis(int64_t in, int64_t out, AxisKind kind, bool columns, con
     }
     for (int k = 0; k < K; ++k) {
       const size_t i = static_cast<size_t>(d * K + k);
-      axis.index[i] = std::clamp<int64_t>(s - (K / 2 - 1) + k, 0, in - 1);
-      axis.wf[i] = c[k];
-      axis.wi[i] = static_cast<int16_t>(
+      index[i] = std::clamp<int64_t>(s - (K / 2 - 1) + k, 0, in - 1);
+      wf[i] = c[k];
+      wi[i] = static_cast<int16_t>(
           std::clamp<int64_t>(round_half_even(static_cast<double>(c[k] * (1 << kResizeCoefBits))), -32768, 32767));
     }
   }
-  return axis;
 }
 
 namespace {
@@ -213,7 +224,7 @@ void separable(const ImageView<T>& im, const ResizeAxis& ax, const ResizeAxis& a
   }();
   const int64_t out_width = dst.width, row_len = out_width * C;
   check_array_size("dsize", {K + 1, row_len + 1}, sizeof(Acc));  // each thread's row cache
-  std::vector<int64_t> off(ax.index.size());                     // element offsets of the horizontal taps
+  SmallBuffer<int64_t, kSmallTaps> off(ax.index.size());         // element offsets of the horizontal taps
   for (size_t i = 0; i < off.size(); ++i) off[i] = ax.index[i] * im.col_stride;
   // Pixels whose taps can be read 4 bytes at a time (all but those reaching the last pixel), and
   // those whose taps are adjacent and can be read 8 bytes at once (the taps move right with x).
@@ -234,7 +245,7 @@ void separable(const ImageView<T>& im, const ResizeAxis& ax, const ResizeAxis& a
     // output row are consecutive rows, so they never collide).
     // Each slot has one spare value (see horizontal_linear_u8).
     const int64_t slot = row_len + 1;
-    std::vector<Acc> cache(static_cast<size_t>(K * slot));
+    SmallBuffer<Acc, 2048> cache(static_cast<size_t>(K * slot));
     std::array<int64_t, K> cached;
     cached.fill(-1);
     for (int64_t y = begin; y < end; ++y) {

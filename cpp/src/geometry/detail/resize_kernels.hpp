@@ -9,9 +9,11 @@
 // plain C++ elsewhere, with the same results.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "core/detail/small_buffer.hpp"
 #include "opticore/core/image.hpp"
 #include "opticore/geometry/warp.hpp"
 
@@ -19,23 +21,26 @@ namespace opticore::detail {
 
 constexpr int kResizeCoefBits = 11;
 
-/// Taps along one axis: output index d reads source indices index[d * taps + k], all inside
-/// [0, n), with weights wf (float images) or wi (uint8 images, 11-bit fixed point).
-struct ResizeAxis {
-  int taps = 2;
-  std::vector<int64_t> index;
-  std::vector<float> wf;
-  std::vector<int16_t> wi;
-};
-
 /// How an axis is sampled: OpenCV's INTER_LINEAR (half-pixel centres), INTER_CUBIC (Keys,
 /// A = -0.75), or the bilinear emulation INTER_AREA uses when it enlarges.
 enum class AxisKind { Linear, Cubic, AreaLinear };
 
-/// cv::resize's taps for `out` samples of an axis of `in` pixels; `columns` for the horizontal
-/// axis (OpenCV treats the two bilinear borders differently). `name` is the argument that set the
-/// size, named if the tables would be too large.
-ResizeAxis resize_axis(int64_t in, int64_t out, AxisKind kind, bool columns, const char* name);
+/// Tap table entries held without a heap allocation (128 outputs of 4 taps, 256 of 2).
+constexpr size_t kSmallTaps = 512;
+
+/// cv::resize's taps for `out` samples of an axis of `in` pixels: output index d reads source
+/// indices index[d * taps + k], all inside [0, n), with weights wf (float images) or wi (uint8
+/// images, 11-bit fixed point). `columns` for the horizontal axis (OpenCV treats the two bilinear
+/// borders differently). `name` is the argument that set the size, named if the tables would be
+/// too large.
+struct ResizeAxis {
+  ResizeAxis(int64_t in, int64_t out, AxisKind kind, bool columns, const char* name);
+
+  int taps;
+  SmallBuffer<int64_t, kSmallTaps> index;
+  SmallBuffer<float, kSmallTaps> wf;
+  SmallBuffer<int16_t, kSmallTaps> wi;
+};
 
 /// dst(y, x) = sum over taps of image(ay rows, ax columns) * weights; the image has
 /// channel_stride 1. `parallel`: output rows are split over get_num_threads().

@@ -219,6 +219,18 @@ OPTICORE_INLINE void bilinear_finish(__m128i top, __m128i bottom, const int16_t*
   std::memcpy(out, &v, C == 4 || spare ? 4 : 3);
 }
 
+/// A pixel with a tap outside the image: the border value itself, without a call, when no tap
+/// is inside ("constant" border; a shrinking or rotated warp has many such pixels), else
+/// border_pixel.
+template <int C>
+OPTICORE_INLINE void outside_pixel(const Sampler<uint8_t>& s, int64_t x, int64_t y, const int16_t* w, uint8_t* out) {
+  if (s.border_mode == BorderMode::Constant && (x < -1 || x >= s.image.width || y < -1 || y >= s.image.height)) {
+    std::memcpy(out, s.border_value.data(), C);
+    return;
+  }
+  border_pixel<uint8_t, C, 2>(s, x, y, w, out);
+}
+
 template <int C>
 void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, const int32_t* sy, const uint16_t* frac,
                                int64_t n, uint8_t* out) {
@@ -232,7 +244,7 @@ void linear_row_u8_interleaved(const Sampler<uint8_t>& s, const int32_t* sx, con
       const uint8_t* p0 = data + y * rs + x * C;
       bilinear_finish<C>(load_pair<C>(p0), load_pair<C>(p0 + rs), w, i + 1 < n, out);
     } else {
-      border_pixel<uint8_t, C, 2>(s, x, y, w, out);
+      outside_pixel<C>(s, x, y, w, out);
     }
   }
 }
@@ -249,11 +261,20 @@ __attribute__((target("ssse3"))) void linear_row_u8_ssse3(const Sampler<uint8_t>
   const uint8_t* data = s.image.data;
   const int64_t xmax = s.image.width - 1, ymax = s.image.height - 1, rs = s.image.row_stride;
   const uint8_t* last_load = data + ymax * rs + s.image.width * C - 8;  // rs > 0
+  // Below the last two rows both 8-byte loads end inside the image's memory (the bottom one at
+  // most 2 bytes past pixel xmax of a row above the last), so those pixels need one unsigned
+  // comparison per axis and no address check.
+  const auto x_fast = static_cast<uint64_t>(xmax), y_fast = static_cast<uint64_t>(std::max<int64_t>(ymax - 1, 0));
   const __m128i spread = pair_spread_mask(C);
   for (int64_t i = 0; i < n; ++i, out += C) {
     const int64_t x = sx[i], y = sy[i];
     const int16_t* w = table + frac[i] * 4;
-    if (x >= 0 && x < xmax && y >= 0 && y < ymax) {
+    if (static_cast<uint64_t>(x) < x_fast && static_cast<uint64_t>(y) < y_fast) {
+      const uint8_t* p0 = data + y * rs + x * C;
+      const __m128i top = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p0)), spread);
+      const __m128i bottom = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p0 + rs)), spread);
+      bilinear_finish<C>(top, bottom, w, i + 1 < n, out);
+    } else if (x >= 0 && x < xmax && y >= 0 && y < ymax) {
       const uint8_t* p0 = data + y * rs + x * C;
       if (p0 + rs <= last_load) {
         const __m128i top = _mm_shuffle_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p0)), spread);
@@ -263,7 +284,7 @@ __attribute__((target("ssse3"))) void linear_row_u8_ssse3(const Sampler<uint8_t>
         bilinear_finish<C>(load_pair<C>(p0), load_pair<C>(p0 + rs), w, i + 1 < n, out);
       }
     } else {
-      border_pixel<uint8_t, C, 2>(s, x, y, w, out);
+      outside_pixel<C>(s, x, y, w, out);
     }
   }
 }

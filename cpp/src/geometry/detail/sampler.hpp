@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "core/detail/check.hpp"
+#include "core/detail/small_buffer.hpp"
 #include "opticore/core/limits.hpp"
 #include "opticore/core/threading.hpp"
 #include "opticore/geometry/warp.hpp"
@@ -162,6 +163,9 @@ inline __m128i pair_spread_mask(int C) {
 /// The inverse of the 2x3 affine M (row-major) as cv::warpAffine computes it, or nothing when M
 /// is singular or the inverse is not finite.
 std::optional<std::array<double, 6>> invert_affine(const std::array<double, 6>& M);
+
+/// Output row positions (of a warp's coordinate rows) held without a heap allocation.
+constexpr size_t kSmallRow = 512;
 
 /// Output values per parallel chunk: 256k, about a millisecond of work. parallel_for starts its
 /// threads per call (tens of microseconds each, far more on a busy machine), so only outputs of
