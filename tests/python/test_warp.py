@@ -1,9 +1,9 @@
-"""Warps (warp_affine, remap, resize, crop_resize) against OpenCV and against exact NumPy references.
+"""warp_affine and remap against OpenCV and against exact NumPy references, and the argument errors
+of every warp (resize and crop_resize are compared with OpenCV in test_resize.py).
 
 Acceptance (tolerances near what the code achieves, measured on these images):
 warp_affine / remap: uint8 equal to OpenCV, float32 within 1e-6 (measured 5.4e-7), both following
-the same 1/32-pixel quantisation. resize: uint8 nearest / linear / area equal to OpenCV, uint8
-cubic and float32 within check_resize_close. crop_resize: equal to resize of each crop.
+the same 1/32-pixel quantisation (check_close in warp_cases.py).
 """
 
 from __future__ import annotations
@@ -17,91 +17,17 @@ import numpy as np
 import pytest
 
 import opticore
-
-cv2 = pytest.importorskip("cv2")
-skdata = pytest.importorskip("skimage.data")
-
-INTERP = {"nearest": cv2.INTER_NEAREST, "linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
-RESIZE_INTERP = {**INTERP, "area": cv2.INTER_AREA}
-BORDER = {
-    "constant": cv2.BORDER_CONSTANT,
-    "replicate": cv2.BORDER_REPLICATE,
-    "reflect": cv2.BORDER_REFLECT,
-    "reflect101": cv2.BORDER_REFLECT_101,
-}
-
-
-def natural_images():
-    """Grey HxW, 1-channel HxWx1, 3 channels and 4 channels (with an alpha ramp)."""
-    astro, camera, coffee = skdata.astronaut(), skdata.camera(), skdata.coffee()
-    alpha = np.linspace(0, 255, astro.shape[1], dtype=np.uint8)[None, :].repeat(astro.shape[0], 0)
-    return {
-        "grey": camera,
-        "grey1": camera[:, :, None],
-        "rgb": astro,
-        "coffee": coffee,
-        "rgba": np.dstack([astro, alpha]),
-    }
-
-
-IMAGES = natural_images()
-
-
-def as_dtype(img, dtype):
-    return img if dtype == np.uint8 else (img.astype(np.float32) / 255)
-
-
-def random_affine(rng, h, w):
-    """Rotation, anisotropic scale, shear and translation about the image centre."""
-    a = rng.uniform(-np.pi, np.pi)
-    s = rng.uniform(0.4, 1.8)
-    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
-    lin = rot @ np.array([[s, rng.uniform(-0.3, 0.3)], [0, s * rng.uniform(0.7, 1.3)]])
-    c = np.array([w / 2, h / 2])
-    t = c - lin @ c + rng.uniform(-40, 40, 2)
-    return np.hstack([lin, t[:, None]])
-
-
-def cv_border_value(bv, img):
-    channels = 1 if img.ndim == 2 else img.shape[2]
-    values = [bv] * channels if np.isscalar(bv) else list(bv)
-    return tuple(values) + (0,) * (4 - channels)
-
-
-def check_close(got, ref, dtype):
-    """warp_affine / remap: uint8 bit-exact; float32 within float32 rounding of the same taps
-    (measured at most 5.4e-7 for values in [0, 1])."""
-    assert got.dtype == ref.dtype and got.shape == ref.shape
-    if dtype == np.uint8:
-        np.testing.assert_array_equal(got, ref)
-    else:
-        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-6)
-
-
-def check_resize_close(got, ref, dtype, interp):
-    """resize: uint8 nearest / linear / area bit-exact with OpenCV. uint8 cubic (OpenCV rounds its
-    vertical pass differently): every pixel within 1 grey level, at most 13 % of them differ and
-    the mean signed difference is at most 0.13 (measured: up to 12.6 % of the pixels differ, all by
-    +1); a rounding bias of half a level would move the mean by about 0.5. float32 (values in
-    [0, 1]): within 2e-5 (measured 1.8e-5) and, over outputs of 1000 values or more, an unbiased mean, |mean signed
-    difference| <= 5e-8 (measured 1.2e-8)."""
-    assert got.dtype == ref.dtype and got.shape == ref.shape
-    diff = got.astype(np.float64) - ref
-    if dtype == np.uint8 and interp != "cubic":
-        np.testing.assert_array_equal(got, ref)
-    elif dtype == np.uint8:
-        assert np.abs(diff).max() <= 1
-        assert (diff != 0).mean() <= 0.13, (diff != 0).mean()
-        assert abs(diff.mean()) <= 0.13, diff.mean()
-    else:
-        np.testing.assert_allclose(got, ref, rtol=0, atol=2e-5)
-        assert got.size < 1000 or abs(diff.mean()) <= 5e-8, diff.mean()
-
-
-def border_value_for(img, dtype):
-    channels = 1 if img.ndim == 2 else img.shape[2]
-    values = [30, 200, 90, 255][:channels]
-    return [v if dtype == np.uint8 else v / 255 for v in values]
+from warp_cases import (
+    BORDER,
+    IMAGES,
+    INTERP,
+    as_dtype,
+    border_value_for,
+    check_close,
+    cv2,
+    cv_border_value,
+    random_affine,
+)
 
 
 # ---------------------------------------------------------------------------------------- warp_affine
@@ -272,160 +198,6 @@ def test_remap_contiguous_and_strided_maps_quantise_alike():
             kwargs = {"interpolation": interp, "border_mode": border, "border_value": 7}
             np.testing.assert_array_equal(opticore.remap(img, mx, my, **kwargs),
                                           opticore.remap(img, strided_x, strided_y, **kwargs))
-
-
-# ---------------------------------------------------------------------------------------- resize
-
-
-@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
-@pytest.mark.parametrize("interp", list(RESIZE_INTERP))
-def test_resize_matches_opencv(interp, dtype):
-    for img8 in IMAGES.values():
-        img = as_dtype(img8, dtype)
-        h, w = img.shape[:2]
-        for dsize in [
-            (w // 2, h // 2),  # OpenCV's 2x2-mean path for linear and area
-            (w // 3, h // 3 + 1),
-            (w // 4, h // 4),  # whole-number area blocks
-            (int(w * 1.7), int(h * 1.3)),
-            (w * 2, h * 2),
-            (w // 3, h * 2),  # one side shrinks, the other grows
-            (37, 401),
-            (1, 1),
-        ]:
-            ref = cv2.resize(img, dsize, interpolation=RESIZE_INTERP[interp])
-            got = opticore.resize(img, dsize, interpolation=interp)
-            if interp == "area" and dtype == np.float32 and dsize == (1, 1):
-                # OpenCV's float sum of a whole image drifts by up to 5e-5; ours stays accurate.
-                np.testing.assert_allclose(got.ravel(), img.astype(np.float64).mean(axis=(0, 1)).ravel(), atol=1e-6)
-                continue
-            check_resize_close(got, ref.reshape(got.shape), dtype, interp)
-
-
-@pytest.mark.parametrize("interp", ["nearest", "linear", "area"])
-def test_resize_uint8_bit_exact_on_random_sizes(interp):
-    # 1-4 channels, odd and tiny widths, enlarging and shrinking (whole-number factors every
-    # fifth case), noise images so that every rounding shows.
-    rng = np.random.default_rng(16)
-    for case in range(300):
-        c = int(rng.integers(1, 5))
-        h, w = (int(v) for v in rng.integers(1, 70, 2))
-        if case % 5 == 0:
-            dh, dw = max(1, h // int(rng.integers(1, 5))), max(1, w // int(rng.integers(1, 5)))
-        else:
-            dh, dw = (int(v) for v in rng.integers(1, 90, 2))
-        img = rng.integers(0, 256, (h, w, c), dtype=np.uint8)
-        ref = cv2.resize(img, (dw, dh), interpolation=RESIZE_INTERP[interp]).reshape(dh, dw, c)
-        np.testing.assert_array_equal(opticore.resize(img, (dw, dh), interpolation=interp), ref,
-                                      err_msg=f"{(h, w, c)} -> {(dh, dw)}")
-
-
-def test_resize_saturates():
-    # uint8 extremes (a 0 / 255 checkerboard) saturate instead of wrapping.
-    board = (np.indices((31, 33)).sum(0) % 2 * 255).astype(np.uint8)
-    for interp, flag in RESIZE_INTERP.items():
-        for dsize in [(7, 5), (50, 70), (11, 31)]:
-            got = opticore.resize(board, dsize, interpolation=interp)
-            check_resize_close(got, cv2.resize(board, dsize, interpolation=flag), np.uint8, interp)
-
-
-def test_resize_non_contiguous_and_identity():
-    img = IMAGES["rgba"][::-1, 3::2, ::-1]
-    planar = np.ascontiguousarray(IMAGES["rgb"].transpose(2, 0, 1)).transpose(1, 2, 0)  # channel stride H*W
-    for interp in RESIZE_INTERP:
-        got = opticore.resize(img, (100, 90), interpolation=interp)
-        np.testing.assert_array_equal(got, opticore.resize(np.ascontiguousarray(img), (100, 90), interpolation=interp))
-        np.testing.assert_array_equal(opticore.resize(img, img.shape[1::-1], interpolation=interp), img)
-        np.testing.assert_array_equal(opticore.resize(planar, (70, 50), interpolation=interp),
-                                      opticore.resize(IMAGES["rgb"], (70, 50), interpolation=interp))
-
-
-# ---------------------------------------------------------------------------------------- crop_resize
-
-
-def padded_crops(img, boxes):
-    """image[y1:y2, x1:x2] of each box, zero where the box leaves the image."""
-    h, w = img.shape[:2]
-    for x1, y1, x2, y2 in boxes:
-        crop = np.zeros((y2 - y1, x2 - x1) + img.shape[2:], img.dtype)
-        ya, yb, xa, xb = max(y1, 0), min(y2, h), max(x1, 0), min(x2, w)
-        if ya < yb and xa < xb:
-            crop[ya - y1:yb - y1, xa - x1:xb - x1] = img[ya:yb, xa:xb]
-        yield crop
-
-
-def random_boxes(rng, n, h, w, outside):
-    x1 = rng.integers(-outside, w - 1, n)
-    y1 = rng.integers(-outside, h - 1, n)
-    x2 = np.minimum(x1 + rng.integers(1, w // 2, n), w + outside)
-    y2 = np.minimum(y1 + rng.integers(1, h // 2, n), h + outside)
-    return np.stack([x1, y1, x2, y2], 1)
-
-
-@pytest.mark.parametrize("interp", list(RESIZE_INTERP))
-@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
-def test_crop_resize_equals_resize_of_each_crop(interp, dtype):
-    rng = np.random.default_rng(9)
-    for name in ("grey", "rgb", "rgba"):
-        img = as_dtype(IMAGES[name], dtype)
-        h, w = img.shape[:2]
-        boxes = random_boxes(rng, 40, h, w, outside=30)
-        boxes[0] = [0, 0, w, h]  # the whole image
-        boxes[1] = [-5, -5, 0, 0]  # entirely outside: zeros
-        for size in [(80, 80), (12, 12), (33, 17)]:
-            got = opticore.crop_resize(img, boxes, size, interpolation=interp)
-            crops = list(padded_crops(img, boxes))
-            # resize's own code on each crop (float32 and cubic included): equal to resize of the crop
-            each = [opticore.resize(c, size, interpolation=interp) for c in crops]
-            np.testing.assert_array_equal(got, np.stack(each))
-            ref = np.stack([cv2.resize(c, size, interpolation=RESIZE_INTERP[interp]) for c in crops])
-            check_resize_close(got, ref.reshape(got.shape), dtype, interp)
-            assert not got[1].any()
-
-
-def test_crop_resize_arguments():
-    img = IMAGES["rgb"][:50, :60]
-    assert opticore.crop_resize(img, np.zeros((0, 4), np.int64), (8, 8)).shape == (0, 8, 8, 3)
-    assert opticore.crop_resize(img[:, :, 0], [[0, 0, 10, 10]], (8, 6)).shape == (1, 6, 8)
-    # whole-number floats and any integer dtype are the same boxes
-    ref = opticore.crop_resize(img, [[1, 2, 30, 40]], (9, 9))
-    for boxes in (np.float32([[1, 2, 30, 40]]), np.uint16([[1, 2, 30, 40]]), np.int32([[1, 2, 30, 40]])):
-        np.testing.assert_array_equal(opticore.crop_resize(img, boxes, (9, 9)), ref)
-    np.testing.assert_array_equal(opticore.crop_resize(img[::-1, ::2], [[1, 2, 30, 40]], (9, 9)),
-                                  opticore.crop_resize(np.ascontiguousarray(img[::-1, ::2]), [[1, 2, 30, 40]], (9, 9)))
-    with pytest.raises(ValueError, match=r"boxes: expected whole-number pixel coordinates .* got 1.5 at \(0, 0\)"):
-        opticore.crop_resize(img, [[1.5, 2, 30, 40]], (9, 9))
-    with pytest.raises(ValueError, match="boxes: expected whole-number"):
-        opticore.crop_resize(img, [[np.nan, 2, 30, 40]], (9, 9))
-    with pytest.raises(ValueError, match=r"boxes: expected x2 > x1 and y2 > y1, got \(5, 2, 5, 40\) at row 0"):
-        opticore.crop_resize(img, [[5, 2, 5, 40]], (9, 9))
-    with pytest.raises(ValueError, match=r"boxes: expected shape \(N, 4\)"):
-        opticore.crop_resize(img, [[5, 2, 5]], (9, 9))
-    with pytest.raises(ValueError, match="boxes: expected coordinates within"):
-        opticore.crop_resize(img, [[0, 0, 2**40, 5]], (9, 9))
-    with pytest.raises(TypeError, match="boxes: expected an integer or float array"):
-        opticore.crop_resize(img, [["a", "b", "c", "d"]], (9, 9))
-    with pytest.raises(ValueError, match=r"out_size: expected positive width and height, got \(0, 9\)"):
-        opticore.crop_resize(img, [[0, 0, 5, 5]], (0, 9))
-    with pytest.raises(ValueError, match="out_size: expected a result of at most 4 GiB"):
-        opticore.crop_resize(img, np.zeros((1000, 4), np.int64) + [0, 0, 5, 5], (2**15, 2**15))
-    with pytest.raises(ValueError, match="boxes: expected a result of at most 4 GiB"):  # a huge padded crop
-        opticore.crop_resize(img, [[-2**30, -2**30, 2**30, 2**30]], (4, 4))
-    with pytest.raises(ValueError, match="interpolation: expected one of"):
-        opticore.crop_resize(img, [[0, 0, 5, 5]], (4, 4), interpolation="bilinear")
-
-
-def test_crop_resize_threads_give_identical_results():
-    img = IMAGES["coffee"]
-    boxes = random_boxes(np.random.default_rng(3), 64, *img.shape[:2], outside=20)
-    before = opticore.get_num_threads()
-    try:
-        opticore.set_num_threads(1)
-        one = opticore.crop_resize(img, boxes, (80, 80))
-        opticore.set_num_threads(3)
-        np.testing.assert_array_equal(opticore.crop_resize(img, boxes, (80, 80)), one)
-    finally:
-        opticore.set_num_threads(before)
 
 
 SSE2_FALLBACK_SCRIPT = """
