@@ -35,10 +35,7 @@ void check_feature_tensor(const Tensor& t, const char* name, int64_t dim, const 
   const ScalarType type = t.scalar_type();
   if (!is_half(type) && type != ScalarType::Float && type != ScalarType::Double)
     detail::fail(std::string(name) + ": expected a float tensor, got " + detail::dtype_name(type));
-  if (t.dim() != dim) detail::fail(std::string(name) + ": expected shape " + shape + ", got " + detail::shape_of(t));
-  if (device.is_cuda() ? !(t.is_cuda() && t.get_device_index() == device.get_device_index()) : !t.is_cpu())
-    detail::fail(std::string(name) + (device.is_cuda() ? ": expected a CUDA tensor on the device of the features"
-                                                       : ": expected a CPU tensor"));
+  detail::check_dims_and_device(t, name, dim, shape, &device, "the features");
 }
 
 /// The type the kernels compute in for a tensor of `type`: float64 stays, everything else float32.

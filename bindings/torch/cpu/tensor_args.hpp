@@ -61,13 +61,27 @@ inline bool is_integer(ScalarType type) {
          type == ScalarType::Long;
 }
 
-/// A strided float32 / float64 CPU tensor of `dim` dimensions; `shape` is how the message spells it.
-inline void check_float_tensor(const Tensor& t, const char* name, int64_t dim, const char* shape) {
+/// A tensor of `dim` dimensions (`shape` is how the message spells it) on the CPU, or, given
+/// `like` (the argument `like_name`) on a CUDA device, on that device.
+inline void check_dims_and_device(const Tensor& t, const char* name, int64_t dim, const char* shape,
+                                  const Tensor* like = nullptr, const char* like_name = nullptr) {
+  if (t.dim() != dim) fail(std::string(name) + ": expected shape " + shape + ", got " + shape_of(t));
+  if (like != nullptr && like->is_cuda()) {
+    if (!t.is_cuda() || t.get_device_index() != like->get_device_index())
+      fail(std::string(name) + ": expected a CUDA tensor on the device of " + like_name);
+  } else if (!t.is_cpu()) {
+    fail(std::string(name) + ": expected a CPU tensor");
+  }
+}
+
+/// A strided float32 / float64 tensor of `dim` dimensions on the CPU (or the CUDA device of
+/// `like`, see check_dims_and_device).
+inline void check_float_tensor(const Tensor& t, const char* name, int64_t dim, const char* shape,
+                               const Tensor* like = nullptr, const char* like_name = nullptr) {
   if (!t.defined()) fail(std::string(name) + ": expected a tensor, got None");
   if (t.scalar_type() != ScalarType::Float && t.scalar_type() != ScalarType::Double)
     fail(std::string(name) + ": expected float32 or float64, got " + dtype_name(t.scalar_type()));
-  if (t.dim() != dim) fail(std::string(name) + ": expected shape " + shape + ", got " + shape_of(t));
-  if (!t.is_cpu()) fail(std::string(name) + ": expected a CPU tensor");
+  check_dims_and_device(t, name, dim, shape, like, like_name);
 }
 
 template <class T>

@@ -16,19 +16,10 @@ using detail::ScalarType;
 
 namespace {
 
-void check_cuda_float(const Tensor& t, const char* name, int64_t dim, const char* shape, const Tensor& first) {
-  if (!t.defined()) detail::fail(std::string(name) + ": expected a tensor, got None");
-  if (t.scalar_type() != ScalarType::Float && t.scalar_type() != ScalarType::Double)
-    detail::fail(std::string(name) + ": expected float32 or float64, got " + detail::dtype_name(t.scalar_type()));
-  if (t.dim() != dim) detail::fail(std::string(name) + ": expected shape " + shape + ", got " + detail::shape_of(t));
-  if (!t.is_cuda() || t.get_device_index() != first.get_device_index())
-    detail::fail(std::string(name) + ": expected a CUDA tensor on the device of boxes");
-}
-
 Tensor run_nms(const Tensor& boxes_in, const Tensor& scores_in, const Tensor* labels_in, double iou_threshold,
                std::optional<double> score_threshold, std::optional<int64_t> max_output) {
-  check_cuda_float(boxes_in, "boxes", 2, "(N, 4)", boxes_in);
-  check_cuda_float(scores_in, "scores", 1, "(N,)", boxes_in);
+  detail::check_float_tensor(boxes_in, "boxes", 2, "(N, 4)", &boxes_in, "boxes");
+  detail::check_float_tensor(scores_in, "scores", 1, "(N,)", &boxes_in, "boxes");
   const int64_t n = boxes_in.size(0);
   if (boxes_in.size(1) != 4) detail::fail("boxes: expected shape (N, 4), got " + detail::shape_of(boxes_in));
   if (scores_in.size(0) != n) {
