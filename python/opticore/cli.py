@@ -4,6 +4,8 @@
     opticore demo [--video PATH]        find a face, track it, write an annotated video, boxes and plots
     opticore demo mot [--video PATH]    detect and track people (HOG + MultiTracker), write a video and tracks.txt
     opticore track VIDEO --detections det.txt   track a video's detections, write a video and tracks.txt
+    opticore train TASK [...]           train a model (liveness, pfld): checkpoints, resume, torchrun
+    opticore eval TASK [...]            evaluate a trained model on held-out data, write metrics and plots
     opticore bench                      list the benchmarks
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
     opticore bench geometry [--quick]   umeyama, alignment, random_warp; resize / warps / crop_resize vs OpenCV
@@ -34,11 +36,26 @@ BENCHMARKS = {
     "mot": ("opticore.bench.mot", "SORT / ByteTrack / OC-SORT against roboflow trackers' (HOTA, IDF1, MOTA, fps)"),
 }
 
+# Training and evaluation tasks by name: (module with a main(argv) -> int, what it does).
+TRAINERS = {
+    "liveness": ("opticore.train.liveness", "MiniFASNet anti-spoofing with the Fourier-spectrum auxiliary head"),
+    "pfld": ("opticore.train.pfld", "PFLD facial landmarks with the auxiliary pose network"),
+}
+EVALUATORS = {
+    "liveness": ("opticore.eval.liveness", "APCER / BPCER / ACER, ROC AUC, TPR at low FPR, a ROC plot"),
+    "pfld": ("opticore.eval.landmarks", "NME, failure rate and AUC at 0.1, a CED plot"),
+}
 
-def _benchmark_list() -> str:
-    width = max(len(name) for name in BENCHMARKS)
-    lines = [f"  {name:<{width}}  {about}" for name, (_, about) in BENCHMARKS.items()]
-    return "benchmarks (`opticore bench NAME --help` for a benchmark's options):\n" + "\n".join(lines)
+
+# The commands that run a named module's main(argv): command -> (table, what the names are).
+MODULE_COMMANDS = {"bench": (BENCHMARKS, "benchmarks"), "train": (TRAINERS, "tasks"), "eval": (EVALUATORS, "tasks")}
+
+
+def _listing(command: str) -> str:
+    table, kind = MODULE_COMMANDS[command]
+    width = max(len(name) for name in table)
+    lines = [f"  {name:<{width}}  {about}" for name, (_, about) in table.items()]
+    return f"{kind} (`opticore {command} NAME --help` for its options):\n" + "\n".join(lines)
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -54,11 +71,12 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    if args.name is None:  # `opticore bench` alone: bad usage (exit 2), the list on stderr
-        args.parser.error("which benchmark?\n" + _benchmark_list())
-    module = importlib.import_module(BENCHMARKS[args.name][0])
-    return int(module.main(args.bench_args))
+def _run_module(args: argparse.Namespace) -> int:
+    table, kind = MODULE_COMMANDS[args.command]
+    if args.name is None:  # e.g. `opticore bench` alone: bad usage (exit 2), the list on stderr
+        args.parser.error(f"which of the {kind}?\n" + _listing(args.command))
+    module = importlib.import_module(table[args.name][0])
+    return int(module.main(args.module_args))
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -112,18 +130,21 @@ def build_parser() -> argparse.ArgumentParser:
     mot_demo.add_track_arguments(track)
     track.set_defaults(run=_track, parser=track)
 
-    bench = commands.add_parser(
-        "bench",
-        help="run a benchmark against the reference implementations (alone: list them)",
-        description="Run a benchmark; options after its name go to it.",
-        epilog=_benchmark_list(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    bench.add_argument("name", nargs="?", choices=list(BENCHMARKS), metavar="NAME",
-                       help=f"which benchmark: {', '.join(BENCHMARKS)}")
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER, metavar="...",
-                       help="options for the benchmark, e.g. --quick")
-    bench.set_defaults(run=_bench, parser=bench)
+    helps = {
+        "train": ("train a model (alone: list the tasks)", "Train a model; options after the task name go to it."),
+        "eval": ("evaluate a trained model (alone: list the tasks)",
+                 "Evaluate a model; options after the task name go to it."),
+        "bench": ("run a benchmark against the reference implementations (alone: list them)",
+                  "Run a benchmark; options after its name go to it."),
+    }
+    for command, (help_text, description) in helps.items():
+        table, kind = MODULE_COMMANDS[command]
+        sub = commands.add_parser(command, help=help_text, description=description, epilog=_listing(command),
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.add_argument("name", nargs="?", choices=list(table), metavar="NAME", help=f"which: {', '.join(table)}")
+        sub.add_argument("module_args", nargs=argparse.REMAINDER, metavar="...",
+                         help="options for it, e.g. --help or --quick")
+        sub.set_defaults(run=_run_module, parser=sub)
     return parser
 
 
@@ -133,7 +154,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if unknown:  # reported by the command's own parser, so that its usage line is the one shown
         getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
-        parser.error("which command? info, demo, track or bench (`opticore --help` says what each does)")
+        parser.error("which command? info, demo, track, train, eval or bench (`opticore --help` says what each does)")
     try:
         return args.run(args)
     except KeyboardInterrupt:
