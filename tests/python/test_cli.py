@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from opticore.cli import BENCHMARKS
+from opticore.cli import BENCHMARKS, MODULE_COMMANDS
 
 CLI = [sys.executable, "-m", "opticore"]
 
@@ -28,17 +28,19 @@ def test_bench_help_shows_its_own_program_name(name):
     assert "--quick" in result.stdout
 
 
-def test_bench_alone_lists_the_benchmarks_as_bad_usage():
-    result = run("bench")
+@pytest.mark.parametrize("command", list(MODULE_COMMANDS))
+def test_bench_train_eval_alone_list_their_names_as_bad_usage(command):
+    table, kind = MODULE_COMMANDS[command]
+    result = run(command)
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.startswith("usage: opticore bench")
-    assert "opticore bench: error: which benchmark?" in result.stderr
-    for name, (_, about) in BENCHMARKS.items():
+    assert result.stderr.startswith(f"usage: opticore {command}")
+    assert f"opticore {command}: error: which of the {kind}?" in result.stderr
+    for name, (_, about) in table.items():
         assert f"  {name}  " in result.stderr and about in result.stderr
     # asked for, the same list goes to stdout with exit code 0
-    helped = run("bench", "--help")
+    helped = run(command, "--help")
     assert helped.returncode == 0 and helped.stderr == ""
-    assert all(about in helped.stdout for _, about in BENCHMARKS.values())
+    assert all(about in helped.stdout for _, about in table.values())
 
 
 @pytest.mark.parametrize("args, prog", [
