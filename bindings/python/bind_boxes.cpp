@@ -7,10 +7,13 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include "numpy_view.hpp"
 #include "opticore/boxes/batched_nms.hpp"
+#include "opticore/boxes/box_loss.hpp"
 #include "opticore/boxes/iou.hpp"
+#include "opticore/boxes/iou_variants.hpp"
 #include "opticore/boxes/nms.hpp"
 #include "opticore/boxes/soft_nms.hpp"
 #include "opticore/core/limits.hpp"
@@ -37,6 +40,38 @@ py::array prepare_labels(const py::array& labels) {
     throw py::type_error("labels: expected an integer array, got " + dtype_name(labels));
   }
   return py::module_::import("numpy").attr("ascontiguousarray")(labels, "int64").cast<py::array>();
+}
+
+/// boxes1 and boxes2 checked, and both float64 when their precisions differ.
+std::pair<py::array, py::array> prepare_box_pair(const py::array& a_in, const py::array& b_in) {
+  py::array a = prepare_boxes(a_in, "boxes1");
+  py::array b = prepare_boxes(b_in, "boxes2");
+  if (a.dtype().itemsize() != b.dtype().itemsize()) {  // mixed precision: compute in float64
+    a = a.attr("astype")("float64").cast<py::array>();
+    b = b.attr("astype")("float64").cast<py::array>();
+  }
+  return {a, b};
+}
+
+enum class Output { kPairwise, kPerRow };
+
+/// Runs f(view1, view2, out) on two box sets (checked, float64 if their precisions differ) with
+/// the GIL released; `out` is (N, M) for kPairwise, (N,) for kPerRow.
+template <class F>
+py::array on_box_pair(const py::array& a_in, const py::array& b_in, Output shape, F&& f) {
+  const auto [a, b] = prepare_box_pair(a_in, b_in);
+  if (shape == Output::kPairwise) check_array_size("boxes1, boxes2", {a.shape(0), b.shape(0)}, a.dtype().itemsize());
+  return with_float_type(a, [&](auto t) -> py::array {
+    using T = decltype(t);
+    py::array_t<T> out =
+        shape == Output::kPairwise ? py::array_t<T>({a.shape(0), b.shape(0)}) : py::array_t<T>(a.shape(0));
+    const auto av = matrix_view<T>(a);
+    const auto bv = matrix_view<T>(b);
+    T* dst = out.mutable_data();
+    py::gil_scoped_release release;
+    f(av, bv, dst);
+    return std::move(out);
+  });
 }
 
 /// Calls f(T{}, S{}) with T the boxes' and S the scores' element types.
@@ -67,25 +102,27 @@ void bind_boxes(py::module_& m) {
   m.def(
       "box_iou",
       [](const py::array& a_in, const py::array& b_in) -> py::array {
-        py::array a = prepare_boxes(a_in, "boxes1");
-        py::array b = prepare_boxes(b_in, "boxes2");
-        if (a.dtype().itemsize() != b.dtype().itemsize()) {  // mixed precision: compute in float64
-          a = a.attr("astype")("float64").cast<py::array>();
-          b = b.attr("astype")("float64").cast<py::array>();
-        }
-        check_array_size("boxes1, boxes2", {a.shape(0), b.shape(0)}, a.dtype().itemsize());
-        return with_float_type(a, [&](auto t) -> py::array {
-          using T = decltype(t);
-          py::array_t<T> out({a.shape(0), b.shape(0)});
-          const auto av = matrix_view<T>(a);
-          const auto bv = matrix_view<T>(b);
-          T* dst = out.mutable_data();
-          py::gil_scoped_release release;
-          box_iou(av, bv, dst);
-          return std::move(out);
-        });
+        return on_box_pair(a_in, b_in, Output::kPairwise, [](auto av, auto bv, auto* dst) { box_iou(av, bv, dst); });
       },
       py::arg("boxes1"), py::arg("boxes2"));
+
+  m.def(
+      "box_iou_variant",
+      [](const py::array& a_in, const py::array& b_in, const std::string& kind, double eps) -> py::array {
+        const IouVariant variant = iou_variant(kind.c_str());
+        return on_box_pair(a_in, b_in, Output::kPairwise,
+                           [&](auto av, auto bv, auto* dst) { box_iou_variant(av, bv, variant, eps, dst); });
+      },
+      py::arg("boxes1"), py::arg("boxes2"), py::arg("kind"), py::arg("eps"));
+
+  m.def(
+      "box_loss",
+      [](const py::array& a_in, const py::array& b_in, const std::string& kind, double eps) -> py::array {
+        const IouVariant variant = iou_variant(kind.c_str());
+        return on_box_pair(a_in, b_in, Output::kPerRow,
+                           [&](auto av, auto bv, auto* dst) { box_loss(av, bv, variant, eps, dst); });
+      },
+      py::arg("boxes1"), py::arg("boxes2"), py::arg("kind"), py::arg("eps"));
 
   m.def(
       "nms",

@@ -13,6 +13,9 @@
 STABLE_TORCH_LIBRARY(opticore, m) {
   m.def("box_area(Tensor boxes) -> Tensor");
   m.def("box_iou(Tensor boxes1, Tensor boxes2) -> Tensor");
+  m.def("box_iou_variant(Tensor boxes1, Tensor boxes2, str kind, float eps) -> Tensor");
+  m.def("box_loss(Tensor boxes1, Tensor boxes2, str kind, float eps) -> Tensor");
+  m.def("box_loss_backward(Tensor grad, Tensor boxes1, Tensor boxes2, str kind, float eps) -> (Tensor, Tensor)");
   m.def(
       "nms(Tensor boxes, Tensor scores, float iou_threshold, float? score_threshold=None, "
       "int? max_output=None) -> Tensor");
@@ -39,6 +42,9 @@ STABLE_TORCH_LIBRARY(opticore, m) {
 STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
   m.impl("box_area", TORCH_BOX(&opticore::tensor::box_area));
   m.impl("box_iou", TORCH_BOX(&opticore::tensor::box_iou));
+  m.impl("box_iou_variant", TORCH_BOX(&opticore::tensor::box_iou_variant));
+  m.impl("box_loss", TORCH_BOX(&opticore::tensor::box_loss));
+  m.impl("box_loss_backward", TORCH_BOX(&opticore::tensor::box_loss_backward));
   m.impl("nms", TORCH_BOX(&opticore::tensor::nms));
   m.impl("batched_nms", TORCH_BOX(&opticore::tensor::batched_nms));
   m.impl("soft_nms", TORCH_BOX(&opticore::tensor::soft_nms));

@@ -13,7 +13,18 @@ from . import _core
 from ._args import integer as _integer
 from .alignment import ARCFACE_112, align_face, align_faces, arcface_template, landmarks_to_5, mean_shape68, umeyama
 from .augment import random_transform, random_warp
-from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
+from .box_utils import box_convert, clip_boxes_to_image, masks_to_boxes, remove_small_boxes
+from .boxes import (
+    batched_nms,
+    box_area,
+    box_iou,
+    complete_box_iou,
+    distance_box_iou,
+    generalized_box_iou,
+    nms,
+    soft_nms,
+)
+from .losses import ciou_loss, diou_loss, giou_loss, sigmoid_focal_loss
 from .mot import MultiTracker, Tracks
 from .roi import roi_align, roi_pool
 from .tracking import KCFTracker, MOSSETracker, create_tracker, fhog
@@ -81,23 +92,34 @@ __all__ = [
     "arcface_template",
     "batched_nms",
     "box_area",
+    "box_convert",
     "box_iou",
     "build_info",
+    "ciou_loss",
+    "clip_boxes_to_image",
     "cmake_prefix_path",
+    "complete_box_iou",
     "create_tracker",
     "crop_resize",
+    "diou_loss",
+    "distance_box_iou",
     "fhog",
+    "generalized_box_iou",
     "get_num_threads",
+    "giou_loss",
     "landmarks_to_5",
+    "masks_to_boxes",
     "mean_shape68",
     "nms",
     "random_transform",
     "random_warp",
     "remap",
+    "remove_small_boxes",
     "resize",
     "roi_align",
     "roi_pool",
     "set_num_threads",
+    "sigmoid_focal_loss",
     "soft_nms",
     "umeyama",
     "warp_affine",

@@ -1,4 +1,5 @@
-"""Box operators: area, IoU, NMS, class-aware NMS and Soft-NMS.
+"""Box operators: area, IoU and its generalized / distance / complete variants, NMS,
+class-aware NMS and Soft-NMS.
 
 Conventions shared by every function here:
 
@@ -40,7 +41,17 @@ A = TypeVar("A", np.ndarray, "torch.Tensor")
 
 SoftNmsMethod = Literal["gaussian", "linear"]
 
-__all__ = ["SoftNmsMethod", "box_area", "box_iou", "nms", "batched_nms", "soft_nms"]
+__all__ = [
+    "SoftNmsMethod",
+    "box_area",
+    "box_iou",
+    "generalized_box_iou",
+    "distance_box_iou",
+    "complete_box_iou",
+    "nms",
+    "batched_nms",
+    "soft_nms",
+]
 
 
 def _require_tensor(x: Any, name: str) -> None:
@@ -96,6 +107,90 @@ def box_iou(boxes1: A, boxes2: A) -> A:
         return _run_torch("box_iou", (boxes1, boxes2))
     result = _core.box_iou(as_array(boxes1), as_array(boxes2))
     return cast("A", result)  # the NumPy branch: A is np.ndarray here
+
+
+def _box_iou_variant(boxes1: A, boxes2: A, kind: str, eps: float) -> A:
+    eps = real(eps, "eps", low=0.0)
+    if is_tensor(boxes1):
+        _require_tensor(boxes2, "boxes2")
+        return _run_torch("box_iou_variant", (boxes1, boxes2), kind, eps)
+    result = _core.box_iou_variant(as_array(boxes1), as_array(boxes2), kind, eps)
+    return cast("A", result)  # the NumPy branch: A is np.ndarray here
+
+
+def generalized_box_iou(boxes1: A, boxes2: A) -> A:
+    """Pairwise generalized IoU (Rezatofighi et al. 2019): ``IoU - (area(C) - union) / area(C)``
+    with ``C`` the smallest box enclosing both; in ``[-1, 1]``.
+
+    The numbers of ``torchvision.ops.generalized_box_iou`` for boxes of positive size. IoU and
+    areas follow :func:`box_iou` (an inverted box is empty); where ``area(C)`` is 0 (both boxes
+    collapse onto one point or line) the result is the IoU, 0, where torchvision divides 0 by 0.
+    A matching cost (DETR's matcher), not differentiable: train with :func:`opticore.giou_loss`.
+
+    Args:
+        boxes1: ``(N, 4)`` ``x1, y1, x2, y2``, float32 or float64.
+        boxes2: ``(M, 4)``, same convention. With mixed float32/float64 inputs the result is float64.
+
+    Returns:
+        ``(N, M)`` with ``out[i, j] = GIoU(boxes1[i], boxes2[j])``.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> a = np.array([[0, 0, 1, 1]], np.float64)
+        >>> opticore.generalized_box_iou(a, np.array([[2, 0, 3, 1]], np.float64))  # 3x1 hull, 2 covered
+        array([[-0.33333333]])
+    """
+    return _box_iou_variant(boxes1, boxes2, "generalized", 0.0)
+
+
+def distance_box_iou(boxes1: A, boxes2: A, eps: float = 1e-7) -> A:
+    """Pairwise distance IoU (Zheng et al. 2020): ``IoU - d^2 / (c^2 + eps)`` with ``d`` the
+    distance between the box centres and ``c`` the diagonal of the smallest enclosing box.
+
+    The numbers of ``torchvision.ops.distance_box_iou`` (same ``eps`` default) for boxes of
+    positive size; IoU follows :func:`box_iou`. Not differentiable: train with
+    :func:`opticore.diou_loss`.
+
+    Args:
+        boxes1: ``(N, 4)`` ``x1, y1, x2, y2``, float32 or float64.
+        boxes2: ``(M, 4)``, same convention.
+        eps: ``>= 0``, keeps the ratio finite for boxes that collapse onto one point.
+
+    Returns:
+        ``(N, M)`` DIoU values in ``[-1, 1]``.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> a = np.array([[0, 0, 2, 2]], np.float64)
+        >>> opticore.distance_box_iou(a, np.array([[2, 0, 4, 2]], np.float64), eps=0.0)  # d^2 4, c^2 20
+        array([[-0.2]])
+    """
+    return _box_iou_variant(boxes1, boxes2, "distance", eps)
+
+
+def complete_box_iou(boxes1: A, boxes2: A, eps: float = 1e-7) -> A:
+    """Pairwise complete IoU (Zheng et al. 2020): DIoU minus ``alpha * v``, the aspect-ratio
+    term ``v = 4 / pi^2 * (atan(w2 / h2) - atan(w1 / h1))^2``, ``alpha = v / (1 - IoU + v + eps)``.
+
+    The numbers of ``torchvision.ops.complete_box_iou`` for boxes of positive size; the angle of
+    a box of zero height is ``pi / 2`` (0 when its width is 0 too) where torchvision gives NaN.
+    Not differentiable: train with :func:`opticore.ciou_loss`.
+
+    Args:
+        boxes1: ``(N, 4)`` ``x1, y1, x2, y2``, float32 or float64.
+        boxes2: ``(M, 4)``, same convention.
+        eps: ``>= 0``, as in :func:`distance_box_iou`.
+
+    Returns:
+        ``(N, M)`` CIoU values.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> a = np.array([[0, 0, 2, 2]], np.float64)
+        >>> float(opticore.complete_box_iou(a, a)[0, 0])  # the same box: 1
+        1.0
+    """
+    return _box_iou_variant(boxes1, boxes2, "complete", eps)
 
 
 def nms(

@@ -13,6 +13,9 @@ WITHOUT_EXAMPLES = {
     "opticore.cli": "the command line; tested as a program in test_cli",
     "opticore.demo": "needs OpenCV; run by test_demo_docstring_examples",
     "opticore.eval": "a namespace for the harnesses below",
+    "opticore.data": "a namespace for the data modules below",
+    "opticore.models": "a namespace for the models below",
+    "opticore.train": "a namespace for the training modules below",
     "opticore.torch": "needs torch; run by test_torch_docstring_example",
 }
 

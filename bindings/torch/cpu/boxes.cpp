@@ -2,10 +2,13 @@
 #include "opticore/torch/boxes.hpp"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "opticore/boxes/batched_nms.hpp"
+#include "opticore/boxes/box_loss.hpp"
 #include "opticore/boxes/iou.hpp"
+#include "opticore/boxes/iou_variants.hpp"
 #include "opticore/boxes/nms.hpp"
 #include "opticore/boxes/soft_nms.hpp"
 #include "tensor_args.hpp"
@@ -24,6 +27,14 @@ void check_labels(const Tensor& labels) {
   if (!labels.is_cpu()) detail::fail("labels: expected a CPU tensor");
 }
 
+/// boxes1 and boxes2 checked, and both float64 when their dtypes differ.
+std::pair<Tensor, Tensor> box_pair(const Tensor& boxes1, const Tensor& boxes2, const char* shape2) {
+  detail::check_float_tensor(boxes1, "boxes1", 2, "(N, 4)");
+  detail::check_float_tensor(boxes2, "boxes2", 2, shape2);
+  if (boxes1.scalar_type() == boxes2.scalar_type()) return {boxes1, boxes2};
+  return {torch::stable::to(boxes1, ScalarType::Double), torch::stable::to(boxes2, ScalarType::Double)};
+}
+
 }  // namespace
 
 Tensor box_area(const Tensor& boxes) {
@@ -37,17 +48,56 @@ Tensor box_area(const Tensor& boxes) {
 }
 
 Tensor box_iou(const Tensor& boxes1_in, const Tensor& boxes2_in) {
-  detail::check_float_tensor(boxes1_in, "boxes1", 2, "(N, 4)");
-  detail::check_float_tensor(boxes2_in, "boxes2", 2, "(M, 4)");
-  const bool same = boxes1_in.scalar_type() == boxes2_in.scalar_type();
-  const Tensor boxes1 = same ? boxes1_in : torch::stable::to(boxes1_in, ScalarType::Double);
-  const Tensor boxes2 = same ? boxes2_in : torch::stable::to(boxes2_in, ScalarType::Double);
+  const auto [boxes1, boxes2] = box_pair(boxes1_in, boxes2_in, "(M, 4)");
   Tensor out = torch::stable::empty({boxes1.size(0), boxes2.size(0)}, boxes1.scalar_type());
   detail::with_float_type(boxes1, [&](auto t) {
     using T = decltype(t);
     opticore::box_iou(detail::matrix_view<T>(boxes1), detail::matrix_view<T>(boxes2), out.mutable_data_ptr<T>());
   });
   return out;
+}
+
+Tensor box_iou_variant(const Tensor& boxes1_in, const Tensor& boxes2_in, std::string kind, double eps) {
+  const IouVariant variant = iou_variant(kind.c_str());
+  const auto [boxes1, boxes2] = box_pair(boxes1_in, boxes2_in, "(M, 4)");
+  Tensor out = torch::stable::empty({boxes1.size(0), boxes2.size(0)}, boxes1.scalar_type());
+  detail::with_float_type(boxes1, [&](auto t) {
+    using T = decltype(t);
+    opticore::box_iou_variant(detail::matrix_view<T>(boxes1), detail::matrix_view<T>(boxes2), variant, eps,
+                              out.mutable_data_ptr<T>());
+  });
+  return out;
+}
+
+Tensor box_loss(const Tensor& boxes1_in, const Tensor& boxes2_in, std::string kind, double eps) {
+  const IouVariant variant = iou_variant(kind.c_str());
+  const auto [boxes1, boxes2] = box_pair(boxes1_in, boxes2_in, "(N, 4)");
+  Tensor out = torch::stable::empty({boxes1.size(0)}, boxes1.scalar_type());
+  detail::with_float_type(boxes1, [&](auto t) {
+    using T = decltype(t);
+    opticore::box_loss(detail::matrix_view<T>(boxes1), detail::matrix_view<T>(boxes2), variant, eps,
+                       out.mutable_data_ptr<T>());
+  });
+  return out;
+}
+
+std::tuple<Tensor, Tensor> box_loss_backward(const Tensor& grad_in, const Tensor& boxes1_in, const Tensor& boxes2_in,
+                                             std::string kind, double eps) {
+  const IouVariant variant = iou_variant(kind.c_str());
+  const auto [boxes1, boxes2] = box_pair(boxes1_in, boxes2_in, "(N, 4)");
+  detail::check_float_tensor(grad_in, "grad", 1, "(N,)");
+  if (grad_in.size(0) != boxes1.size(0))
+    detail::fail("grad: expected shape (" + std::to_string(boxes1.size(0)) + ",), got " + detail::shape_of(grad_in));
+  const Tensor grad = torch::stable::contiguous(torch::stable::to(grad_in, boxes1.scalar_type()));
+  Tensor grad1 = torch::stable::empty({boxes1.size(0), 4}, boxes1.scalar_type());
+  Tensor grad2 = torch::stable::empty({boxes1.size(0), 4}, boxes1.scalar_type());
+  detail::with_float_type(boxes1, [&](auto t) {
+    using T = decltype(t);
+    opticore::box_loss_backward(grad.const_data_ptr<T>(), detail::matrix_view<T>(boxes1),
+                                detail::matrix_view<T>(boxes2), variant, eps, grad1.mutable_data_ptr<T>(),
+                                grad2.mutable_data_ptr<T>());
+  });
+  return {grad1, grad2};
 }
 
 Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold, std::optional<double> score_threshold,

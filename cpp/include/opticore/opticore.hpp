@@ -2,7 +2,9 @@
 #pragma once
 
 #include "opticore/boxes/batched_nms.hpp"
+#include "opticore/boxes/box_loss.hpp"
 #include "opticore/boxes/iou.hpp"
+#include "opticore/boxes/iou_variants.hpp"
 #include "opticore/boxes/nms.hpp"
 #include "opticore/boxes/soft_nms.hpp"
 #include "opticore/core/build_info.hpp"

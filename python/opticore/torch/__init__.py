@@ -35,6 +35,9 @@ MIN_TORCH_VERSION: Tuple[int, int] = (2, 10)
 OPERATORS: Tuple[str, ...] = (
     "box_area",
     "box_iou",
+    "box_iou_variant",
+    "box_loss",
+    "box_loss_backward",
     "nms",
     "batched_nms",
     "soft_nms",

@@ -1,5 +1,8 @@
 """Autograd for the differentiable operators: ``box_area`` and ``box_iou`` have backward
-formulas (IoU-based losses train through them); ``soft_nms`` marks its outputs
+formulas (IoU-based losses train through them), and ``box_loss`` (GIoU / DIoU / CIoU) has its
+backward operator, ``box_loss_backward`` (not differentiable itself: no double backward);
+``box_iou_variant`` (pairwise GIoU / DIoU / CIoU, a matching cost) is not differentiable: its
+backward raises, naming the losses to train with instead. ``soft_nms`` marks its outputs
 non-differentiable (its decayed scores are a ranking, not a smooth function to train through).
 NMS outputs are int64 indices, never differentiable.
 
@@ -114,6 +117,29 @@ def _box_iou_backward(ctx: Any, grad: torch.Tensor) -> Tuple[Optional[torch.Tens
     return grads[0], grads[1]
 
 
+def _box_loss_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    boxes1, boxes2, kind, eps = inputs
+    ctx.save_for_backward(boxes1, boxes2)
+    ctx.kind, ctx.eps = kind, eps
+
+
+def _box_loss_backward(ctx: Any, grad: torch.Tensor) -> Tuple[Optional[torch.Tensor], ...]:
+    boxes1, boxes2 = ctx.saved_tensors
+    grad1, grad2 = torch.ops.opticore.box_loss_backward(grad, boxes1, boxes2, ctx.kind, ctx.eps)
+    return grad1.to(boxes1.dtype), grad2.to(boxes2.dtype), None, None
+
+
+def _box_iou_variant_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    ctx.kind = inputs[2]
+
+
+def _box_iou_variant_backward(ctx: Any, grad: torch.Tensor) -> Tuple[None, ...]:
+    raise RuntimeError(
+        f"opticore's pairwise {ctx.kind} box IoU is not differentiable; train with the matching loss "
+        "(opticore.giou_loss / diou_loss / ciou_loss on matched pairs) or detach the boxes"
+    )
+
+
 def _soft_nms_setup(ctx: Any, inputs: Tuple[Any, ...], output: Tuple[torch.Tensor, torch.Tensor]) -> None:
     ctx.mark_non_differentiable(*output)
 
@@ -178,6 +204,10 @@ def _roi_pool_double_backward(ctx: Any, grad_grad_input: torch.Tensor) -> Tuple[
 
 torch.library.register_autograd("opticore::box_area", _box_area_backward, setup_context=_box_area_setup)
 torch.library.register_autograd("opticore::box_iou", _box_iou_backward, setup_context=_box_iou_setup)
+torch.library.register_autograd(
+    "opticore::box_iou_variant", _box_iou_variant_backward, setup_context=_box_iou_variant_setup
+)
+torch.library.register_autograd("opticore::box_loss", _box_loss_backward, setup_context=_box_loss_setup)
 torch.library.register_autograd("opticore::soft_nms", _soft_nms_backward, setup_context=_soft_nms_setup)
 torch.library.register_autograd("opticore::roi_align", _roi_align_backward, setup_context=_roi_align_setup)
 torch.library.register_autograd(

@@ -87,6 +87,47 @@ def _nms(
     return _kept_indices(boxes, scores, max_output)
 
 
+def _check_eps(kind: str, eps: float) -> None:
+    torch._check_value(kind in ("generalized", "distance", "complete"),
+                       lambda: f"kind: expected 'generalized', 'distance' or 'complete', got {kind!r}")
+    torch._check_value(eps >= 0 and eps < float("inf"), lambda: f"eps: expected a finite number >= 0, got {eps}")
+
+
+def _pair_dtype(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.dtype:
+    return boxes1.dtype if boxes1.dtype == boxes2.dtype else torch.float64
+
+
+@torch.library.register_fake("opticore::box_iou_variant")
+def _box_iou_variant(boxes1: torch.Tensor, boxes2: torch.Tensor, kind: str, eps: float) -> torch.Tensor:
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    _check_eps(kind, eps)
+    return boxes1.new_empty((boxes1.size(0), boxes2.size(0)), dtype=_pair_dtype(boxes1, boxes2))
+
+
+def _check_pairs(boxes1: torch.Tensor, boxes2: torch.Tensor, kind: str, eps: float) -> None:
+    _check_boxes(boxes1, "boxes1")
+    _check_boxes(boxes2, "boxes2")
+    torch._check_value(boxes1.size(0) == boxes2.size(0),
+                       lambda: f"boxes2: expected as many boxes as boxes1 ({boxes1.size(0)}), got {boxes2.size(0)}")
+    _check_eps(kind, eps)
+
+
+@torch.library.register_fake("opticore::box_loss")
+def _box_loss(boxes1: torch.Tensor, boxes2: torch.Tensor, kind: str, eps: float) -> torch.Tensor:
+    _check_pairs(boxes1, boxes2, kind, eps)
+    return boxes1.new_empty((boxes1.size(0),), dtype=_pair_dtype(boxes1, boxes2))
+
+
+@torch.library.register_fake("opticore::box_loss_backward")
+def _box_loss_backward(
+    grad: torch.Tensor, boxes1: torch.Tensor, boxes2: torch.Tensor, kind: str, eps: float
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    _check_pairs(boxes1, boxes2, kind, eps)
+    dtype = _pair_dtype(boxes1, boxes2)
+    return boxes1.new_empty(boxes1.shape, dtype=dtype), boxes1.new_empty(boxes1.shape, dtype=dtype)
+
+
 @torch.library.register_fake("opticore::batched_nms")
 def _batched_nms(
     boxes: torch.Tensor,

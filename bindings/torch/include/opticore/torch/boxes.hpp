@@ -27,6 +27,16 @@ OPTICORE_TORCH_EXPORT Tensor box_area(const Tensor& boxes);
 /// (N, M) IoU; float64 when the dtypes differ.
 OPTICORE_TORCH_EXPORT Tensor box_iou(const Tensor& boxes1, const Tensor& boxes2);
 
+/// (N, M) GIoU / DIoU / CIoU (kind "generalized", "distance", "complete"); float64 when the dtypes differ.
+OPTICORE_TORCH_EXPORT Tensor box_iou_variant(const Tensor& boxes1, const Tensor& boxes2, std::string kind, double eps);
+
+/// (N,) GIoU / DIoU / CIoU losses of matched pairs; float64 when the dtypes differ.
+OPTICORE_TORCH_EXPORT Tensor box_loss(const Tensor& boxes1, const Tensor& boxes2, std::string kind, double eps);
+
+/// (dL/dboxes1, dL/dboxes2), each (N, 4) in the computing dtype, from grad = dL/dloss (N,).
+OPTICORE_TORCH_EXPORT std::tuple<Tensor, Tensor> box_loss_backward(const Tensor& grad, const Tensor& boxes1,
+                                                                   const Tensor& boxes2, std::string kind, double eps);
+
 /// int64 (K,) kept indices, by descending score.
 OPTICORE_TORCH_EXPORT Tensor nms(const Tensor& boxes, const Tensor& scores, double iou_threshold,
                                  std::optional<double> score_threshold = std::nullopt,
