@@ -37,6 +37,16 @@ STABLE_TORCH_LIBRARY(opticore, m) {
   m.def(
       "roi_pool_backward(Tensor grad, Tensor rois, Tensor argmax, float spatial_scale, int pooled_height, "
       "int pooled_width, int batch_size, int channels, int height, int width) -> Tensor");
+  m.def(
+      "ps_roi_align(Tensor input, Tensor rois, float spatial_scale, int pooled_height, int pooled_width, "
+      "int sampling_ratio) -> Tensor");
+  m.def(
+      "ps_roi_align_backward(Tensor grad, Tensor rois, float spatial_scale, int pooled_height, int pooled_width, "
+      "int batch_size, int channels, int height, int width, int sampling_ratio) -> Tensor");
+  m.def("ps_roi_pool(Tensor input, Tensor rois, float spatial_scale, int pooled_height, int pooled_width) -> Tensor");
+  m.def(
+      "ps_roi_pool_backward(Tensor grad, Tensor rois, float spatial_scale, int pooled_height, int pooled_width, "
+      "int batch_size, int channels, int height, int width) -> Tensor");
 }
 
 STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
@@ -52,11 +62,16 @@ STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
   m.impl("roi_align_backward", TORCH_BOX(&opticore::tensor::roi_align_backward));
   m.impl("roi_pool", TORCH_BOX(&opticore::tensor::roi_pool));
   m.impl("roi_pool_backward", TORCH_BOX(&opticore::tensor::roi_pool_backward));
+  m.impl("ps_roi_align", TORCH_BOX(&opticore::tensor::ps_roi_align));
+  m.impl("ps_roi_align_backward", TORCH_BOX(&opticore::tensor::ps_roi_align_backward));
+  m.impl("ps_roi_pool", TORCH_BOX(&opticore::tensor::ps_roi_pool));
+  m.impl("ps_roi_pool_backward", TORCH_BOX(&opticore::tensor::ps_roi_pool_backward));
 }
 
 #if OPTICORE_TORCH_CUDA
 // The RoI operators take CPU and CUDA tensors alike (cpu/roi.cpp dispatches on the device); NMS
-// has its own CUDA kernels. box_area, box_iou and soft_nms have none: opticore.torch.run moves
+// has its own CUDA kernels. The box losses and utilities, soft_nms and the position-sensitive RoI
+// operators have none: opticore.torch.run moves
 // their CUDA inputs to the CPU.
 STABLE_TORCH_LIBRARY_IMPL(opticore, CUDA, m) {
   m.impl("nms", TORCH_BOX(&opticore::tensor::nms_cuda));

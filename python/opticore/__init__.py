@@ -26,7 +26,7 @@ from .boxes import (
 )
 from .losses import ciou_loss, diou_loss, giou_loss, sigmoid_focal_loss
 from .mot import MultiTracker, Tracks
-from .roi import roi_align, roi_pool
+from .roi import ps_roi_align, ps_roi_pool, roi_align, roi_pool
 from .tracking import KCFTracker, MOSSETracker, create_tracker, fhog
 from .warp import crop_resize, remap, resize, warp_affine
 
@@ -111,6 +111,8 @@ __all__ = [
     "masks_to_boxes",
     "mean_shape68",
     "nms",
+    "ps_roi_align",
+    "ps_roi_pool",
     "random_transform",
     "random_warp",
     "remap",

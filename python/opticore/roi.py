@@ -1,6 +1,7 @@
-"""RoI operators: RoIAlign and RoIPool, with torchvision's semantics.
+"""RoI operators: RoIAlign and RoIPool, and their position-sensitive forms (R-FCN), with
+torchvision's semantics.
 
-Conventions shared by both functions:
+Conventions shared by these functions:
 
 * ``input`` is a batch of feature maps ``(N, C, H, W)``. NumPy: float32 or float64, any layout.
   torch: float16, bfloat16, float32 or float64, any strides (channels-last included, same result);
@@ -13,9 +14,10 @@ Conventions shared by both functions:
   finite and > 0.
 * ``output_size`` is ``(pooled_height, pooled_width)`` or one int for both; each >= 1.
 * The result is ``(K, C, pooled_height, pooled_width)``, same dtype (and device) as ``input``;
-  no RoIs give an empty result of that shape.
-* NumPy in, NumPy out (forward only). torch tensors in, tensors out, through
-  ``torch.ops.opticore.roi_align`` / ``roi_pool``: differentiable with respect to ``input`` (not
+  no RoIs give an empty result of that shape. The position-sensitive operators take
+  ``C = C_out * pooled_height * pooled_width`` channels and give ``C_out``.
+* NumPy in, NumPy out (forward only). torch tensors in, tensors out, through the
+  ``torch.ops.opticore`` operators of the same names: differentiable with respect to ``input`` (not
   ``rois``, as in torchvision), deterministic backward, usable under ``torch.compile`` and
   ``torch.export``.
 """
@@ -35,7 +37,7 @@ if TYPE_CHECKING:
 
 A = TypeVar("A", np.ndarray, "torch.Tensor")
 
-__all__ = ["roi_align", "roi_pool"]
+__all__ = ["roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool"]
 
 #: The largest explicit ``sampling_ratio`` (it bounds each bin at ``256 ** 2`` samples).
 MAX_SAMPLING_RATIO = 256
@@ -179,3 +181,90 @@ def roi_pool(
     output_np, _ = _core.roi_pool(as_array(input), as_array(_rois(rois, tensor=False)), pooled_height, pooled_width,
                                   scale)
     return cast("A", output_np)
+
+
+def ps_roi_align(
+    input: A,
+    rois: Union[A, Sequence[A]],
+    output_size: Union[int, Tuple[int, int]],
+    spatial_scale: float = 1.0,
+    sampling_ratio: int = -1,
+) -> A:
+    """Position-sensitive RoIAlign (R-FCN's score maps, sampled as RoIAlign does).
+
+    ``input`` holds ``PH * PW`` score maps per output channel: bin ``(ph, pw)`` of output channel
+    ``c`` pools input channel ``(c * PH + ph) * PW + pw`` only. Sampling is :func:`roi_align`'s
+    with ``aligned=True`` (the -0.5 shift, no minimum size), as ``torchvision.ops.ps_roi_align``;
+    a bin with no samples (a RoI of zero or negative size with the adaptive grid) gives 0 where
+    torchvision gives NaN.
+
+    Args:
+        input: ``(N, C_out * PH * PW, H, W)`` features.
+        rois: ``(K, 5)`` ``(batch_index, x1, y1, x2, y2)``, or a list of ``(K_i, 4)`` boxes.
+        output_size: ``(PH, PW)`` or one int.
+        spatial_scale: image-to-feature-map scale, > 0.
+        sampling_ratio: samples per bin side, at most 256; <= 0 for the adaptive grid.
+
+    Returns:
+        ``(K, C_out, PH, PW)``, dtype of ``input``.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> maps = np.stack([np.full((4, 4), v, np.float32) for v in (1, 2, 3, 4)])[None]  # 2 x 2 bins
+        >>> opticore.ps_roi_align(maps, np.array([[0, 0, 0, 4, 4]], np.float32), 2)  # each bin its own map
+        array([[[[1., 2.],
+                 [3., 4.]]]], dtype=float32)
+    """
+    pooled_height, pooled_width = _output_size(output_size)
+    scale = real(spatial_scale, "spatial_scale", low=0.0, low_open=True)
+    ratio = integer(sampling_ratio, "sampling_ratio", high=MAX_SAMPLING_RATIO)
+    if is_tensor(input):
+        tensors = (input, _rois(rois, tensor=True))
+        return cast("A", _run_torch("ps_roi_align", tensors, scale, pooled_height, pooled_width, ratio))
+    result = _core.ps_roi_align(as_array(input), as_array(_rois(rois, tensor=False)), pooled_height, pooled_width,
+                                scale, ratio)
+    return cast("A", result)
+
+
+def ps_roi_pool(
+    input: A,
+    rois: Union[A, Sequence[A]],
+    output_size: Union[int, Tuple[int, int]],
+    spatial_scale: float = 1.0,
+) -> A:
+    """Position-sensitive RoI pooling (R-FCN): each bin averages its own score map.
+
+    Bin ``(ph, pw)`` of output channel ``c`` is the mean of input channel ``(c * PH + ph) * PW + pw``
+    over the bin's cells. The rules are ``torchvision.ops.ps_roi_pool``'s, which differ from
+    :func:`roi_pool`'s beyond the mean: the RoI's corners are scaled and rounded half away from
+    zero, its size is ``x2 - x1`` (not ``+ 1``; at least 1); bin ``ph`` covers rows
+    ``floor(ph * h / PH) .. ceil((ph + 1) * h / PH) - 1`` from ``y1``, clipped to rows
+    ``0 .. H - 2`` -- torchvision never pools the map's last row and column, and neither does
+    this, so that a head trained with torchvision scores the same; an empty bin gives 0. The
+    gradient is this forward's derivative; torchvision's backward differs for RoIs that reach the
+    last row or column (it spreads over cells its forward never reads).
+
+    Args:
+        input: ``(N, C_out * PH * PW, H, W)`` features.
+        rois: ``(K, 5)`` ``(batch_index, x1, y1, x2, y2)``, or a list of ``(K_i, 4)`` boxes.
+        output_size: ``(PH, PW)`` or one int.
+        spatial_scale: image-to-feature-map scale, > 0.
+
+    Returns:
+        ``(K, C_out, PH, PW)``, dtype of ``input``.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> maps = np.arange(4 * 25, dtype=np.float32).reshape(1, 4, 5, 5)
+        >>> opticore.ps_roi_pool(maps, np.array([[0, 0, 0, 4, 4]], np.float32), 2)  # 2 x 2 cells per bin
+        array([[[[ 3., 30.],
+                 [63., 90.]]]], dtype=float32)
+    """
+    pooled_height, pooled_width = _output_size(output_size)
+    scale = real(spatial_scale, "spatial_scale", low=0.0, low_open=True)
+    if is_tensor(input):
+        tensors = (input, _rois(rois, tensor=True))
+        return cast("A", _run_torch("ps_roi_pool", tensors, scale, pooled_height, pooled_width))
+    result = _core.ps_roi_pool(as_array(input), as_array(_rois(rois, tensor=False)), pooled_height, pooled_width,
+                               scale)
+    return cast("A", result)

@@ -97,6 +97,32 @@ TEST(RoiPool, BackwardIsTheAdjointOfForward) {
   EXPECT_NEAR(dot(y, g), dot(x, gx), 1e-12 * std::abs(dot(y, g)));
 }
 
+TEST(PositionSensitive, BackwardsAreTheAdjointsOfForwards) {
+  const int64_t N = 2, C_out = 2, PH = 3, PW = 2, C = C_out * PH * PW, H = 9, W = 7, K = 30;
+  const auto x = random_values(N * C * H * W, 4);
+  const auto rois = random_rois(K, N, H, W, 5);
+  const Array4View<double> input(x.data(), N, C, H, W);
+  const MatrixView<double> roi_view(rois.data(), K, 5);
+  std::vector<double> y(K * C_out * PH * PW), gx(x.size());
+  const auto g = random_values(y.size(), 6);
+  const Array4View<double> grad(g.data(), K, C_out, PH, PW);
+  for (const int64_t ratio : {-1, 2}) {
+    const opticore::PsRoiAlignOptions options{PH, PW, 0.75, ratio};
+    opticore::ps_roi_align(input, roi_view, options, y.data());
+    opticore::ps_roi_align_backward(grad, roi_view, N, C, H, W, options, gx.data());
+    EXPECT_NEAR(dot(y, g), dot(x, gx), 1e-12 * std::abs(dot(y, g)) + 1e-12);
+    EXPECT_NE(dot(x, gx), 0.0);
+  }
+  const opticore::RoiPoolOptions pool{PH, PW, 0.75};
+  opticore::ps_roi_pool(input, roi_view, pool, y.data());
+  opticore::ps_roi_pool_backward(grad, roi_view, N, C, H, W, pool, gx.data());
+  EXPECT_NEAR(dot(y, g), dot(x, gx), 1e-12 * std::abs(dot(y, g)) + 1e-12);
+  EXPECT_NE(dot(x, gx), 0.0);
+  // Channels that do not split into PH * PW groups.
+  expect_invalid([&] { opticore::ps_roi_pool(Array4View<double>(x.data(), N, C - 1, H, W), roi_view, pool, y.data()); },
+                 "input");
+}
+
 TEST(RoiAlign, ChannelsLastInputGivesTheSameResult) {
   const int64_t N = 2, C = 70, H = 6, W = 5, K = 12;
   const auto x = random_values(N * C * H * W, 7);

@@ -8,6 +8,8 @@
 
 #include "opticore/core/limits.hpp"
 #include "opticore/cuda/roi.hpp"
+#include "opticore/roi/ps_roi_align.hpp"
+#include "opticore/roi/ps_roi_pool.hpp"
 #include "opticore/roi/roi_align.hpp"
 #include "opticore/roi/roi_pool.hpp"
 #include "tensor_args.hpp"
@@ -61,6 +63,19 @@ std::vector<int64_t> pooled_shape(const Tensor& input, const Tensor& rois, int64
   }
   std::vector<int64_t> shape{rois.size(0), input.size(1), pooled_height, pooled_width};
   check_array_size("output_size", shape, item);
+  return shape;
+}
+
+/// The output (K, C / (PH * PW), PH, PW) of a position-sensitive forward pass, checked.
+std::vector<int64_t> ps_pooled_shape(const Tensor& input, const Tensor& rois, int64_t pooled_height,
+                                     int64_t pooled_width, int64_t item) {
+  std::vector<int64_t> shape = pooled_shape(input, rois, pooled_height, pooled_width, item);
+  const int64_t bins = pooled_height * pooled_width;
+  if (shape[1] % bins != 0) {
+    detail::fail("input: expected channels divisible by output_size[0] * output_size[1] = " + std::to_string(bins) +
+                 ", got " + std::to_string(shape[1]));
+  }
+  shape[1] /= bins;
   return shape;
 }
 
@@ -199,6 +214,69 @@ Tensor roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, const Ten
                                             rois.const_data_ptr<T>(), rois.size(0), batch_size, channels, height, width,
                                             options, out.mutable_data_ptr<T>(), stream);
         });
+  });
+  return as_type(out, grad_in.scalar_type());
+}
+
+// The position-sensitive operators run on the CPU (opticore.torch.run moves CUDA tensors there).
+
+Tensor ps_roi_align(const Tensor& input_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
+                    int64_t pooled_width, int64_t sampling_ratio) {
+  check_feature_tensor(input_in, "input", 4, "(N, C, H, W)", input_in);
+  const ScalarType type = computing_type(input_in.scalar_type());
+  const Tensor input = as_type(input_in, type), rois = prepared_rois(rois_in, type, input_in);
+  Tensor out = torch::stable::new_empty(
+      input, ps_pooled_shape(input, rois, pooled_height, pooled_width, item_bytes(type)), type);
+  const PsRoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio};
+  detail::with_float_type(input, [&](auto t) {
+    using T = decltype(t);
+    opticore::ps_roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
+  });
+  return as_type(out, input_in.scalar_type());
+}
+
+Tensor ps_roi_align_backward(const Tensor& grad_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
+                             int64_t pooled_width, int64_t batch_size, int64_t channels, int64_t height, int64_t width,
+                             int64_t sampling_ratio) {
+  check_feature_tensor(grad_in, "grad", 4, "(K, C, PH, PW)", grad_in);
+  const ScalarType type = computing_type(grad_in.scalar_type());
+  const Tensor grad = as_type(grad_in, type), rois = prepared_rois(rois_in, type, grad_in);
+  Tensor out = torch::stable::new_empty(grad, input_shape(batch_size, channels, height, width, item_bytes(type)), type);
+  const PsRoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio};
+  detail::with_float_type(grad, [&](auto t) {
+    using T = decltype(t);
+    opticore::ps_roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
+                                    width, options, out.mutable_data_ptr<T>());
+  });
+  return as_type(out, grad_in.scalar_type());
+}
+
+Tensor ps_roi_pool(const Tensor& input_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
+                   int64_t pooled_width) {
+  check_feature_tensor(input_in, "input", 4, "(N, C, H, W)", input_in);
+  const ScalarType type = computing_type(input_in.scalar_type());
+  const Tensor input = as_type(input_in, type), rois = prepared_rois(rois_in, type, input_in);
+  Tensor out = torch::stable::new_empty(
+      input, ps_pooled_shape(input, rois, pooled_height, pooled_width, item_bytes(type)), type);
+  const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
+  detail::with_float_type(input, [&](auto t) {
+    using T = decltype(t);
+    opticore::ps_roi_pool(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
+  });
+  return as_type(out, input_in.scalar_type());
+}
+
+Tensor ps_roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
+                            int64_t pooled_width, int64_t batch_size, int64_t channels, int64_t height, int64_t width) {
+  check_feature_tensor(grad_in, "grad", 4, "(K, C, PH, PW)", grad_in);
+  const ScalarType type = computing_type(grad_in.scalar_type());
+  const Tensor grad = as_type(grad_in, type), rois = prepared_rois(rois_in, type, grad_in);
+  Tensor out = torch::stable::new_empty(grad, input_shape(batch_size, channels, height, width, item_bytes(type)), type);
+  const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
+  detail::with_float_type(grad, [&](auto t) {
+    using T = decltype(t);
+    opticore::ps_roi_pool_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
+                                   width, options, out.mutable_data_ptr<T>());
   });
   return as_type(out, grad_in.scalar_type());
 }

@@ -22,6 +22,8 @@
 #include "opticore/mot/assignment.hpp"
 #include "opticore/mot/kalman.hpp"
 #include "opticore/mot/multi_tracker.hpp"
+#include "opticore/roi/ps_roi_align.hpp"
+#include "opticore/roi/ps_roi_pool.hpp"
 #include "opticore/roi/roi_align.hpp"
 #include "opticore/roi/roi_pool.hpp"
 #include "opticore/tracking/fhog.hpp"

@@ -44,6 +44,10 @@ OPERATORS: Tuple[str, ...] = (
     "roi_align",
     "roi_align_backward",
     "roi_pool",
+    "ps_roi_align",
+    "ps_roi_align_backward",
+    "ps_roi_pool",
+    "ps_roi_pool_backward",
     "roi_pool_backward",
 )
 

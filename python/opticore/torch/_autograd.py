@@ -140,6 +140,45 @@ def _box_iou_variant_backward(ctx: Any, grad: torch.Tensor) -> Tuple[None, ...]:
     )
 
 
+def _position_sensitive_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    # ps_roi_align (input, rois, spatial_scale, PH, PW, sampling_ratio) or ps_roi_pool (the same
+    # without sampling_ratio): the options after the input shape in the backward's signature.
+    input, rois, spatial_scale, pooled_height, pooled_width, *sampling = inputs
+    ctx.save_for_backward(rois)
+    ctx.input_shape = tuple(input.shape)
+    ctx.options = (spatial_scale, pooled_height, pooled_width)
+    ctx.sampling = tuple(sampling)
+
+
+def _position_sensitive_backward(name: str) -> Any:
+    backward = getattr(torch.ops.opticore, f"{name}_backward")
+
+    def run(ctx: Any, grad: torch.Tensor) -> Tuple[Optional[torch.Tensor], ...]:
+        (rois,) = ctx.saved_tensors
+        grad_input = backward(grad, rois, *ctx.options, *ctx.input_shape, *ctx.sampling)
+        return (grad_input,) + (None,) * (4 + len(ctx.sampling))
+
+    return run
+
+
+def _position_sensitive_backward_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    grad, rois, spatial_scale, pooled_height, pooled_width, _, _, _, _, *sampling = inputs
+    ctx.save_for_backward(rois)
+    ctx.options = (spatial_scale, pooled_height, pooled_width, *sampling)
+
+
+def _position_sensitive_double_backward(name: str) -> Any:
+    # The backward operators are the transposes of the linear forward maps: their derivative is
+    # the forward operator again.
+    forward = getattr(torch.ops.opticore, name)
+
+    def run(ctx: Any, grad_grad_input: torch.Tensor) -> Tuple[Optional[torch.Tensor], ...]:
+        (rois,) = ctx.saved_tensors
+        return (forward(grad_grad_input, rois, *ctx.options),) + (None,) * (5 + len(ctx.options))
+
+    return run
+
+
 def _soft_nms_setup(ctx: Any, inputs: Tuple[Any, ...], output: Tuple[torch.Tensor, torch.Tensor]) -> None:
     ctx.mark_non_differentiable(*output)
 
@@ -207,6 +246,15 @@ torch.library.register_autograd("opticore::box_iou", _box_iou_backward, setup_co
 torch.library.register_autograd(
     "opticore::box_iou_variant", _box_iou_variant_backward, setup_context=_box_iou_variant_setup
 )
+for _name in ("ps_roi_align", "ps_roi_pool"):
+    torch.library.register_autograd(
+        f"opticore::{_name}", _position_sensitive_backward(_name), setup_context=_position_sensitive_setup
+    )
+    torch.library.register_autograd(
+        f"opticore::{_name}_backward",
+        _position_sensitive_double_backward(_name),
+        setup_context=_position_sensitive_backward_setup,
+    )
 torch.library.register_autograd("opticore::box_loss", _box_loss_backward, setup_context=_box_loss_setup)
 torch.library.register_autograd("opticore::soft_nms", _soft_nms_backward, setup_context=_soft_nms_setup)
 torch.library.register_autograd("opticore::roi_align", _roi_align_backward, setup_context=_roi_align_setup)

@@ -237,3 +237,44 @@ def _roi_pool_backward(
     width: int,
 ) -> torch.Tensor:
     return _input_gradient(grad, batch_size, channels, height, width)
+
+
+def _ps_output(input: torch.Tensor, rois: torch.Tensor, pooled_height: int, pooled_width: int) -> torch.Tensor:
+    out = _pooled_output(input, rois, pooled_height, pooled_width, input.dtype)
+    bins = pooled_height * pooled_width
+    torch._check_value(
+        input.size(1) % bins == 0,
+        lambda: f"input: expected channels divisible by output_size[0] * output_size[1] = {bins}, got {input.size(1)}",
+    )
+    return out.new_empty((rois.size(0), input.size(1) // bins, pooled_height, pooled_width))
+
+
+@torch.library.register_fake("opticore::ps_roi_align")
+def _ps_roi_align(
+    input: torch.Tensor, rois: torch.Tensor, spatial_scale: float, pooled_height: int, pooled_width: int,
+    sampling_ratio: int,
+) -> torch.Tensor:
+    return _ps_output(input, rois, pooled_height, pooled_width)
+
+
+@torch.library.register_fake("opticore::ps_roi_pool")
+def _ps_roi_pool(
+    input: torch.Tensor, rois: torch.Tensor, spatial_scale: float, pooled_height: int, pooled_width: int
+) -> torch.Tensor:
+    return _ps_output(input, rois, pooled_height, pooled_width)
+
+
+@torch.library.register_fake("opticore::ps_roi_align_backward")
+def _ps_roi_align_backward(
+    grad: torch.Tensor, rois: torch.Tensor, spatial_scale: float, pooled_height: int, pooled_width: int,
+    batch_size: int, channels: int, height: int, width: int, sampling_ratio: int,
+) -> torch.Tensor:
+    return _input_gradient(grad, batch_size, channels, height, width)
+
+
+@torch.library.register_fake("opticore::ps_roi_pool_backward")
+def _ps_roi_pool_backward(
+    grad: torch.Tensor, rois: torch.Tensor, spatial_scale: float, pooled_height: int, pooled_width: int,
+    batch_size: int, channels: int, height: int, width: int,
+) -> torch.Tensor:
+    return _input_gradient(grad, batch_size, channels, height, width)

@@ -37,6 +37,16 @@ inline void check_feature_shape(const char* name, int64_t batch, int64_t channel
   }
 }
 
+/// C_out of a position-sensitive operator: C / (PH * PW), which must divide.
+inline int64_t position_sensitive_channels(int64_t channels, int64_t pooled_height, int64_t pooled_width) {
+  check_pooled_size(pooled_height, pooled_width);
+  const int64_t bins = pooled_height * pooled_width;
+  if (channels % bins != 0) {
+    fail("input: expected channels divisible by output_size[0] * output_size[1] = ", bins, ", got ", channels);
+  }
+  return channels / bins;
+}
+
 /// Channels per task of a backward pass, whose tasks are (image, channel block): kRoiChannelBlock,
 /// halved down to 8 until there are a few tasks per thread.
 inline int64_t roi_channel_block(int64_t batch, int64_t channels) {
@@ -100,6 +110,10 @@ std::vector<std::vector<int64_t>> rois_by_image(const MatrixView<T>& rois, int64
 /// Features addressed as (n, y, x, c) with contiguous channels: element = data[n * image + y * row +
 /// x * col + c]. When the input's channels are not contiguous already, it is copied once into
 /// `storage` as (N, H, W, C), so that the kernels always vectorise over channels.
+///
+/// With `groups` > 1 (the position-sensitive operators, groups = PH * PW bins) the channels are
+/// also regrouped: input channel c * groups + b is stored at b * (C / groups) + c, so that the
+/// channels one bin reads are contiguous.
 template <class T>
 struct ChannelsLast {
   const T* data = nullptr;
@@ -108,10 +122,11 @@ struct ChannelsLast {
 };
 
 template <class T>
-ChannelsLast<T> channels_last(const Array4View<T>& input) {
+ChannelsLast<T> channels_last(const Array4View<T>& input, int64_t groups = 1) {
   const int64_t N = input.size[0], C = input.size[1], H = input.size[2], W = input.size[3];
+  const int64_t group_size = groups > 0 ? C / groups : C;
   ChannelsLast<T> out;
-  if (input.stride[1] == 1 || C <= 1) {
+  if (groups <= 1 && (input.stride[1] == 1 || C <= 1)) {
     out.data = input.data;
     out.image = input.stride[0], out.row = input.stride[2], out.col = input.stride[3];
     return out;
@@ -123,7 +138,12 @@ ChannelsLast<T> channels_last(const Array4View<T>& input) {
       const int64_t n = r / H, y = r % H;
       for (int64_t x = 0; x < W; ++x) {
         T* d = dst + (r * W + x) * C;
-        for (int64_t c = 0; c < C; ++c) d[c] = input(n, c, y, x);
+        if (groups <= 1) {
+          for (int64_t c = 0; c < C; ++c) d[c] = input(n, c, y, x);
+        } else {
+          for (int64_t b = 0; b < groups; ++b)
+            for (int64_t c = 0; c < group_size; ++c) d[b * group_size + c] = input(n, c * groups + b, y, x);
+        }
       }
     }
   });
@@ -132,13 +152,16 @@ ChannelsLast<T> channels_last(const Array4View<T>& input) {
   return out;
 }
 
-/// Writes the (N, H, W, C) array `src` as the C-contiguous (N, C, H, W) array `dst`.
+/// Writes the (N, H, W, C) array `src` as the C-contiguous (N, C, H, W) array `dst`, undoing the
+/// regrouping of channels_last(input, groups).
 template <class T>
-void channels_first(const T* src, int64_t N, int64_t C, int64_t H, int64_t W, T* dst) {
+void channels_first(const T* src, int64_t N, int64_t C, int64_t H, int64_t W, T* dst, int64_t groups = 1) {
+  const int64_t group_size = groups > 1 ? C / groups : C;
   parallel_for(N * C, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, H * W)), [&](int64_t begin, int64_t end) {
     for (int64_t plane = begin; plane < end; ++plane) {
       const int64_t n = plane / C, c = plane % C;
-      const T* s = src + n * H * W * C + c;
+      const int64_t stored = groups > 1 ? (c % groups) * group_size + c / groups : c;
+      const T* s = src + n * H * W * C + stored;
       T* d = dst + plane * H * W;
       for (int64_t i = 0; i < H * W; ++i) d[i] = s[i * C];
     }

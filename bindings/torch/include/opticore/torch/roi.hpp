@@ -41,4 +41,23 @@ OPTICORE_TORCH_EXPORT Tensor roi_pool_backward(const Tensor& grad, const Tensor&
                                                double spatial_scale, int64_t pooled_height, int64_t pooled_width,
                                                int64_t batch_size, int64_t channels, int64_t height, int64_t width);
 
+/// Position-sensitive RoIAlign: (K, C / (PH * PW), pooled_height, pooled_width), dtype of input.
+OPTICORE_TORCH_EXPORT Tensor ps_roi_align(const Tensor& input, const Tensor& rois, double spatial_scale,
+                                          int64_t pooled_height, int64_t pooled_width, int64_t sampling_ratio);
+
+/// The gradient of ps_roi_align with respect to the input (batch_size, channels, height, width).
+OPTICORE_TORCH_EXPORT Tensor ps_roi_align_backward(const Tensor& grad, const Tensor& rois, double spatial_scale,
+                                                   int64_t pooled_height, int64_t pooled_width, int64_t batch_size,
+                                                   int64_t channels, int64_t height, int64_t width,
+                                                   int64_t sampling_ratio);
+
+/// Position-sensitive RoI pooling (bin means): (K, C / (PH * PW), pooled_height, pooled_width).
+OPTICORE_TORCH_EXPORT Tensor ps_roi_pool(const Tensor& input, const Tensor& rois, double spatial_scale,
+                                         int64_t pooled_height, int64_t pooled_width);
+
+/// The gradient of ps_roi_pool with respect to the input (batch_size, channels, height, width).
+OPTICORE_TORCH_EXPORT Tensor ps_roi_pool_backward(const Tensor& grad, const Tensor& rois, double spatial_scale,
+                                                  int64_t pooled_height, int64_t pooled_width, int64_t batch_size,
+                                                  int64_t channels, int64_t height, int64_t width);
+
 }  // namespace opticore::tensor

@@ -1,0 +1,132 @@
+// The bilinear sampling of RoIAlign, shared by roi_align.cpp and ps_roi_align.cpp: which rows and
+// columns each sample of each bin reads, and the vectorised gather (forward) and scatter
+// (backward) over a block of contiguous channels. Internal linkage: each kernel file gets its own
+// copies, so the SSE2 / AVX2 clones stay local to it.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "core/detail/vector_clones.hpp"
+#include "opticore/core/view.hpp"
+#include "opticore/roi/roi_align.hpp"
+#include "roi/detail/roi_args.hpp"
+#include "roi/detail/sampling.hpp"
+
+namespace opticore::detail {
+namespace {  // NOLINT(google-build-namespaces): see above
+
+/// The samples of one RoI along one axis that read the feature map, bin by bin: sample s reads
+/// rows (or columns) low[s] and high[s] with weights w_low[s] and w_high[s]. Bilinear weights are
+/// separable, so two of these describe every sample of every bin.
+template <class T>
+struct AxisSamples {
+  std::vector<int64_t> begin;  ///< the samples of bin p are [begin[p], begin[p + 1])
+  std::vector<int64_t> low, high;
+  std::vector<T> w_low, w_high;
+};
+
+template <class T>
+void axis_samples(T start, T bin_size, int64_t grid, int64_t bins, int64_t size, AxisSamples<T>& out) {
+  out.begin.assign(1, 0);
+  out.low.clear(), out.high.clear(), out.w_low.clear(), out.w_high.clear();
+  for (int64_t p = 0; p < bins; ++p) {
+    const T bin_start = start + static_cast<T>(p) * bin_size;
+    int64_t first = 0, last = 0;
+    samples_inside(bin_start, bin_size, grid, size, first, last);
+    for (int64_t i = first; i < last; ++i) {
+      int64_t low = 0, high = 0;
+      T w_low = 0, w_high = 0;
+      bilinear_pair(sample_position(bin_start, bin_size, grid, i), size, low, high, w_low, w_high);
+      out.low.push_back(low), out.high.push_back(high), out.w_low.push_back(w_low), out.w_high.push_back(w_high);
+    }
+    out.begin.push_back(static_cast<int64_t>(out.low.size()));
+  }
+}
+
+/// The RoI k of a checked rois view, in feature-map coordinates.
+template <class T>
+AlignedRoi<T> aligned_roi_at(const MatrixView<T>& rois, int64_t k, const RoiAlignOptions& options) {
+  T row[5];
+  roi_row(rois.data, rois.row_stride, rois.col_stride, k, row);
+  return aligned_roi(row, options);
+}
+
+/// The forward values of one RoI for n_channels channels: out[(c * PH + ph) * PW + pw], the
+/// features read at base + y * row + x * col + (ph * PW + pw) * bin_step + c (bin_step 0 for
+/// RoIAlign; position-sensitive RoIAlign reads a channel group of its own in each bin). acc:
+/// n_channels values of scratch.
+template <class T>
+OPTICORE_VECTOR_CLONES void gather_bins(const T* features, int64_t row, int64_t col, int64_t bin_step,
+                                        const AxisSamples<T>& ys, const AxisSamples<T>& xs, int64_t n_channels, T count,
+                                        T* __restrict acc, T* out) {
+  const int64_t PH = static_cast<int64_t>(ys.begin.size()) - 1, PW = static_cast<int64_t>(xs.begin.size()) - 1;
+  for (int64_t ph = 0; ph < PH; ++ph) {
+    for (int64_t pw = 0; pw < PW; ++pw) {
+      const T* base = features + (ph * PW + pw) * bin_step;
+      std::fill(acc, acc + n_channels, T(0));
+      for (int64_t sy = ys.begin[ph]; sy < ys.begin[ph + 1]; ++sy) {
+        const T* row_low = base + ys.low[sy] * row;
+        const T* row_high = base + ys.high[sy] * row;
+        for (int64_t sx = xs.begin[pw]; sx < xs.begin[pw + 1]; ++sx) {
+          const T w1 = ys.w_low[sy] * xs.w_low[sx], w2 = ys.w_low[sy] * xs.w_high[sx];
+          const T w3 = ys.w_high[sy] * xs.w_low[sx], w4 = ys.w_high[sy] * xs.w_high[sx];
+          const T* v1 = row_low + xs.low[sx] * col;
+          const T* v2 = row_low + xs.high[sx] * col;
+          const T* v3 = row_high + xs.low[sx] * col;
+          const T* v4 = row_high + xs.high[sx] * col;
+          for (int64_t c = 0; c < n_channels; ++c) acc[c] += w1 * v1[c] + w2 * v2[c] + w3 * v3[c] + w4 * v4[c];
+        }
+      }
+      for (int64_t c = 0; c < n_channels; ++c) out[(c * PH + ph) * PW + pw] = acc[c] / count;
+    }
+  }
+}
+
+/// The backward of gather_bins for RoI k: adds grad_output(k, c0 + c, ph, pw) / count times each
+/// sample's weights at features + y * row + x * col + (ph * PW + pw) * bin_step + c. g: n_channels
+/// values of scratch.
+template <class T>
+OPTICORE_VECTOR_CLONES void scatter_bins(const Array4View<T>& grad_output, int64_t k, int64_t c0, T* features,
+                                         int64_t row, int64_t col, int64_t bin_step, const AxisSamples<T>& ys,
+                                         const AxisSamples<T>& xs, int64_t n_channels, T count, T* __restrict g) {
+  const int64_t PH = static_cast<int64_t>(ys.begin.size()) - 1, PW = static_cast<int64_t>(xs.begin.size()) - 1;
+  for (int64_t ph = 0; ph < PH; ++ph) {
+    for (int64_t pw = 0; pw < PW; ++pw) {
+      if (ys.begin[ph] == ys.begin[ph + 1] || xs.begin[pw] == xs.begin[pw + 1]) continue;
+      T* base = features + (ph * PW + pw) * bin_step;
+      for (int64_t c = 0; c < n_channels; ++c) g[c] = grad_output(k, c0 + c, ph, pw) / count;
+      for (int64_t sy = ys.begin[ph]; sy < ys.begin[ph + 1]; ++sy) {
+        T* row_low = base + ys.low[sy] * row;
+        T* row_high = base + ys.high[sy] * row;
+        for (int64_t sx = xs.begin[pw]; sx < xs.begin[pw + 1]; ++sx) {
+          const T w1 = ys.w_low[sy] * xs.w_low[sx], w2 = ys.w_low[sy] * xs.w_high[sx];
+          const T w3 = ys.w_high[sy] * xs.w_low[sx], w4 = ys.w_high[sy] * xs.w_high[sx];
+          // Four loops, not one: at the border two corners are the same value.
+          T* v1 = row_low + xs.low[sx] * col;
+          for (int64_t c = 0; c < n_channels; ++c) v1[c] += w1 * g[c];
+          T* v2 = row_low + xs.high[sx] * col;
+          for (int64_t c = 0; c < n_channels; ++c) v2[c] += w2 * g[c];
+          T* v3 = row_high + xs.low[sx] * col;
+          for (int64_t c = 0; c < n_channels; ++c) v3[c] += w3 * g[c];
+          T* v4 = row_high + xs.high[sx] * col;
+          for (int64_t c = 0; c < n_channels; ++c) v4[c] += w4 * g[c];
+        }
+      }
+    }
+  }
+}
+
+/// What RoIAlign and position-sensitive RoIAlign check: sampling_ratio and every RoI argument.
+template <class T>
+void check_align_arguments(const MatrixView<T>& rois, int64_t N, int64_t C, int64_t H, int64_t W,
+                           const RoiAlignOptions& options) {
+  if (options.sampling_ratio > kMaxSamplingRatio) {
+    fail("sampling_ratio: expected at most ", kMaxSamplingRatio, " (<= 0: adaptive), got ", options.sampling_ratio);
+  }
+  check_roi_arguments(rois, N, C, H, W, options.pooled_height, options.pooled_width, options.spatial_scale);
+}
+
+}  // namespace
+}  // namespace opticore::detail
