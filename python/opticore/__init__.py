@@ -26,7 +26,7 @@ from .boxes import (
 )
 from .losses import ciou_loss, diou_loss, giou_loss, sigmoid_focal_loss
 from .mot import MultiTracker, Tracks
-from .roi import ps_roi_align, ps_roi_pool, roi_align, roi_pool
+from .roi import fpn_levels, multi_scale_roi_align, ps_roi_align, ps_roi_pool, roi_align, roi_pool
 from .tracking import KCFTracker, MOSSETracker, create_tracker, fhog
 from .warp import crop_resize, remap, resize, warp_affine
 
@@ -105,11 +105,13 @@ __all__ = [
     "distance_box_iou",
     "fhog",
     "generalized_box_iou",
+    "fpn_levels",
     "get_num_threads",
     "giou_loss",
     "landmarks_to_5",
     "masks_to_boxes",
     "mean_shape68",
+    "multi_scale_roi_align",
     "nms",
     "ps_roi_align",
     "ps_roi_pool",

@@ -24,7 +24,8 @@ Conventions shared by these functions:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence, Tuple, TypeVar, Union, cast
+import math
+from typing import TYPE_CHECKING, Any, List, Sequence, Tuple, TypeVar, Union, cast
 
 import numpy as np
 
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
 A = TypeVar("A", np.ndarray, "torch.Tensor")
 
-__all__ = ["roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool"]
+__all__ = ["roi_align", "roi_pool", "ps_roi_align", "ps_roi_pool", "fpn_levels", "multi_scale_roi_align"]
 
 #: The largest explicit ``sampling_ratio`` (it bounds each bin at ``256 ** 2`` samples).
 MAX_SAMPLING_RATIO = 256
@@ -268,3 +269,124 @@ def ps_roi_pool(
     result = _core.ps_roi_pool(as_array(input), as_array(_rois(rois, tensor=False)), pooled_height, pooled_width,
                                scale)
     return cast("A", result)
+
+
+def fpn_levels(
+    boxes: A, k_min: int, k_max: int, canonical_scale: float = 224.0, canonical_level: int = 4, eps: float = 1e-6
+) -> A:
+    """The FPN level of each box (Lin et al. 2017, eq. 1), counted from ``k_min``:
+    ``clamp(floor(canonical_level + log2(sqrt(area) / canonical_scale) + eps), k_min, k_max) - k_min``.
+
+    A 224 x 224 box goes to level 4 (the stride-16 map ``P4``), one twice as wide to ``P5``. The
+    rule of ``torchvision.ops.MultiScaleRoIAlign`` (same ``eps``); the area is :func:`opticore.box_area`'s
+    (an inverted box has area 0, so it goes to ``k_min``).
+
+    Args:
+        boxes: ``(K, 4)`` ``x1, y1, x2, y2`` in input-image pixels, float32 or float64.
+        k_min: the finest level (``-log2`` of the finest map's scale, e.g. 2 for stride 4).
+        k_max: the coarsest level, ``>= k_min``.
+        canonical_scale: the box size that maps to ``canonical_level``.
+        canonical_level: the level of a ``canonical_scale``-sized box.
+        eps: added before the floor, so that exact powers of two land on their level.
+
+    Returns:
+        ``int64`` ``(K,)`` in ``[0, k_max - k_min]``.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> boxes = np.array([[0, 0, 224, 224], [0, 0, 448, 448], [0, 0, 20, 20]], np.float32)
+        >>> opticore.fpn_levels(boxes, k_min=2, k_max=5)  # P4, P5, P2
+        array([2, 3, 0])
+    """
+    from .boxes import box_area
+
+    low = integer(k_min, "k_min")
+    high = integer(k_max, "k_max", low=low)
+    scale = real(canonical_scale, "canonical_scale", low=0.0, low_open=True)
+    level0 = integer(canonical_level, "canonical_level")
+    offset = real(eps, "eps")
+    side = box_area(boxes) ** 0.5
+    if is_tensor(boxes):
+        import torch
+
+        levels = torch.floor(level0 + torch.log2(side / scale) + offset)
+        return cast("A", (levels.clamp(low, high) - low).to(torch.int64))
+    with np.errstate(divide="ignore"):  # log2(0) = -inf: the finest level
+        levels_np = np.floor(level0 + np.log2(side / scale) + offset)
+    return cast("A", (np.clip(levels_np, low, high) - low).astype(np.int64))
+
+
+def multi_scale_roi_align(
+    features: Sequence[A],
+    rois: Union[A, Sequence[A]],
+    output_size: Union[int, Tuple[int, int]],
+    spatial_scales: Sequence[float],
+    sampling_ratio: int = 2,
+    canonical_scale: float = 224.0,
+    canonical_level: int = 4,
+    aligned: bool = False,
+) -> A:
+    """RoIAlign over a feature pyramid (FPN): each RoI is pooled from the level
+    :func:`fpn_levels` assigns it, all RoIs in one call, the result in the RoIs' order.
+
+    ``torchvision.ops.MultiScaleRoIAlign`` with the scales given (its module infers them from
+    the map sizes; :class:`opticore.nn.MultiScaleRoIAlign` does too). The levels run from
+    ``k_min = -log2(spatial_scales[0])`` to ``k_max = -log2(spatial_scales[-1])``; one level
+    is plain :func:`roi_align`.
+
+    Args:
+        features: the pyramid's maps, finest first, each ``(N, C, H_l, W_l)`` (same ``N``, ``C``).
+        rois: ``(K, 5)`` ``(batch_index, x1, y1, x2, y2)`` in image pixels, or a list of per-image
+            ``(K_i, 4)`` boxes.
+        output_size: ``(pooled_height, pooled_width)`` or one int.
+        spatial_scales: one per map, each a power of two (``1/4, 1/8, ...``).
+        sampling_ratio: as :func:`roi_align` (torchvision's module default, 2).
+        canonical_scale: see :func:`fpn_levels`.
+        canonical_level: see :func:`fpn_levels`.
+        aligned: as :func:`roi_align` (torchvision's module uses ``False``).
+
+    Returns:
+        ``(K, C, pooled_height, pooled_width)``, differentiable with respect to every map for
+        tensors.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> p2, p3 = np.ones((1, 8, 64, 64), np.float32), 2 * np.ones((1, 8, 32, 32), np.float32)
+        >>> rois = np.array([[0, 0, 0, 40, 40], [0, 0, 0, 250, 250]], np.float32)
+        >>> out = opticore.multi_scale_roi_align([p2, p3], rois, 7, [1 / 4, 1 / 8])
+        >>> out.shape, float(out[0].mean()), float(out[1].mean())  # small box: P2, large: P3
+        ((2, 8, 7, 7), 1.0, 2.0)
+    """
+    if not isinstance(features, (list, tuple)) or not features:
+        raise TypeError("features: expected a non-empty list of (N, C, H, W) maps, finest first")
+    if not isinstance(spatial_scales, (list, tuple)) or len(spatial_scales) != len(features):
+        raise ValueError(f"spatial_scales: expected one scale per feature map ({len(features)}), got {spatial_scales!r}")
+    scales = [real(s, "spatial_scales", low=0.0, low_open=True) for s in spatial_scales]
+    levels_of_scales: List[int] = []
+    for s in scales:
+        level = -math.log2(s)
+        if abs(level - round(level)) > 1e-9:
+            raise ValueError(f"spatial_scales: expected powers of two, got {s}")
+        levels_of_scales.append(round(level))
+    tensor = is_tensor(features[0])
+    table = _rois(rois, tensor=tensor)
+    if len(features) == 1:
+        return roi_align(features[0], table, output_size, scales[0], sampling_ratio, aligned)
+    pooled_height, pooled_width = _output_size(output_size)
+    levels = fpn_levels(table[:, 1:], levels_of_scales[0], levels_of_scales[-1], canonical_scale, canonical_level)
+    if tensor:
+        import torch
+
+        first = features[0]
+        result = first.new_zeros((table.shape[0], first.shape[1], pooled_height, pooled_width))
+        for level, (feature, scale) in enumerate(zip(features, scales)):
+            index = torch.nonzero(levels == level).flatten()
+            result = result.index_put((index,), roi_align(feature, table[index], output_size, scale, sampling_ratio,
+                                                          aligned))
+        return cast("A", result)
+    first_np = as_array(features[0])
+    result_np = np.zeros((table.shape[0], first_np.shape[1], pooled_height, pooled_width), first_np.dtype)
+    for level, (feature, scale) in enumerate(zip(features, scales)):
+        index_np = np.flatnonzero(levels == level)
+        result_np[index_np] = roi_align(as_array(feature), table[index_np], output_size, scale, sampling_ratio, aligned)
+    return cast("A", result_np)

@@ -164,3 +164,38 @@ def test_compile_export_and_opcheck() -> None:
 
     exported = torch.export.export(Head(), (xt, rt))
     torch.testing.assert_close(exported.module()(xt, rt), opticore.ps_roi_align(xt, rt, 2, 0.5))
+
+
+def test_multi_scale_roi_align_equals_torchvision() -> None:
+    from opticore.nn import MultiScaleRoIAlign
+
+    names = ["p2", "p3", "p4", "p5"]
+    maps = {name: torch.tensor(FIXTURES[f"msra_{name}"], requires_grad=True) for name in names}
+    boxes = [torch.from_numpy(FIXTURES["msra_boxes0"]), torch.from_numpy(FIXTURES["msra_boxes1"])]
+    pool = MultiScaleRoIAlign(names, (7, 5), 2)
+    y = pool(maps, boxes, [(128, 160), (120, 150)])
+    (y * torch.from_numpy(FIXTURES["msra_weights"])).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), FIXTURES["msra_out"], rtol=0, atol=1e-12)
+    for name in names:
+        np.testing.assert_allclose(maps[name].grad.numpy(), FIXTURES[f"msra_grad_{name}"], rtol=0, atol=1e-12)
+    # Every level is used, and the NumPy path gives the same numbers.
+    all_boxes = np.concatenate([FIXTURES["msra_boxes0"], FIXTURES["msra_boxes1"]])
+    assert set(opticore.fpn_levels(all_boxes, 2, 5).tolist()) == {0, 1, 2, 3}
+    ours = opticore.multi_scale_roi_align([FIXTURES[f"msra_{n}"] for n in names], [b.numpy() for b in boxes], (7, 5),
+                                          [1 / 4, 1 / 8, 1 / 16, 1 / 32])
+    np.testing.assert_array_equal(ours, y.detach().numpy())
+
+
+def test_fpn_levels_rule_and_errors() -> None:
+    # floor(4 + log2(sqrt(area) / 224) + 1e-6), clamped to [2, 5], minus 2: powers of two land exactly.
+    sides = np.array([1.0, 55.9, 56.0, 111.9, 112.0, 224.0, 447.0, 448.0, 5000.0])
+    boxes = np.stack([np.zeros_like(sides), np.zeros_like(sides), sides, sides], 1)
+    np.testing.assert_array_equal(opticore.fpn_levels(boxes, 2, 5), [0, 0, 0, 0, 1, 2, 2, 3, 3])
+    np.testing.assert_array_equal(opticore.fpn_levels(torch.from_numpy(boxes), 2, 5).numpy(), [0, 0, 0, 0, 1, 2, 2, 3, 3])
+    assert opticore.fpn_levels(np.array([[5.0, 5.0, 1.0, 1.0]]), 2, 5).tolist() == [0]  # inverted: area 0
+    with pytest.raises(ValueError, match="k_max"):
+        opticore.fpn_levels(boxes, 3, 2)
+    with pytest.raises(ValueError, match="spatial_scales: expected powers of two"):
+        opticore.multi_scale_roi_align([FEATURES, FEATURES], ROIS, 2, [0.5, 0.3])
+    with pytest.raises(ValueError, match="one scale per feature map"):
+        opticore.multi_scale_roi_align([FEATURES, FEATURES], ROIS, 2, [0.5])
