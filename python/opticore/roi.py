@@ -360,7 +360,9 @@ def multi_scale_roi_align(
     if not isinstance(features, (list, tuple)) or not features:
         raise TypeError("features: expected a non-empty list of (N, C, H, W) maps, finest first")
     if not isinstance(spatial_scales, (list, tuple)) or len(spatial_scales) != len(features):
-        raise ValueError(f"spatial_scales: expected one scale per feature map ({len(features)}), got {spatial_scales!r}")
+        raise ValueError(
+            f"spatial_scales: expected one scale per feature map ({len(features)}), got {spatial_scales!r}"
+        )
     scales = [real(s, "spatial_scales", low=0.0, low_open=True) for s in spatial_scales]
     levels_of_scales: List[int] = []
     for s in scales:

@@ -191,7 +191,8 @@ def test_fpn_levels_rule_and_errors() -> None:
     sides = np.array([1.0, 55.9, 56.0, 111.9, 112.0, 224.0, 447.0, 448.0, 5000.0])
     boxes = np.stack([np.zeros_like(sides), np.zeros_like(sides), sides, sides], 1)
     np.testing.assert_array_equal(opticore.fpn_levels(boxes, 2, 5), [0, 0, 0, 0, 1, 2, 2, 3, 3])
-    np.testing.assert_array_equal(opticore.fpn_levels(torch.from_numpy(boxes), 2, 5).numpy(), [0, 0, 0, 0, 1, 2, 2, 3, 3])
+    levels = opticore.fpn_levels(torch.from_numpy(boxes), 2, 5)
+    np.testing.assert_array_equal(levels.numpy(), [0, 0, 0, 0, 1, 2, 2, 3, 3])
     assert opticore.fpn_levels(np.array([[5.0, 5.0, 1.0, 1.0]]), 2, 5).tolist() == [0]  # inverted: area 0
     with pytest.raises(ValueError, match="k_max"):
         opticore.fpn_levels(boxes, 3, 2)
