@@ -305,7 +305,7 @@ def fpn_levels(
     scale = real(canonical_scale, "canonical_scale", low=0.0, low_open=True)
     level0 = integer(canonical_level, "canonical_level")
     offset = real(eps, "eps")
-    side = box_area(boxes) ** 0.5
+    side: Any = box_area(boxes) ** 0.5
     if is_tensor(boxes):
         import torch
 
