@@ -4,6 +4,7 @@
 #include <torch/csrc/stable/library.h>
 
 #include "opticore/torch/boxes.hpp"
+#include "opticore/torch/deform.hpp"
 #include "opticore/torch/roi.hpp"
 
 #if OPTICORE_TORCH_CUDA
@@ -43,6 +44,13 @@ STABLE_TORCH_LIBRARY(opticore, m) {
   m.def(
       "ps_roi_align_backward(Tensor grad, Tensor rois, float spatial_scale, int pooled_height, int pooled_width, "
       "int batch_size, int channels, int height, int width, int sampling_ratio) -> Tensor");
+  m.def(
+      "deform_conv2d(Tensor input, Tensor weight, Tensor offset, Tensor mask, Tensor bias, int stride_h, "
+      "int stride_w, int padding_h, int padding_w, int dilation_h, int dilation_w, bool use_mask) -> Tensor");
+  m.def(
+      "deform_conv2d_backward(Tensor grad, Tensor input, Tensor weight, Tensor offset, Tensor mask, Tensor bias, "
+      "int stride_h, int stride_w, int padding_h, int padding_w, int dilation_h, int dilation_w, bool use_mask) "
+      "-> (Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def("ps_roi_pool(Tensor input, Tensor rois, float spatial_scale, int pooled_height, int pooled_width) -> Tensor");
   m.def(
       "ps_roi_pool_backward(Tensor grad, Tensor rois, float spatial_scale, int pooled_height, int pooled_width, "
@@ -65,13 +73,15 @@ STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
   m.impl("ps_roi_align", TORCH_BOX(&opticore::tensor::ps_roi_align));
   m.impl("ps_roi_align_backward", TORCH_BOX(&opticore::tensor::ps_roi_align_backward));
   m.impl("ps_roi_pool", TORCH_BOX(&opticore::tensor::ps_roi_pool));
+  m.impl("deform_conv2d", TORCH_BOX(&opticore::tensor::deform_conv2d));
+  m.impl("deform_conv2d_backward", TORCH_BOX(&opticore::tensor::deform_conv2d_backward));
   m.impl("ps_roi_pool_backward", TORCH_BOX(&opticore::tensor::ps_roi_pool_backward));
 }
 
 #if OPTICORE_TORCH_CUDA
 // The RoI operators take CPU and CUDA tensors alike (cpu/roi.cpp dispatches on the device); NMS
 // has its own CUDA kernels. The box losses and utilities, soft_nms and the position-sensitive RoI
-// operators have none: opticore.torch.run moves
+// operators and the deformable convolution have none: opticore.torch.run moves
 // their CUDA inputs to the CPU.
 STABLE_TORCH_LIBRARY_IMPL(opticore, CUDA, m) {
   m.impl("nms", TORCH_BOX(&opticore::tensor::nms_cuda));

@@ -24,6 +24,7 @@ from .boxes import (
     nms,
     soft_nms,
 )
+from .deform import deform_conv2d
 from .losses import ciou_loss, diou_loss, giou_loss, sigmoid_focal_loss
 from .mot import MultiTracker, Tracks
 from .roi import fpn_levels, multi_scale_roi_align, ps_roi_align, ps_roi_pool, roi_align, roi_pool
@@ -101,6 +102,7 @@ __all__ = [
     "complete_box_iou",
     "create_tracker",
     "crop_resize",
+    "deform_conv2d",
     "diou_loss",
     "distance_box_iou",
     "fhog",

@@ -24,35 +24,14 @@
 
 namespace opticore::tensor {
 
+using detail::array4_view;
+using detail::as_type;
+using detail::check_feature_tensor;
+using detail::computing_type;
+using detail::item_bytes;
 using detail::ScalarType;
 
 namespace {
-
-bool is_half(ScalarType type) { return type == ScalarType::Half || type == ScalarType::BFloat16; }
-
-/// A float16 / bfloat16 / float32 / float64 tensor of `dim` dimensions, on the CPU or, when
-/// `device` is a CUDA tensor, on its CUDA device.
-void check_feature_tensor(const Tensor& t, const char* name, int64_t dim, const char* shape, const Tensor& device) {
-  if (!t.defined()) detail::fail(std::string(name) + ": expected a tensor, got None");
-  const ScalarType type = t.scalar_type();
-  if (!is_half(type) && type != ScalarType::Float && type != ScalarType::Double)
-    detail::fail(std::string(name) + ": expected a float tensor, got " + detail::dtype_name(type));
-  detail::check_dims_and_device(t, name, dim, shape, &device, "the features");
-}
-
-/// The type the kernels compute in for a tensor of `type`: float64 stays, everything else float32.
-ScalarType computing_type(ScalarType type) { return type == ScalarType::Double ? type : ScalarType::Float; }
-
-Tensor as_type(const Tensor& t, ScalarType type) { return t.scalar_type() == type ? t : torch::stable::to(t, type); }
-
-template <class T>
-Array4View<T> array4_view(const Tensor& t) {
-  const int64_t size[4] = {t.size(0), t.size(1), t.size(2), t.size(3)};
-  const int64_t stride[4] = {t.stride(0), t.stride(1), t.stride(2), t.stride(3)};
-  return {t.const_data_ptr<T>(), size, stride};
-}
-
-int64_t item_bytes(ScalarType type) { return type == ScalarType::Double ? 8 : 4; }
 
 /// The output (K, C, PH, PW) of a forward pass, checked before it is allocated.
 std::vector<int64_t> pooled_shape(const Tensor& input, const Tensor& rois, int64_t pooled_height, int64_t pooled_width,

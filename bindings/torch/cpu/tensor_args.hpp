@@ -109,4 +109,35 @@ Tensor vector_tensor(const std::vector<T>& values, ScalarType type) {
   return out;
 }
 
+// Feature maps (the RoI and deformable operators): float16 / bfloat16 computed in float32.
+
+inline bool is_half(ScalarType type) { return type == ScalarType::Half || type == ScalarType::BFloat16; }
+
+/// A float16 / bfloat16 / float32 / float64 tensor of `dim` dimensions, on the CPU or, when
+/// `device` is a CUDA tensor, on its CUDA device.
+inline void check_feature_tensor(const Tensor& t, const char* name, int64_t dim, const char* shape,
+                                 const Tensor& device) {
+  if (!t.defined()) fail(std::string(name) + ": expected a tensor, got None");
+  const ScalarType type = t.scalar_type();
+  if (!is_half(type) && type != ScalarType::Float && type != ScalarType::Double)
+    fail(std::string(name) + ": expected a float tensor, got " + dtype_name(type));
+  check_dims_and_device(t, name, dim, shape, &device, "the features");
+}
+
+/// The type the kernels compute in for a tensor of `type`: float64 stays, everything else float32.
+inline ScalarType computing_type(ScalarType type) { return type == ScalarType::Double ? type : ScalarType::Float; }
+
+inline Tensor as_type(const Tensor& t, ScalarType type) {
+  return t.scalar_type() == type ? t : torch::stable::to(t, type);
+}
+
+template <class T>
+Array4View<T> array4_view(const Tensor& t) {
+  const int64_t size[4] = {t.size(0), t.size(1), t.size(2), t.size(3)};
+  const int64_t stride[4] = {t.stride(0), t.stride(1), t.stride(2), t.stride(3)};
+  return {t.const_data_ptr<T>(), size, stride};
+}
+
+inline int64_t item_bytes(ScalarType type) { return type == ScalarType::Double ? 8 : 4; }
+
 }  // namespace opticore::tensor::detail

@@ -15,6 +15,7 @@
 #include "opticore/cuda/boxes.hpp"
 #include "opticore/cuda/roi.hpp"
 #include "opticore/cuda/stream.hpp"
+#include "opticore/deform/deform_conv2d.hpp"
 #include "opticore/geometry/face_templates.hpp"
 #include "opticore/geometry/random_warp.hpp"
 #include "opticore/geometry/umeyama.hpp"

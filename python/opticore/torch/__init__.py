@@ -48,6 +48,8 @@ OPERATORS: Tuple[str, ...] = (
     "ps_roi_align_backward",
     "ps_roi_pool",
     "ps_roi_pool_backward",
+    "deform_conv2d",
+    "deform_conv2d_backward",
     "roi_pool_backward",
 )
 
@@ -165,6 +167,10 @@ _TENSOR_DTYPES: Dict[str, Tuple[str, ...]] = {
     "labels": _INTEGER,
     "input": _ANY_FLOAT,
     "rois": _ANY_FLOAT,
+    "weight": _ANY_FLOAT,
+    "offset": _ANY_FLOAT,
+    "mask": _ANY_FLOAT,
+    "bias": _ANY_FLOAT,
     "grad": _ANY_FLOAT,
     "argmax": ("int64",),
 }

@@ -1,7 +1,9 @@
 """Autograd for the differentiable operators: ``box_area`` and ``box_iou`` have backward
 formulas (IoU-based losses train through them), and ``box_loss`` (GIoU / DIoU / CIoU) has its
 backward operator, ``box_loss_backward`` (not differentiable itself: no double backward);
-``box_iou_variant`` (pairwise GIoU / DIoU / CIoU, a matching cost) is not differentiable: its
+``deform_conv2d`` has its backward operator (gradients for the input, offsets, mask, weight and
+bias; no double backward, as torchvision); ``box_iou_variant`` (pairwise GIoU / DIoU / CIoU, a
+matching cost) is not differentiable: its
 backward raises, naming the losses to train with instead. ``soft_nms`` marks its outputs
 non-differentiable (its decayed scores are a ranking, not a smooth function to train through).
 NMS outputs are int64 indices, never differentiable.
@@ -179,6 +181,17 @@ def _position_sensitive_double_backward(name: str) -> Any:
     return run
 
 
+def _deform_conv2d_setup(ctx: Any, inputs: Tuple[Any, ...], output: torch.Tensor) -> None:
+    input, weight, offset, mask, bias, *options = inputs
+    ctx.save_for_backward(input, weight, offset, mask, bias)
+    ctx.options = tuple(options)
+
+
+def _deform_conv2d_backward(ctx: Any, grad: torch.Tensor) -> Tuple[Optional[torch.Tensor], ...]:
+    grads = torch.ops.opticore.deform_conv2d_backward(grad, *ctx.saved_tensors, *ctx.options)
+    return tuple(grads) + (None,) * len(ctx.options)
+
+
 def _soft_nms_setup(ctx: Any, inputs: Tuple[Any, ...], output: Tuple[torch.Tensor, torch.Tensor]) -> None:
     ctx.mark_non_differentiable(*output)
 
@@ -255,6 +268,9 @@ for _name in ("ps_roi_align", "ps_roi_pool"):
         _position_sensitive_double_backward(_name),
         setup_context=_position_sensitive_backward_setup,
     )
+torch.library.register_autograd(
+    "opticore::deform_conv2d", _deform_conv2d_backward, setup_context=_deform_conv2d_setup
+)
 torch.library.register_autograd("opticore::box_loss", _box_loss_backward, setup_context=_box_loss_setup)
 torch.library.register_autograd("opticore::soft_nms", _soft_nms_backward, setup_context=_soft_nms_setup)
 torch.library.register_autograd("opticore::roi_align", _roi_align_backward, setup_context=_roi_align_setup)

@@ -278,3 +278,31 @@ def _ps_roi_pool_backward(
     batch_size: int, channels: int, height: int, width: int,
 ) -> torch.Tensor:
     return _input_gradient(grad, batch_size, channels, height, width)
+
+
+@torch.library.register_fake("opticore::deform_conv2d")
+def _deform_conv2d(
+    input: torch.Tensor, weight: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor, bias: torch.Tensor,
+    stride_h: int, stride_w: int, padding_h: int, padding_w: int, dilation_h: int, dilation_w: int, use_mask: bool,
+) -> torch.Tensor:
+    _check_features(input, "input", "(N, C_in, H, W)")
+    _check_features(weight, "weight", "(C_out, C_in / groups, KH, KW)")
+    _check_features(offset, "offset", "(N, 2 * offset_groups * KH * KW, OH, OW)")
+    kh, kw = weight.shape[2], weight.shape[3]
+    oh = (input.shape[2] + 2 * padding_h - (dilation_h * (kh - 1) + 1)) // stride_h + 1
+    ow = (input.shape[3] + 2 * padding_w - (dilation_w * (kw - 1) + 1)) // stride_w + 1
+    torch._check_value(oh >= 1 and ow >= 1, lambda: f"input: the output would be empty ({oh} x {ow})")
+    torch._check_value(
+        tuple(offset.shape[2:]) == (oh, ow),
+        lambda: f"offset: expected OH x OW = {oh} x {ow}, got {tuple(offset.shape)}",
+    )
+    return input.new_empty((input.shape[0], weight.shape[0], oh, ow))
+
+
+@torch.library.register_fake("opticore::deform_conv2d_backward")
+def _deform_conv2d_backward(
+    grad: torch.Tensor, input: torch.Tensor, weight: torch.Tensor, offset: torch.Tensor, mask: torch.Tensor,
+    bias: torch.Tensor, stride_h: int, stride_w: int, padding_h: int, padding_w: int, dilation_h: int,
+    dilation_w: int, use_mask: bool,
+) -> Tuple[torch.Tensor, ...]:
+    return tuple(t.new_empty(t.shape) for t in (input, weight, offset, mask, bias))
