@@ -11,6 +11,7 @@
     opticore bench geometry [--quick]   umeyama, alignment, random_warp; resize / warps / crop_resize vs OpenCV
     opticore bench tracking [--quick]   MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)
     opticore bench roi [--quick]        RoIAlign / RoIPool forward and backward against torchvision
+    opticore bench ops [--quick]        the rest of the detection family (R-FCN, DCN, FPN, IoU losses) vs torchvision
     opticore bench mot [--quick]        SORT / ByteTrack / OC-SORT against roboflow trackers' (simulated crowds)
 
 Exit codes: 0 success, 1 failure while running, 2 bad usage (an unknown option or value, a missing
@@ -33,6 +34,8 @@ BENCHMARKS = {
                  "scikit-image / NumPy + OpenCV"),
     "tracking": ("opticore.bench.tracking", "MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)"),
     "roi": ("opticore.bench.roi", "RoIAlign / RoIPool forward and backward against torchvision"),
+    "ops": ("opticore.bench.ops",
+            "PS RoIAlign / RoIPool, deform_conv2d, MultiScaleRoIAlign, CIoU loss against torchvision"),
     "mot": ("opticore.bench.mot", "SORT / ByteTrack / OC-SORT against roboflow trackers' (HOTA, IDF1, MOTA, fps)"),
 }
 

@@ -29,21 +29,7 @@ void ps_roi_align(const Array4View<T>& input, const MatrixView<T>& rois, const P
     std::fill(output, output + K * C_out * PH * PW, T(0));
     return;
   }
-  const detail::ChannelsLast<T> features = detail::channels_last(input, PH * PW);
-  const int64_t block = detail::kRoiChannelBlock, blocks = (C_out + block - 1) / block;
-  detail::parallel_for(K * blocks, 1, [&](int64_t begin, int64_t end) {
-    detail::AxisSamples<T> ys, xs;
-    std::vector<T> sums(static_cast<size_t>(block));
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t k = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C_out - c0);
-      const detail::AlignedRoi<T> roi = detail::aligned_roi_at(rois, k, options);
-      detail::axis_samples(roi.start_y, roi.bin_height, roi.grid_height, PH, H, ys);
-      detail::axis_samples(roi.start_x, roi.bin_width, roi.grid_width, PW, W, xs);
-      const T* base = features.data + roi.image * features.image + c0;
-      detail::gather_bins(base, features.row, features.col, C_out, ys, xs, n_channels, roi.count, sums.data(),
-                          output + (k * C_out + c0) * PH * PW);
-    }
-  });
+  detail::align_forward(input, rois, options, C_out, PH * PW, output);
 }
 
 template <class T>
@@ -57,26 +43,7 @@ void ps_roi_align_backward(const Array4View<T>& grad_output, const MatrixView<T>
   detail::check_grad_output_shape(grad_output, K, C_out, PH, PW);
   check_array_size("input", {N, C, H, W}, sizeof(T));
 
-  // As roi_align_backward: each task owns one image's channel block (in every bin's group) and
-  // adds its RoIs in index order, channels-last and regrouped; then transposed back.
-  std::vector<T> scratch(static_cast<size_t>(N * H * W * C));
-  const auto by_image = detail::rois_by_image(rois, N);
-  const int64_t block = detail::roi_channel_block(N, C_out), blocks = (C_out + block - 1) / block;
-  detail::parallel_for(N * blocks, 1, [&](int64_t begin, int64_t end) {
-    detail::AxisSamples<T> ys, xs;
-    std::vector<T> grads(static_cast<size_t>(block));
-    for (int64_t task = begin; task < end; ++task) {
-      const int64_t n = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C_out - c0);
-      T* base = scratch.data() + n * H * W * C + c0;
-      for (const int64_t k : by_image[static_cast<size_t>(n)]) {
-        const detail::AlignedRoi<T> roi = detail::aligned_roi_at(rois, k, options);
-        detail::axis_samples(roi.start_y, roi.bin_height, roi.grid_height, PH, H, ys);
-        detail::axis_samples(roi.start_x, roi.bin_width, roi.grid_width, PW, W, xs);
-        detail::scatter_bins(grad_output, k, c0, base, W * C, C, C_out, ys, xs, n_channels, roi.count, grads.data());
-      }
-    }
-  });
-  detail::channels_first(scratch.data(), N, C, H, W, grad_input, PH * PW);
+  detail::align_backward(grad_output, rois, N, C, H, W, options, C_out, PH * PW, grad_input);
 }
 
 template void ps_roi_align<float>(const Array4View<float>&, const MatrixView<float>&, const PsRoiAlignOptions&, float*);

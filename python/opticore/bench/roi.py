@@ -121,7 +121,7 @@ def format_report(report: Dict[str, Any]) -> str:
     lines = ["  ".join([row[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(row[1:], widths[1:])])
              for row in rows]
     legend = "x = torchvision ms / opticore ms (>1: opticore faster); max |diff| of the outputs"
-    return "\n".join([header, SETUP, "", lines[0], "-" * len(lines[0])] + lines[1:] + ["", legend])
+    return "\n".join([header, m["setup"], "", lines[0], "-" * len(lines[0])] + lines[1:] + ["", legend])
 
 
 def run(
@@ -138,26 +138,34 @@ def run(
     Raises:
         RuntimeError: torch or opticore's torch operators are not installed.
     """
+    return run_against_torchvision("roi", build_cases, SETUP, quick, threads, json_path,
+                                   (3 if quick else 7) if repeats is None else repeats)
+
+
+def run_against_torchvision(
+    name: str, build: Callable[[bool, Any, Any], List[Case]], setup: str, quick: bool, threads: int,
+    json_path: Optional[str], repeats: int,
+) -> Dict[str, Any]:
+    """Benchmark ``name``: the cases ``build(quick, torch, torchvision or None)`` makes, timed on
+    ``threads`` threads, printed as a table (:func:`format_report`) and returned as a report."""
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
-    repeats = (3 if quick else 7) if repeats is None else repeats
     if repeats < 1:
         raise ValueError(f"repeats must be >= 1, got {repeats}")
     try:
         import torch
     except ImportError:
-        raise RuntimeError("bench roi needs torch (opticore's RoI backward runs on torch tensors)") from None
-    import opticore.torch  # noqa: F401  (opticore.torch.ops)
+        raise RuntimeError(f"bench {name} needs torch (the operators' backward runs on torch tensors)") from None
+    import opticore.nn  # noqa: F401  (opticore.torch.ops, and the modules)
 
     opticore.set_num_threads(threads)
     torch.set_num_threads(threads)
     tv_pair, tv_missing = _common.load_torchvision(threads)
     if tv_missing:
-        print(f"bench roi: {tv_missing}", file=sys.stderr)
+        print(f"bench {name}: {tv_missing}", file=sys.stderr)
     tv = tv_pair[1] if tv_pair is not None else None
-    todo = build_cases(quick, torch, tv)
-    cases = _common.time_cases("roi", todo, run_case, repeats)
-    metadata = _common.timing_metadata(quick, threads, repeats, None, SETUP, torch=torch.__version__,
+    cases = _common.time_cases(name, build(quick, torch, tv), run_case, repeats)
+    metadata = _common.timing_metadata(quick, threads, repeats, None, setup, torch=torch.__version__,
                                        torchvision=getattr(tv, "__version__", None))
     report = {"metadata": metadata, "cases": cases}
     return _common.publish(report, format_report(report), json_path)

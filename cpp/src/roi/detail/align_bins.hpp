@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -126,6 +127,102 @@ void check_align_arguments(const MatrixView<T>& rois, int64_t N, int64_t C, int6
     fail("sampling_ratio: expected at most ", kMaxSamplingRatio, " (<= 0: adaptive), got ", options.sampling_ratio);
   }
   check_roi_arguments(rois, N, C, H, W, options.pooled_height, options.pooled_width, options.spatial_scale);
+}
+
+/// Whether the RoIAlign kernels should read a channels-first map in place (one channel at a time)
+/// rather than stage a channels-last copy of it (vectorised over channels). The copy streams over
+/// the map, N * H * W * groups values per output channel, at a few ns each; reading in place costs
+/// per sample, and more where each bin reads a channel of its own (the position-sensitive ops:
+/// no cache line is shared between bins). The weights (4 and 24 per sample against 2 per copied
+/// value) are measured: few or small RoIs on a large map (FPN's fine levels) read in place, the
+/// R-FCN head with 300 RoIs stages.
+template <class T>
+bool read_in_place(const MatrixView<T>& rois, const RoiAlignOptions& options, int64_t N, int64_t H, int64_t W,
+                   int64_t groups) {
+  double samples = 0;
+  for (int64_t k = 0; k < rois.rows; ++k) {
+    const AlignedRoi<T> roi = aligned_roi_at(rois, k, options);
+    samples += static_cast<double>(std::max<int64_t>(roi.grid_height, 0)) *
+               static_cast<double>(std::max<int64_t>(roi.grid_width, 0));
+  }
+  samples *= static_cast<double>(options.pooled_height * options.pooled_width);
+  const double per_sample = groups > 1 ? 24.0 : 4.0;
+  return per_sample * samples < 2.0 * static_cast<double>(N * H * W * groups);
+}
+
+/// RoIAlign's forward for every RoI, into output (K, C_out, PH, PW). groups = 1: RoIAlign (C_out =
+/// C); groups = PH * PW: position-sensitive (output channel c of bin b reads input channel
+/// c * groups + b). Checked arguments, a non-empty map.
+template <class T>
+void align_forward(const Array4View<T>& input, const MatrixView<T>& rois, const RoiAlignOptions& options, int64_t C_out,
+                   int64_t groups, T* output) {
+  const int64_t N = input.size[0], C = input.size[1], H = input.size[2], W = input.size[3];
+  const int64_t PH = options.pooled_height, PW = options.pooled_width, K = rois.rows;
+  const bool already_channels_last = groups <= 1 && (input.stride[1] == 1 || C <= 1);
+  const bool in_place = !already_channels_last && read_in_place(rois, options, N, H, W, groups);
+  const ChannelsLast<T> features = in_place ? ChannelsLast<T>{} : channels_last(input, groups);
+  const int64_t block = kRoiChannelBlock, blocks = (C_out + block - 1) / block;
+  parallel_for(K * blocks, 1, [&](int64_t begin, int64_t end) {
+    AxisSamples<T> ys, xs;
+    std::vector<T> sums(static_cast<size_t>(block));
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t k = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C_out - c0);
+      const AlignedRoi<T> roi = aligned_roi_at(rois, k, options);
+      axis_samples(roi.start_y, roi.bin_height, roi.grid_height, PH, H, ys);
+      axis_samples(roi.start_x, roi.bin_width, roi.grid_width, PW, W, xs);
+      T* out = output + (k * C_out + c0) * PH * PW;
+      if (in_place) {  // one channel at a time, its bins reading channels c * groups + b
+        const int64_t bin_step = groups > 1 ? input.stride[1] : 0;
+        for (int64_t c = c0; c < c0 + n_channels; ++c) {
+          const T* plane = input.data + roi.image * input.stride[0] + c * groups * input.stride[1];
+          gather_bins(plane, input.stride[2], input.stride[3], bin_step, ys, xs, 1, roi.count, sums.data(),
+                      out + (c - c0) * PH * PW);
+        }
+      } else {
+        const T* base = features.data + roi.image * features.image + c0;
+        gather_bins(base, features.row, features.col, groups > 1 ? C_out : 0, ys, xs, n_channels, roi.count,
+                    sums.data(), out);
+      }
+    }
+  });
+}
+
+/// The backward of align_forward: grad_input (N, C, H, W) C-contiguous, written in full. Each task
+/// owns the channel block of one image and adds that image's RoIs in index order: no two threads
+/// write the same value and the sums are the same on any number of threads.
+template <class T>
+void align_backward(const Array4View<T>& grad_output, const MatrixView<T>& rois, int64_t N, int64_t C, int64_t H,
+                    int64_t W, const RoiAlignOptions& options, int64_t C_out, int64_t groups, T* grad_input) {
+  const int64_t PH = options.pooled_height, PW = options.pooled_width;
+  // Accumulated in place (channel by channel) or in a channels-last copy that is transposed at
+  // the end, by the same rule as the forward.
+  const bool in_place = C <= 1 || read_in_place(rois, options, N, H, W, groups);
+  std::vector<T> scratch(in_place ? 0 : static_cast<size_t>(N * H * W * C));
+  if (in_place) std::fill(grad_input, grad_input + N * C * H * W, T(0));
+  const auto by_image = rois_by_image(rois, N);
+  const int64_t block = roi_channel_block(N, C_out), blocks = (C_out + block - 1) / block;
+  parallel_for(N * blocks, 1, [&](int64_t begin, int64_t end) {
+    AxisSamples<T> ys, xs;
+    std::vector<T> grads(static_cast<size_t>(block));
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t n = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C_out - c0);
+      for (const int64_t k : by_image[static_cast<size_t>(n)]) {
+        const AlignedRoi<T> roi = aligned_roi_at(rois, k, options);
+        axis_samples(roi.start_y, roi.bin_height, roi.grid_height, PH, H, ys);
+        axis_samples(roi.start_x, roi.bin_width, roi.grid_width, PW, W, xs);
+        if (in_place) {
+          for (int64_t c = c0; c < c0 + n_channels; ++c) {
+            T* plane = grad_input + (n * C + c * groups) * H * W;
+            scatter_bins(grad_output, k, c, plane, W, 1, groups > 1 ? H * W : 0, ys, xs, 1, roi.count, grads.data());
+          }
+        } else {
+          scatter_bins(grad_output, k, c0, scratch.data() + n * H * W * C + c0, W * C, C, groups > 1 ? C_out : 0, ys,
+                       xs, n_channels, roi.count, grads.data());
+        }
+      }
+    }
+  });
+  if (!in_place) channels_first(scratch.data(), N, C, H, W, grad_input, groups);
 }
 
 }  // namespace
