@@ -80,8 +80,8 @@ STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
 
 #if OPTICORE_TORCH_CUDA
 // The RoI operators take CPU and CUDA tensors alike (cpu/roi.cpp dispatches on the device); NMS
-// has its own CUDA kernels. The box losses and utilities, soft_nms and the position-sensitive RoI
-// operators and the deformable convolution have none: opticore.torch.run moves
+// has its own CUDA kernels. The box losses and utilities, soft_nms and the deformable convolution
+// have none: opticore.torch.run moves
 // their CUDA inputs to the CPU.
 STABLE_TORCH_LIBRARY_IMPL(opticore, CUDA, m) {
   m.impl("nms", TORCH_BOX(&opticore::tensor::nms_cuda));
@@ -90,5 +90,9 @@ STABLE_TORCH_LIBRARY_IMPL(opticore, CUDA, m) {
   m.impl("roi_align_backward", TORCH_BOX(&opticore::tensor::roi_align_backward));
   m.impl("roi_pool", TORCH_BOX(&opticore::tensor::roi_pool));
   m.impl("roi_pool_backward", TORCH_BOX(&opticore::tensor::roi_pool_backward));
+  m.impl("ps_roi_align", TORCH_BOX(&opticore::tensor::ps_roi_align));
+  m.impl("ps_roi_align_backward", TORCH_BOX(&opticore::tensor::ps_roi_align_backward));
+  m.impl("ps_roi_pool", TORCH_BOX(&opticore::tensor::ps_roi_pool));
+  m.impl("ps_roi_pool_backward", TORCH_BOX(&opticore::tensor::ps_roi_pool_backward));
 }
 #endif

@@ -1,4 +1,5 @@
-"""The CUDA kernels (NMS, batched NMS, RoIAlign, RoIPool) against the CPU kernels. Skipped without a
+"""The CUDA kernels (NMS, batched NMS, RoIAlign, RoIPool, their position-sensitive forms) against
+the CPU kernels. Skipped without a
 CUDA device, apart from the check that the CUDA kernels are registered exactly when they were
 compiled."""
 
@@ -12,7 +13,8 @@ import opticore
 import opticore.torch
 from test_roi import ALIGN_CASES, random_rois
 
-CUDA_OPERATORS = ("nms", "batched_nms", "roi_align", "roi_align_backward", "roi_pool", "roi_pool_backward")
+CUDA_OPERATORS = ("nms", "batched_nms", "roi_align", "roi_align_backward", "roi_pool", "roi_pool_backward",
+                  "ps_roi_align", "ps_roi_align_backward", "ps_roi_pool", "ps_roi_pool_backward")
 
 
 def test_cuda_kernels_are_registered_when_compiled():
@@ -92,3 +94,20 @@ def test_roi_ops_on_cuda_gradcheck_and_half():
     torch.testing.assert_close(out, opticore.roi_align(half.float(), rois.float(), 3).half(), rtol=0, atol=1e-3)
     with pytest.raises(ValueError, match="rois: expected"):
         opticore.roi_align(x, torch.tensor([[3.0, 0, 0, 1, 1]], device="cuda"), 2)
+
+
+@gpu
+@pytest.mark.parametrize("ratio, scale", [(-1, 1.0), (2, 0.5)])
+def test_position_sensitive_ops_match_cpu(ratio, scale):
+    rng = np.random.default_rng(7)
+    x = torch.from_numpy(rng.standard_normal((2, 3 * 3 * 2, 13, 11))).requires_grad_()
+    rois = torch.from_numpy(random_rois(rng, 40, 2, 13, 11, scale))
+    xc = x.detach().cuda().requires_grad_()
+    for op, args in ((opticore.ps_roi_align, ((3, 2), scale, ratio)), (opticore.ps_roi_pool, ((3, 2), scale))):
+        out = op(x, rois, *args)
+        out_cuda = op(xc, rois.cuda(), *args)
+        torch.testing.assert_close(out_cuda.cpu(), out, rtol=0, atol=1e-12)
+        g = torch.from_numpy(rng.standard_normal(out.shape))
+        (grad,) = torch.autograd.grad((out * g).sum(), x)
+        (grad_cuda,) = torch.autograd.grad((out_cuda * g.cuda()).sum(), xc)
+        torch.testing.assert_close(grad_cuda.cpu(), grad, rtol=0, atol=1e-12)

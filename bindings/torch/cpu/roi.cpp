@@ -197,8 +197,6 @@ Tensor roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, const Ten
   return as_type(out, grad_in.scalar_type());
 }
 
-// The position-sensitive operators run on the CPU (opticore.torch.run moves CUDA tensors there).
-
 Tensor ps_roi_align(const Tensor& input_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                     int64_t pooled_width, int64_t sampling_ratio) {
   check_feature_tensor(input_in, "input", 4, "(N, C, H, W)", input_in);
@@ -209,7 +207,16 @@ Tensor ps_roi_align(const Tensor& input_in, const Tensor& rois_in, double spatia
   const PsRoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio};
   detail::with_float_type(input, [&](auto t) {
     using T = decltype(t);
-    opticore::ps_roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
+    on_device(
+        input,
+        [&] {
+          opticore::ps_roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options,
+                                 out.mutable_data_ptr<T>());
+        },
+        [&](auto stream) {
+          opticore::cuda::ps_roi_align(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
+                                       out.mutable_data_ptr<T>(), stream);
+        });
   });
   return as_type(out, input_in.scalar_type());
 }
@@ -224,8 +231,17 @@ Tensor ps_roi_align_backward(const Tensor& grad_in, const Tensor& rois_in, doubl
   const PsRoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio};
   detail::with_float_type(grad, [&](auto t) {
     using T = decltype(t);
-    opticore::ps_roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
-                                    width, options, out.mutable_data_ptr<T>());
+    on_device(
+        grad,
+        [&] {
+          opticore::ps_roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels,
+                                          height, width, options, out.mutable_data_ptr<T>());
+        },
+        [&](auto stream) {
+          opticore::cuda::ps_roi_align_backward(array4_view<T>(grad), rois.const_data_ptr<T>(), rois.size(0),
+                                                batch_size, channels, height, width, options, out.mutable_data_ptr<T>(),
+                                                stream);
+        });
   });
   return as_type(out, grad_in.scalar_type());
 }
@@ -240,7 +256,16 @@ Tensor ps_roi_pool(const Tensor& input_in, const Tensor& rois_in, double spatial
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
   detail::with_float_type(input, [&](auto t) {
     using T = decltype(t);
-    opticore::ps_roi_pool(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
+    on_device(
+        input,
+        [&] {
+          opticore::ps_roi_pool(array4_view<T>(input), detail::matrix_view<T>(rois), options,
+                                out.mutable_data_ptr<T>());
+        },
+        [&](auto stream) {
+          opticore::cuda::ps_roi_pool(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
+                                      out.mutable_data_ptr<T>(), stream);
+        });
   });
   return as_type(out, input_in.scalar_type());
 }
@@ -254,8 +279,16 @@ Tensor ps_roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, double
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
   detail::with_float_type(grad, [&](auto t) {
     using T = decltype(t);
-    opticore::ps_roi_pool_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
-                                   width, options, out.mutable_data_ptr<T>());
+    on_device(
+        grad,
+        [&] {
+          opticore::ps_roi_pool_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels,
+                                         height, width, options, out.mutable_data_ptr<T>());
+        },
+        [&](auto stream) {
+          opticore::cuda::ps_roi_pool_backward(array4_view<T>(grad), rois.const_data_ptr<T>(), rois.size(0), batch_size,
+                                               channels, height, width, options, out.mutable_data_ptr<T>(), stream);
+        });
   });
   return as_type(out, grad_in.scalar_type());
 }

@@ -11,19 +11,12 @@
 namespace opticore {
 namespace {
 
-/// RoI k in whole cells, by ps_roi_pool's rule: size x2 - x1 (at least 1), not roi_pool's + 1.
+/// RoI k in whole cells, by ps_roi_pool's rule.
 template <class T>
 detail::PooledRoi<T> ps_pooled_roi(const MatrixView<T>& rois, int64_t k, const RoiPoolOptions& options) {
-  const T scale = static_cast<T>(options.spatial_scale);
-  detail::PooledRoi<T> roi;
-  roi.image = static_cast<int64_t>(rois(k, 0));
-  roi.start_x = static_cast<int64_t>(std::round(rois(k, 1) * scale));
-  roi.start_y = static_cast<int64_t>(std::round(rois(k, 2) * scale));
-  const int64_t width = static_cast<int64_t>(std::round(rois(k, 3) * scale)) - roi.start_x;
-  const int64_t height = static_cast<int64_t>(std::round(rois(k, 4) * scale)) - roi.start_y;
-  roi.bin_height = static_cast<T>(std::max<int64_t>(height, 1)) / static_cast<T>(options.pooled_height);
-  roi.bin_width = static_cast<T>(std::max<int64_t>(width, 1)) / static_cast<T>(options.pooled_width);
-  return roi;
+  T row[5];
+  detail::roi_row(rois.data, rois.row_stride, rois.col_stride, k, row);
+  return detail::ps_pooled_roi(row, options);
 }
 
 /// The cells of bin (ph, pw): rows [y0, y1) and columns [x0, x1), clipped to [0, H - 1) and

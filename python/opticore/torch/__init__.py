@@ -210,9 +210,9 @@ def run(name: str, tensors: Tuple[Any, ...], *args: Any) -> Any:
     """Calls ``torch.ops.opticore.<name>(*tensors, *args)`` after checking each argument.
 
     CPU tensors run the CPU kernels. CUDA tensors run the CUDA kernels where opticore was built
-    with them (``opticore.build_info()["cuda"]``: NMS, batched NMS, RoIAlign, RoIPool); other
-    operators and devices are computed on the CPU and the results moved back to the device of
-    ``tensors[0]``.
+    with them (``opticore.build_info()["cuda"]``: NMS, batched NMS, RoIAlign, RoIPool and their
+    position-sensitive forms); other operators and devices are computed on the CPU and the results
+    moved back to the device of ``tensors[0]``.
     """
     op = getattr(ops(), name)
     for (arg_name, kind), value in zip(_signatures[name], tensors + args):

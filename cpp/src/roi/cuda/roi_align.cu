@@ -1,5 +1,7 @@
-// RoIAlign forward and backward on a CUDA device (opticore/cuda/roi.hpp): one thread per output
-// value, the sampling rules of cpp/src/roi/detail/sampling.hpp.
+// RoIAlign and position-sensitive RoIAlign, forward and backward, on a CUDA device
+// (opticore/cuda/roi.hpp): one thread per output value, the sampling rules of
+// cpp/src/roi/detail/sampling.hpp. `groups` is 1 for RoIAlign; PH * PW for the position-sensitive
+// form, where output channel c of bin (ph, pw) reads input channel c * groups + ph * PW + pw.
 #include "core/cuda/device.cuh"
 #include "core/detail/check.hpp"
 #include "opticore/core/limits.hpp"
@@ -49,15 +51,21 @@ __device__ opticore::detail::AlignedRoi<T> roi_at(const T* rois, int64_t k, cons
   return opticore::detail::aligned_roi(row, options);
 }
 
+/// The input channel that output channel c reads in bin (ph, pw).
+__device__ int64_t input_channel(int64_t c, int64_t ph, int64_t pw, int64_t PW, int64_t groups) {
+  return groups > 1 ? c * groups + ph * PW + pw : c;
+}
+
 template <class T>
-__global__ void forward(Array4View<T> input, const T* rois, int64_t total, RoiAlignOptions options, T* output) {
-  const int64_t C = input.size[1], H = input.size[2], W = input.size[3];
+__global__ void forward(Array4View<T> input, const T* rois, int64_t total, int64_t C, int64_t groups,
+                        RoiAlignOptions options, T* output) {
+  const int64_t H = input.size[2], W = input.size[3];
   const int64_t PH = options.pooled_height, PW = options.pooled_width;
   for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; index < total;
        index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     const int64_t pw = index % PW, ph = (index / PW) % PH, c = (index / (PW * PH)) % C, k = index / (PW * PH * C);
     const auto roi = roi_at(rois, k, options);
-    const T* plane = input.data + roi.image * input.stride[0] + c * input.stride[1];
+    const T* plane = input.data + roi.image * input.stride[0] + input_channel(c, ph, pw, PW, groups) * input.stride[1];
     T sum = 0;
     // Taps in the CPU's order per sample (w1 v1 + w2 v2 + w3 v3 + w4 v4 summed per sample).
     T sample = 0;
@@ -71,8 +79,8 @@ __global__ void forward(Array4View<T> input, const T* rois, int64_t total, RoiAl
 }
 
 template <class T>
-__global__ void backward(Array4View<T> grad_output, const T* rois, int64_t total, int64_t C, int64_t H, int64_t W,
-                         RoiAlignOptions options, T* grad_input) {
+__global__ void backward(Array4View<T> grad_output, const T* rois, int64_t total, int64_t C, int64_t groups, int64_t H,
+                         int64_t W, RoiAlignOptions options, T* grad_input) {
   const int64_t PH = options.pooled_height, PW = options.pooled_width;
   for (int64_t index = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; index < total;
        index += static_cast<int64_t>(gridDim.x) * blockDim.x) {
@@ -81,7 +89,7 @@ __global__ void backward(Array4View<T> grad_output, const T* rois, int64_t total
     const T g = grad_output.data[k * grad_output.stride[0] + c * grad_output.stride[1] + ph * grad_output.stride[2] +
                                  pw * grad_output.stride[3]] /
                 roi.count;
-    T* plane = grad_input + (roi.image * C + c) * H * W;
+    T* plane = grad_input + (roi.image * C * (groups > 1 ? groups : 1) + input_channel(c, ph, pw, PW, groups)) * H * W;
     for_each_tap(roi, ph, pw, H, W, W, 1, [&](int64_t offset, T weight) { atomicAdd(plane + offset, weight * g); });
   }
 }
@@ -95,6 +103,34 @@ void check_options(const RoiAlignOptions& options) {
   }
 }
 
+/// Both forms: C_out output channels, `groups` input channels per output channel.
+template <class T>
+void align_forward(const Array4View<T>& input, const T* rois, int64_t num_rois, int64_t C_out, int64_t groups,
+                   const RoiAlignOptions& options, T* output, Stream stream) {
+  const int64_t total = num_rois * C_out * options.pooled_height * options.pooled_width;
+  if (total == 0) return;
+  forward<<<blocks_for(total), kThreads, 0, stream>>>(input, rois, total, C_out, groups, options, output);
+  detail::check_launch("roi_align forward");
+}
+
+template <class T>
+void align_backward(const Array4View<T>& grad_output, const T* rois, int64_t num_rois, int64_t batch, int64_t channels,
+                    int64_t height, int64_t width, int64_t C_out, int64_t groups, const RoiAlignOptions& options,
+                    T* grad_input, Stream stream) {
+  opticore::detail::check_grad_output_shape(grad_output, num_rois, C_out, options.pooled_height, options.pooled_width);
+  detail::check_rois(rois, num_rois, batch, options.spatial_scale, stream);
+  detail::check(cudaMemsetAsync(grad_input, 0, sizeof(T) * batch * channels * height * width, stream), "memset");
+  const int64_t total = num_rois * C_out * options.pooled_height * options.pooled_width;
+  if (total == 0 || height == 0 || width == 0) return;
+  backward<<<blocks_for(total), kThreads, 0, stream>>>(grad_output, rois, total, C_out, groups, height, width, options,
+                                                       grad_input);
+  detail::check_launch("roi_align backward");
+}
+
+RoiAlignOptions ps_options(const PsRoiAlignOptions& o) {
+  return {o.pooled_height, o.pooled_width, o.spatial_scale, o.sampling_ratio, /*aligned=*/true};
+}
+
 }  // namespace
 
 template <class T>
@@ -103,10 +139,7 @@ void roi_align(const Array4View<T>& input, const T* rois, int64_t num_rois, cons
   opticore::detail::check_feature_shape("input", input.size[0], input.size[1], input.size[2], input.size[3]);
   check_options(options);
   detail::check_rois(rois, num_rois, input.size[0], options.spatial_scale, stream);
-  const int64_t total = num_rois * input.size[1] * options.pooled_height * options.pooled_width;
-  if (total == 0) return;
-  forward<<<blocks_for(total), kThreads, 0, stream>>>(input, rois, total, options, output);
-  detail::check_launch("roi_align forward");
+  align_forward(input, rois, num_rois, input.size[1], 1, options, output, stream);
 }
 
 template <class T>
@@ -115,15 +148,32 @@ void roi_align_backward(const Array4View<T>& grad_output, const T* rois, int64_t
                         Stream stream) {
   opticore::detail::check_feature_shape("input", batch, channels, height, width);
   check_options(options);
-  opticore::detail::check_grad_output_shape(grad_output, num_rois, channels, options.pooled_height,
-                                            options.pooled_width);
-  detail::check_rois(rois, num_rois, batch, options.spatial_scale, stream);
-  detail::check(cudaMemsetAsync(grad_input, 0, sizeof(T) * batch * channels * height * width, stream), "memset");
-  const int64_t total = num_rois * channels * options.pooled_height * options.pooled_width;
-  if (total == 0 || height == 0 || width == 0) return;
-  backward<<<blocks_for(total), kThreads, 0, stream>>>(grad_output, rois, total, channels, height, width, options,
-                                                       grad_input);
-  detail::check_launch("roi_align backward");
+  align_backward(grad_output, rois, num_rois, batch, channels, height, width, channels, 1, options, grad_input, stream);
+}
+
+template <class T>
+void ps_roi_align(const Array4View<T>& input, const T* rois, int64_t num_rois, const PsRoiAlignOptions& ps, T* output,
+                  Stream stream) {
+  const RoiAlignOptions options = ps_options(ps);
+  opticore::detail::check_feature_shape("input", input.size[0], input.size[1], input.size[2], input.size[3]);
+  check_options(options);
+  const int64_t C_out =
+      opticore::detail::position_sensitive_channels(input.size[1], options.pooled_height, options.pooled_width);
+  detail::check_rois(rois, num_rois, input.size[0], options.spatial_scale, stream);
+  align_forward(input, rois, num_rois, C_out, options.pooled_height * options.pooled_width, options, output, stream);
+}
+
+template <class T>
+void ps_roi_align_backward(const Array4View<T>& grad_output, const T* rois, int64_t num_rois, int64_t batch,
+                           int64_t channels, int64_t height, int64_t width, const PsRoiAlignOptions& ps, T* grad_input,
+                           Stream stream) {
+  const RoiAlignOptions options = ps_options(ps);
+  opticore::detail::check_feature_shape("input", batch, channels, height, width);
+  check_options(options);
+  const int64_t C_out =
+      opticore::detail::position_sensitive_channels(channels, options.pooled_height, options.pooled_width);
+  align_backward(grad_output, rois, num_rois, batch, channels, height, width, C_out,
+                 options.pooled_height * options.pooled_width, options, grad_input, stream);
 }
 
 template void roi_align<float>(const Array4View<float>&, const float*, int64_t, const RoiAlignOptions&, float*, Stream);
@@ -133,5 +183,14 @@ template void roi_align_backward<float>(const Array4View<float>&, const float*, 
                                         int64_t, const RoiAlignOptions&, float*, Stream);
 template void roi_align_backward<double>(const Array4View<double>&, const double*, int64_t, int64_t, int64_t, int64_t,
                                          int64_t, const RoiAlignOptions&, double*, Stream);
+
+template void ps_roi_align<float>(const Array4View<float>&, const float*, int64_t, const PsRoiAlignOptions&, float*,
+                                  Stream);
+template void ps_roi_align<double>(const Array4View<double>&, const double*, int64_t, const PsRoiAlignOptions&, double*,
+                                   Stream);
+template void ps_roi_align_backward<float>(const Array4View<float>&, const float*, int64_t, int64_t, int64_t, int64_t,
+                                           int64_t, const PsRoiAlignOptions&, float*, Stream);
+template void ps_roi_align_backward<double>(const Array4View<double>&, const double*, int64_t, int64_t, int64_t,
+                                            int64_t, int64_t, const PsRoiAlignOptions&, double*, Stream);
 
 }  // namespace opticore::cuda

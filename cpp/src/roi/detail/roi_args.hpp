@@ -16,6 +16,9 @@
 
 namespace opticore::detail {
 
+/// Channels and pixels per tile of the layout transposes (channels_last, channels_first).
+inline constexpr int64_t kTransposeTile = 32;
+
 /// Channels per task: the unit the kernels vectorise over and split the work by.
 inline constexpr int64_t kRoiChannelBlock = 64;
 
@@ -133,16 +136,16 @@ ChannelsLast<T> channels_last(const Array4View<T>& input, int64_t groups = 1) {
   }
   out.storage.resize(static_cast<size_t>(N * H * W * C));
   T* dst = out.storage.data();
-  parallel_for(N * H, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, W * C)), [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const int64_t n = r / H, y = r % H;
-      for (int64_t x = 0; x < W; ++x) {
-        T* d = dst + (r * W + x) * C;
-        if (groups <= 1) {
-          for (int64_t c = 0; c < C; ++c) d[c] = input(n, c, y, x);
-        } else {
-          for (int64_t b = 0; b < groups; ++b)
-            for (int64_t c = 0; c < group_size; ++c) d[b * group_size + c] = input(n, c * groups + b, y, x);
+  // A transpose of each image's (C, H * W) planes, in tiles of kTransposeTile channels x pixels
+  // so that both the strided reads and the strided writes stay in cache.
+  const int64_t HW = H * W, tiles = (HW + kTransposeTile - 1) / kTransposeTile;
+  parallel_for(N * tiles, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t n = task / tiles, p0 = (task % tiles) * kTransposeTile, p1 = std::min(HW, p0 + kTransposeTile);
+      for (int64_t s0 = 0; s0 < C; s0 += kTransposeTile) {
+        for (int64_t stored = s0; stored < std::min(C, s0 + kTransposeTile); ++stored) {
+          const int64_t c = groups > 1 ? (stored % group_size) * groups + stored / group_size : stored;
+          for (int64_t p = p0; p < p1; ++p) dst[(n * HW + p) * C + stored] = input(n, c, p / W, p % W);
         }
       }
     }
@@ -157,13 +160,19 @@ ChannelsLast<T> channels_last(const Array4View<T>& input, int64_t groups = 1) {
 template <class T>
 void channels_first(const T* src, int64_t N, int64_t C, int64_t H, int64_t W, T* dst, int64_t groups = 1) {
   const int64_t group_size = groups > 1 ? C / groups : C;
-  parallel_for(N * C, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, H * W)), [&](int64_t begin, int64_t end) {
-    for (int64_t plane = begin; plane < end; ++plane) {
-      const int64_t n = plane / C, c = plane % C;
-      const int64_t stored = groups > 1 ? (c % groups) * group_size + c / groups : c;
-      const T* s = src + n * H * W * C + stored;
-      T* d = dst + plane * H * W;
-      for (int64_t i = 0; i < H * W; ++i) d[i] = s[i * C];
+  const int64_t HW = H * W, tiles = (C + kTransposeTile - 1) / kTransposeTile;
+  parallel_for(N * tiles, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      const int64_t n = task / tiles, c0 = (task % tiles) * kTransposeTile, c1 = std::min(C, c0 + kTransposeTile);
+      for (int64_t p0 = 0; p0 < HW; p0 += kTransposeTile) {
+        const int64_t p1 = std::min(HW, p0 + kTransposeTile);
+        for (int64_t c = c0; c < c1; ++c) {
+          const int64_t stored = groups > 1 ? (c % groups) * group_size + c / groups : c;
+          const T* s = src + n * HW * C + stored;
+          T* d = dst + (n * C + c) * HW;
+          for (int64_t p = p0; p < p1; ++p) d[p] = s[p * C];
+        }
+      }
     }
   });
 }

@@ -123,6 +123,22 @@ OPTICORE_HOST_DEVICE PooledRoi<T> pooled_roi(const T (&row)[5], const RoiPoolOpt
   return roi;
 }
 
+/// One RoI of position-sensitive RoI pooling: as pooled_roi, but its size is x2 - x1 (at least 1),
+/// not x2 - x1 + 1 (torchvision's ps_roi_pool).
+template <class T>
+OPTICORE_HOST_DEVICE PooledRoi<T> ps_pooled_roi(const T (&row)[5], const RoiPoolOptions& options) {
+  const T scale = static_cast<T>(options.spatial_scale);
+  PooledRoi<T> roi;
+  roi.image = static_cast<int64_t>(row[0]);
+  roi.start_x = static_cast<int64_t>(std::round(row[1] * scale));
+  roi.start_y = static_cast<int64_t>(std::round(row[2] * scale));
+  const int64_t width = static_cast<int64_t>(std::round(row[3] * scale)) - roi.start_x;
+  const int64_t height = static_cast<int64_t>(std::round(row[4] * scale)) - roi.start_y;
+  roi.bin_height = static_cast<T>(height > 1 ? height : 1) / static_cast<T>(options.pooled_height);
+  roi.bin_width = static_cast<T>(width > 1 ? width : 1) / static_cast<T>(options.pooled_width);
+  return roi;
+}
+
 /// The cells [begin, end) of bin p along one axis, clipped to [0, size).
 template <class T>
 OPTICORE_HOST_DEVICE void bin_cells(int64_t p, T bin_size, int64_t start, int64_t size, int64_t& begin, int64_t& end) {
