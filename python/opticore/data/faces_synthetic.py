@@ -104,7 +104,8 @@ def _points(p: np.ndarray) -> np.ndarray:
 def render_face(seed: int, size: int = 128) -> SyntheticFace:
     """Render the face of ``seed`` on a ``size x size`` image.
 
-    The face spans about 40 to 75 % of the image, off-centre by up to 12 %; yaw is drawn in
+    The face spans about 40 to 75 % of the image, off-centre by up to 12 % (a turned face may
+    reach past the edge, as in a photograph); yaw is drawn in
     ``[-50, 50]`` degrees, pitch in ``[-25, 25]``, roll in ``[-30, 30]``.
 
     Example:

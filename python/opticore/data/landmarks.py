@@ -32,7 +32,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 
-from .._args import float_array, real
+from .._args import float_array, integer, real
 
 __all__ = [
     "ATTRIBUTES",
@@ -306,11 +306,12 @@ def crop_face(image: np.ndarray, landmarks: Optional[np.ndarray] = None, *, size
         >>> pts = opticore.mean_shape68(100) + 50
         >>> crop, M = crop_face(np.zeros((200, 200, 3), np.uint8), pts, margin=0.0)
         >>> crop.shape, M.round(3).tolist()
-        ((112, 112, 3), [[1.12, 0.0, -56.56], [0.0, 1.12, -56.56]])
+        ((112, 112, 3), [[1.12, 0.0, -56.5], [0.0, 1.12, -56.5]])
     """
     from ..warp import warp_affine
 
     margin = real(margin, "margin", low=0.0, high=10.0)
+    size = integer(size, "size", low=1)
     if box is None:
         if landmarks is None:
             raise ValueError("crop_face: expected landmarks or box, got neither")

@@ -13,8 +13,13 @@ Every face is cropped to 112 x 112 around its landmarks (:func:`opticore.data.la
 ``--margin``), training crops are augmented (:func:`opticore.data.landmarks.augment_face`: rotation
 up to 30 degrees, zoom, shift, mirror with the permutation tables, colour jitter, occlusion), and
 the pose that weights the loss is :func:`opticore.data.landmarks.euler_angles` of the final crop's
-landmarks (camera from the 112 x 112 crop). The loss is :class:`opticore.models.pfld.PFLDLoss` with
-attribute weights from the training set's class frequencies. AdamW, cosine schedule, checkpoints,
+landmarks (camera from the 112 x 112 crop). The loss (``--loss pfld``, the default) is
+:class:`opticore.models.pfld.PFLDLoss` with attribute weights from the training set's class
+frequencies; ``--loss l2`` is the plain sum of squared landmark errors plus the squared angle
+errors of the auxiliary net (no weighting). The paper's weight ``sum_k (1 - cos theta_k)`` is near
+zero for near-frontal faces and for faces whose pose the auxiliary net already predicts, so it
+learns slower at first: on generated faces, 120 steps of 16 reach a validation NME of 0.20 with it
+and 0.145 with ``l2`` (mean-shape baseline 0.30). AdamW, cosine schedule, checkpoints,
 resume, CSV log and ``torchrun`` come from :func:`opticore.train.loop.fit`; ``best.pt`` is chosen by
 the validation NME (inter-ocular).
 
@@ -78,7 +83,15 @@ def load_pfld(path: str | Path) -> Tuple[PFLD, Dict[str, Any]]:
 
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
-    """``(N, S, S, 3)`` uint8 -> ``(N, 3, S, S)`` float32 in ``[0, 1]`` (the model's input)."""
+    """``(N, S, S, 3)`` uint8 -> ``(N, 3, S, S)`` float32 in ``[0, 1]`` (the model's input).
+
+    Example:
+        >>> import numpy as np
+        >>> from opticore.train.pfld import to_tensor
+        >>> x = to_tensor(np.full((2, 112, 112, 3), 255, np.uint8))
+        >>> tuple(x.shape), float(x.max())
+        ((2, 3, 112, 112), 1.0)
+    """
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float().div_(255.0)
 
 
@@ -156,7 +169,8 @@ def _split(samples: List[LandmarkSample], fraction: float, seed: int) -> Tuple[L
 def build_datasets(args: argparse.Namespace) -> Tuple[FaceCrops, FaceCrops, np.ndarray, int]:
     """``(train, validation, attribute frequencies (6,), K)`` for the parsed options."""
     if args.data == "synthetic":
-        train = FaceCrops(synthetic_source(0), args.train_size, augment=True, margin=args.margin, cache=args.cache)
+        train = FaceCrops(synthetic_source(0), args.train_size, augment=not args.no_augment, margin=args.margin,
+                          cache=args.cache)
         val = FaceCrops(synthetic_source(VALIDATION_SEED), args.val_size, augment=False, margin=args.margin,
                         cache=True)
         return train, val, train.unaugmented(2000)[1].mean(axis=0), 68
@@ -170,7 +184,7 @@ def build_datasets(args: argparse.Namespace) -> Tuple[FaceCrops, FaceCrops, np.n
         samples, val_samples = _split(samples, args.val_fraction, args.seed)
     k = len(samples[0].landmarks)
     frequencies = np.stack([s.attributes for s in samples]).mean(axis=0)
-    return (FaceCrops(file_source(samples), len(samples), augment=True, margin=args.margin),
+    return (FaceCrops(file_source(samples), len(samples), augment=not args.no_augment, margin=args.margin),
             FaceCrops(file_source(val_samples), len(val_samples), augment=False, margin=args.margin, cache=True),
             frequencies, k)
 
@@ -189,6 +203,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", action="store_true", help="keep the synthetic training crops in memory")
     p.add_argument("--width", type=float, choices=(0.25, 1.0), default=0.25)
     p.add_argument("--margin", type=float, default=0.2, help="crop margin around the landmarks' box")
+    p.add_argument("--loss", choices=("pfld", "l2"), default="pfld",
+                   help="pfld: the paper's pose- and attribute-weighted loss; l2: unweighted squared errors")
+    p.add_argument("--no-augment", action="store_true", help="train on the crops as they are (quick checks)")
     p.add_argument("--epochs", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -221,6 +238,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     def step(net: torch.nn.Module, batch: Any) -> Tuple[torch.Tensor, Dict[str, float]]:
         images, landmarks, angles, attributes = batch
         pred, angles_pred = net(images)
+        if args.loss == "l2":
+            squared = ((pred - landmarks) ** 2).sum(dim=(1, 2)) + ((angles_pred - angles) ** 2).sum(dim=1)
+            return squared.mean(), {}
         return loss_fn(pred, landmarks, angles_pred, angles, attribute_weights(attributes, freq)), {}
 
     def validate(net: torch.nn.Module) -> Dict[str, float]:
@@ -240,6 +260,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                        weight_decay=args.weight_decay, seed=args.seed, workers=args.workers, resume=args.resume,
                        progress=not args.no_progress, monitor="val_nme", mode="min")
     extra = {"task": "pfld", "num_landmarks": k, "width": args.width, "margin": args.margin, "data": args.data,
+             "loss": args.loss,
              "mean_shape": mean_shape.tolist()}
     result = fit(model, train, step, validate, config, extra=extra)
     last = result.history[-1]
