@@ -228,7 +228,12 @@ def nme_of(model: torch.nn.Module, data: FaceCrops) -> float:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args = p.parse_args(argv)
+    if args.train_size < 1 or args.val_size < 1:
+        p.error(f"--train-size and --val-size must be >= 1, got {args.train_size} and {args.val_size}")
+    if not 0 < args.val_fraction < 1:
+        p.error(f"--val-fraction must be in (0, 1), got {args.val_fraction}")
     torch.manual_seed(args.seed)
     train, val, frequencies, k = build_datasets(args)
     model = PFLDWithAux(k, args.width)
