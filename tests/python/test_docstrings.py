@@ -12,10 +12,7 @@ import pytest
 WITHOUT_EXAMPLES = {
     "opticore.cli": "the command line; tested as a program in test_cli",
     "opticore.demo": "needs OpenCV; run by test_demo_docstring_examples",
-    "opticore.data": "a namespace for the readers and generators below",
     "opticore.eval": "a namespace for the harnesses below",
-    "opticore.models": "a namespace for the models below",
-    "opticore.train": "a namespace for the training loop and tasks",
     "opticore.torch": "needs torch; run by test_torch_docstring_example",
 }
 
