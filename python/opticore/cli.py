@@ -6,6 +6,7 @@
     opticore track VIDEO --detections det.txt   track a video's detections, write a video and tracks.txt
     opticore train TASK [...]           train a model (liveness, pfld): checkpoints, resume, torchrun
     opticore eval TASK [...]            evaluate a trained model on held-out data, write metrics and plots
+    opticore landmarks IMAGE --model CKPT   draw a trained PFLD's landmarks on a photo (boxes or Haar faces)
     opticore bench                      list the benchmarks
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
     opticore bench geometry [--quick]   umeyama, alignment, random_warp; resize / warps / crop_resize vs OpenCV
@@ -13,6 +14,7 @@
     opticore bench roi [--quick]        RoIAlign / RoIPool forward and backward against torchvision
     opticore bench ops [--quick]        the rest of the detection family (R-FCN, DCN, FPN, IoU losses) vs torchvision
     opticore bench mot [--quick]        SORT / ByteTrack / OC-SORT against roboflow trackers' (simulated crowds)
+    opticore bench pfld [--quick]       PFLD 0.25X / 1X forward time (batch 1, one thread) beside the paper's
 
 Exit codes: 0 success, 1 failure while running, 2 bad usage (an unknown option or value, a missing
 command or benchmark name: the usage, and what is wrong, go to stderr). Errors go to stderr.
@@ -37,6 +39,7 @@ BENCHMARKS = {
     "ops": ("opticore.bench.ops",
             "PS RoIAlign / RoIPool, deform_conv2d, MultiScaleRoIAlign, CIoU loss against torchvision"),
     "mot": ("opticore.bench.mot", "SORT / ByteTrack / OC-SORT against roboflow trackers' (HOTA, IDF1, MOTA, fps)"),
+    "pfld": ("opticore.bench.pfld", "PFLD 0.25X / 1X forward time at batch 1 on one thread beside the paper's"),
 }
 
 # Training and evaluation tasks by name: (module with a main(argv) -> int, what it does).
@@ -100,6 +103,12 @@ def _track(args: argparse.Namespace) -> int:
     return mot_demo.run_track(args, args.parser)
 
 
+def _landmarks(args: argparse.Namespace) -> int:
+    from . import face_landmarks
+
+    return face_landmarks.run(args, args.parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import opticore
 
@@ -133,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     mot_demo.add_track_arguments(track)
     track.set_defaults(run=_track, parser=track)
 
+    from . import face_landmarks
+
+    landmarks = commands.add_parser("landmarks", help="draw a trained PFLD's landmarks on a photograph",
+                                    description=face_landmarks.DESCRIPTION)
+    face_landmarks.add_arguments(landmarks)
+    landmarks.set_defaults(run=_landmarks, parser=landmarks)
+
     helps = {
         "train": ("train a model (alone: list the tasks)", "Train a model; options after the task name go to it."),
         "eval": ("evaluate a trained model (alone: list the tasks)",
@@ -157,7 +173,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if unknown:  # reported by the command's own parser, so that its usage line is the one shown
         getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
-        parser.error("which command? info, demo, track, train, eval or bench (`opticore --help` says what each does)")
+        parser.error("which command? info, demo, track, landmarks, train, eval or bench "
+                     "(`opticore --help` says what each does)")
     try:
         return args.run(args)
     except KeyboardInterrupt:
