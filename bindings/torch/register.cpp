@@ -79,10 +79,9 @@ STABLE_TORCH_LIBRARY_IMPL(opticore, CPU, m) {
 }
 
 #if OPTICORE_TORCH_CUDA
-// The RoI operators take CPU and CUDA tensors alike (cpu/roi.cpp dispatches on the device); NMS
-// has its own CUDA kernels. The box losses and utilities, soft_nms and the deformable convolution
-// have none: opticore.torch.run moves
-// their CUDA inputs to the CPU.
+// The RoI operators and the deformable convolution take CPU and CUDA tensors alike (cpu/roi.cpp,
+// cpu/deform.cpp dispatch on the device); NMS has its own CUDA kernels. The box losses and
+// utilities and soft_nms have none: opticore.torch.run moves their CUDA inputs to the CPU.
 STABLE_TORCH_LIBRARY_IMPL(opticore, CUDA, m) {
   m.impl("nms", TORCH_BOX(&opticore::tensor::nms_cuda));
   m.impl("batched_nms", TORCH_BOX(&opticore::tensor::batched_nms_cuda));
@@ -94,5 +93,7 @@ STABLE_TORCH_LIBRARY_IMPL(opticore, CUDA, m) {
   m.impl("ps_roi_align_backward", TORCH_BOX(&opticore::tensor::ps_roi_align_backward));
   m.impl("ps_roi_pool", TORCH_BOX(&opticore::tensor::ps_roi_pool));
   m.impl("ps_roi_pool_backward", TORCH_BOX(&opticore::tensor::ps_roi_pool_backward));
+  m.impl("deform_conv2d", TORCH_BOX(&opticore::tensor::deform_conv2d));
+  m.impl("deform_conv2d_backward", TORCH_BOX(&opticore::tensor::deform_conv2d_backward));
 }
 #endif

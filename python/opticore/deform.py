@@ -3,7 +3,7 @@ numbers of ``torchvision.ops.deform_conv2d``; the rules are stated in
 ``opticore/deform/deform_conv2d.hpp`` and below. torch tensors only (it is a training layer):
 ``torch.ops.opticore.deform_conv2d``, differentiable with respect to the input, the offsets, the
 mask, the weight and the bias, usable under ``torch.compile`` and ``torch.export``. CPU kernels
-(CUDA tensors are computed on the CPU).
+(deterministic backward) and CUDA kernels (atomic adds in the input gradient).
 """
 
 from __future__ import annotations

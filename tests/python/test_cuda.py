@@ -1,5 +1,5 @@
-"""The CUDA kernels (NMS, batched NMS, RoIAlign, RoIPool, their position-sensitive forms) against
-the CPU kernels. Skipped without a
+"""The CUDA kernels (NMS, batched NMS, RoIAlign, RoIPool, their position-sensitive forms,
+deform_conv2d) against the CPU kernels. Skipped without a
 CUDA device, apart from the check that the CUDA kernels are registered exactly when they were
 compiled."""
 
@@ -14,7 +14,8 @@ import opticore.torch
 from test_roi import ALIGN_CASES, random_rois
 
 CUDA_OPERATORS = ("nms", "batched_nms", "roi_align", "roi_align_backward", "roi_pool", "roi_pool_backward",
-                  "ps_roi_align", "ps_roi_align_backward", "ps_roi_pool", "ps_roi_pool_backward")
+                  "ps_roi_align", "ps_roi_align_backward", "ps_roi_pool", "ps_roi_pool_backward", "deform_conv2d",
+                  "deform_conv2d_backward")
 
 
 def test_cuda_kernels_are_registered_when_compiled():
@@ -111,3 +112,27 @@ def test_position_sensitive_ops_match_cpu(ratio, scale):
         (grad,) = torch.autograd.grad((out * g).sum(), x)
         (grad_cuda,) = torch.autograd.grad((out_cuda * g.cuda()).sum(), xc)
         torch.testing.assert_close(grad_cuda.cpu(), grad, rtol=0, atol=1e-12)
+
+
+@gpu
+@pytest.mark.parametrize("groups, offset_groups, stride, use_mask", [(1, 1, 1, False), (2, 2, 2, True)])
+def test_deform_conv2d_matches_cpu(groups, offset_groups, stride, use_mask):
+    rng = np.random.default_rng(8)
+    tensors = [torch.from_numpy(rng.standard_normal(shape)) for shape in
+               ((2, 4, 9, 8), (2, 2 * offset_groups * 9, (9 - 1) // stride + 1, (8 - 1) // stride + 1),
+                (6, 4 // groups, 3, 3), (6,))]
+    mask = torch.from_numpy(rng.uniform(0, 1, (2, offset_groups * 9, *tensors[1].shape[2:]))) if use_mask else None
+    inputs = tensors + ([mask] if use_mask else [])
+    cpu = [t.clone().requires_grad_() for t in inputs]
+    gpu_ = [t.cuda().requires_grad_() for t in inputs]
+
+    def run(x, offset, weight, bias, *m):
+        return opticore.deform_conv2d(x, offset * 2, weight, bias, stride, 1, 1, m[0] if m else None)
+
+    out, out_cuda = run(*cpu), run(*gpu_)
+    torch.testing.assert_close(out_cuda.cpu(), out, rtol=1e-10, atol=1e-10)
+    g = torch.from_numpy(rng.standard_normal(out.shape))
+    grads = torch.autograd.grad((out * g).sum(), cpu)
+    grads_cuda = torch.autograd.grad((out_cuda * g.cuda()).sum(), gpu_)
+    for a, b in zip(grads_cuda, grads):
+        torch.testing.assert_close(a.cpu(), b, rtol=1e-10, atol=1e-10)

@@ -1,10 +1,12 @@
-// The deformable convolution for CPU tensors: check, compute half / bfloat16 in float32, view,
-// call opticore::core.
+// The deformable convolution for CPU and (where opticore was built with CUDA kernels) CUDA
+// tensors: check, compute half / bfloat16 in float32, view, call opticore::core or opticore::cuda.
 #include "opticore/torch/deform.hpp"
 
 #include <string>
 #include <vector>
 
+#include "on_device.hpp"
+#include "opticore/cuda/deform.hpp"
 #include "opticore/deform/deform_conv2d.hpp"
 #include "tensor_args.hpp"
 
@@ -62,9 +64,19 @@ Tensor deform_conv2d(const Tensor& input, const Tensor& weight, const Tensor& of
   detail::with_float_type(p.input, [&](auto t) {
     using T = decltype(t);
     const Array4View<T> mask_view = use_mask ? array4_view<T>(p.mask) : Array4View<T>();
-    opticore::deform_conv2d(array4_view<T>(p.input), array4_view<T>(p.weight), array4_view<T>(p.offset),
-                            use_mask ? &mask_view : nullptr, p.bias.const_data_ptr<T>(), p.options,
-                            out.mutable_data_ptr<T>());
+    const auto input_view = array4_view<T>(p.input), weight_view = array4_view<T>(p.weight);
+    const auto offset_view = array4_view<T>(p.offset);
+    const Array4View<T>* mask_arg = use_mask ? &mask_view : nullptr;
+    detail::on_device(
+        p.input,
+        [&] {
+          opticore::deform_conv2d(input_view, weight_view, offset_view, mask_arg, p.bias.const_data_ptr<T>(), p.options,
+                                  out.mutable_data_ptr<T>());
+        },
+        [&](auto stream) {
+          opticore::cuda::deform_conv2d(input_view, weight_view, offset_view, mask_arg, p.bias.const_data_ptr<T>(),
+                                        p.options, out.mutable_data_ptr<T>(), stream);
+        });
   });
   return as_type(out, input.scalar_type());
 }
@@ -91,8 +103,18 @@ std::tuple<Tensor, Tensor, Tensor, Tensor, Tensor> deform_conv2d_backward(
     grads.offset = grad_offset.mutable_data_ptr<T>();
     grads.mask = use_mask ? grad_mask.mutable_data_ptr<T>() : nullptr;
     grads.bias = grad_bias.mutable_data_ptr<T>();
-    opticore::deform_conv2d_backward(array4_view<T>(g), array4_view<T>(p.input), array4_view<T>(p.weight),
-                                     array4_view<T>(p.offset), use_mask ? &mask_view : nullptr, p.options, grads);
+    const auto grad_view = array4_view<T>(g), input_view = array4_view<T>(p.input);
+    const auto weight_view = array4_view<T>(p.weight), offset_view = array4_view<T>(p.offset);
+    const Array4View<T>* mask_arg = use_mask ? &mask_view : nullptr;
+    detail::on_device(
+        p.input,
+        [&] {
+          opticore::deform_conv2d_backward(grad_view, input_view, weight_view, offset_view, mask_arg, p.options, grads);
+        },
+        [&](auto stream) {
+          opticore::cuda::deform_conv2d_backward(grad_view, input_view, weight_view, offset_view, mask_arg, p.options,
+                                                 grads, stream);
+        });
   });
   return {as_type(grad_input, input.scalar_type()), as_type(grad_weight, weight.scalar_type()),
           as_type(grad_offset, offset.scalar_type()), as_type(grad_mask, mask.scalar_type()),

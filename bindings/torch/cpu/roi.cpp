@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "on_device.hpp"
 #include "opticore/core/limits.hpp"
 #include "opticore/cuda/roi.hpp"
 #include "opticore/roi/ps_roi_align.hpp"
@@ -13,14 +14,6 @@
 #include "opticore/roi/roi_align.hpp"
 #include "opticore/roi/roi_pool.hpp"
 #include "tensor_args.hpp"
-
-#if OPTICORE_TORCH_CUDA
-#include <torch/csrc/stable/accelerator.h>
-
-#include <optional>
-
-#include "../cuda/stream.hpp"
-#endif
 
 namespace opticore::tensor {
 
@@ -76,18 +69,6 @@ Tensor prepared_rois(const Tensor& rois, ScalarType type, const Tensor& device) 
   return device.is_cuda() ? torch::stable::contiguous(as_type(rois, type)) : as_type(rois, type);
 }
 
-/// Runs cpu() for CPU tensors, cuda(stream) under a guard of the device of `device` for CUDA ones.
-template <class Cpu, class Cuda>
-void on_device(const Tensor& device, Cpu&& cpu, [[maybe_unused]] Cuda&& cuda) {
-  if (!device.is_cuda()) return cpu();
-#if OPTICORE_TORCH_CUDA
-  torch::stable::accelerator::DeviceGuard guard(device.get_device_index());
-  cuda(detail::current_cuda_stream(device.get_device_index()));
-#else
-  detail::fail("input: a CUDA tensor, but opticore was built without CUDA kernels");
-#endif
-}
-
 }  // namespace
 
 Tensor roi_align(const Tensor& input_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
@@ -100,7 +81,7 @@ Tensor roi_align(const Tensor& input_in, const Tensor& rois_in, double spatial_s
   const RoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned};
   detail::with_float_type(input, [&](auto t) {
     using T = decltype(t);
-    on_device(
+    detail::on_device(
         input,
         [&] {
           opticore::roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
@@ -123,7 +104,7 @@ Tensor roi_align_backward(const Tensor& grad_in, const Tensor& rois_in, double s
   const RoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned};
   detail::with_float_type(grad, [&](auto t) {
     using T = decltype(t);
-    on_device(
+    detail::on_device(
         grad,
         [&] {
           opticore::roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
@@ -148,7 +129,7 @@ std::tuple<Tensor, Tensor> roi_pool(const Tensor& input_in, const Tensor& rois_i
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
   detail::with_float_type(input, [&](auto t) {
     using T = decltype(t);
-    on_device(
+    detail::on_device(
         input,
         [&] {
           opticore::roi_pool(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>(),
@@ -181,7 +162,7 @@ Tensor roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, const Ten
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
   detail::with_float_type(grad, [&](auto t) {
     using T = decltype(t);
-    on_device(
+    detail::on_device(
         grad,
         [&] {
           opticore::roi_pool_backward(array4_view<T>(grad), argmax.const_data_ptr<int64_t>(),
@@ -207,7 +188,7 @@ Tensor ps_roi_align(const Tensor& input_in, const Tensor& rois_in, double spatia
   const PsRoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio};
   detail::with_float_type(input, [&](auto t) {
     using T = decltype(t);
-    on_device(
+    detail::on_device(
         input,
         [&] {
           opticore::ps_roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options,
@@ -231,7 +212,7 @@ Tensor ps_roi_align_backward(const Tensor& grad_in, const Tensor& rois_in, doubl
   const PsRoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio};
   detail::with_float_type(grad, [&](auto t) {
     using T = decltype(t);
-    on_device(
+    detail::on_device(
         grad,
         [&] {
           opticore::ps_roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels,
@@ -256,7 +237,7 @@ Tensor ps_roi_pool(const Tensor& input_in, const Tensor& rois_in, double spatial
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
   detail::with_float_type(input, [&](auto t) {
     using T = decltype(t);
-    on_device(
+    detail::on_device(
         input,
         [&] {
           opticore::ps_roi_pool(array4_view<T>(input), detail::matrix_view<T>(rois), options,
@@ -279,7 +260,7 @@ Tensor ps_roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, double
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
   detail::with_float_type(grad, [&](auto t) {
     using T = decltype(t);
-    on_device(
+    detail::on_device(
         grad,
         [&] {
           opticore::ps_roi_pool_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels,

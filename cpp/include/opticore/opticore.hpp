@@ -13,6 +13,7 @@
 #include "opticore/core/threading.hpp"
 #include "opticore/core/view.hpp"
 #include "opticore/cuda/boxes.hpp"
+#include "opticore/cuda/deform.hpp"
 #include "opticore/cuda/roi.hpp"
 #include "opticore/cuda/stream.hpp"
 #include "opticore/deform/deform_conv2d.hpp"

@@ -8,6 +8,8 @@
 #include "core/detail/check.hpp"
 #include "core/detail/gemm.hpp"
 #include "core/detail/parallel.hpp"
+#include "deform/detail/sample.hpp"
+#include "deform/detail/shape.hpp"
 #include "opticore/core/limits.hpp"
 #include "opticore/core/threading.hpp"
 
@@ -17,98 +19,17 @@ namespace {
 template <class T>
 using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-/// The shapes of one call, checked.
-struct Shape {
-  int64_t N = 0, C_in = 0, H = 0, W = 0, C_out = 0, KH = 0, KW = 0, OH = 0, OW = 0;
-  int64_t groups = 1, offset_groups = 1;
-  int64_t taps() const { return KH * KW; }
-  int64_t pixels() const { return OH * OW; }
-  int64_t channels_per_offset_group() const { return C_in / offset_groups; }
-};
-
-template <class T>
-Shape check_shapes(const Array4View<T>& input, const Array4View<T>& weight, const Array4View<T>& offset,
-                   const Array4View<T>* mask, const DeformConv2dOptions& options) {
-  Shape s;
-  s.N = input.size[0], s.C_in = input.size[1], s.H = input.size[2], s.W = input.size[3];
-  s.C_out = weight.size[0], s.KH = weight.size[2], s.KW = weight.size[3];
-  for (int d = 0; d < 4; ++d) {
-    if (input.size[d] < 0 || weight.size[d] < 0 || offset.size[d] < 0) detail::fail("input: negative size");
-  }
-  if (s.KH < 1 || s.KW < 1 || weight.size[1] < 1) {
-    detail::fail("weight: expected shape (C_out, C_in / groups, KH, KW) with positive sizes, got (", s.C_out, ", ",
-                 weight.size[1], ", ", s.KH, ", ", s.KW, ")");
-  }
-  if (s.C_in % weight.size[1] != 0) {
-    detail::fail("weight: expected size(1) to divide the input's ", s.C_in, " channels, got ", weight.size[1]);
-  }
-  s.groups = s.C_in / weight.size[1];
-  if (s.groups < 1 || s.C_out % s.groups != 0) {
-    detail::fail("weight: expected C_out divisible by groups = ", s.groups, ", got ", s.C_out);
-  }
-  const Size2 out = deform_conv2d_output_size(s.H, s.W, s.KH, s.KW, options);
-  s.OH = out.height, s.OW = out.width;
-  const int64_t taps = s.taps();
-  if (offset.size[0] != s.N || offset.size[1] % (2 * taps) != 0 || offset.size[1] == 0 || offset.size[2] != s.OH ||
-      offset.size[3] != s.OW) {
-    detail::fail("offset: expected shape (", s.N, ", 2 * offset_groups * ", taps, ", ", s.OH, ", ", s.OW, "), got (",
-                 offset.size[0], ", ", offset.size[1], ", ", offset.size[2], ", ", offset.size[3], ")");
-  }
-  s.offset_groups = offset.size[1] / (2 * taps);
-  if (s.C_in % s.offset_groups != 0) {
-    detail::fail("offset: expected offset_groups = ", s.offset_groups, " to divide the input's ", s.C_in, " channels");
-  }
-  if (mask != nullptr && (mask->size[0] != s.N || mask->size[1] != s.offset_groups * taps || mask->size[2] != s.OH ||
-                          mask->size[3] != s.OW)) {
-    detail::fail("mask: expected shape (", s.N, ", ", s.offset_groups * taps, ", ", s.OH, ", ", s.OW, "), got (",
-                 mask->size[0], ", ", mask->size[1], ", ", mask->size[2], ", ", mask->size[3], ")");
-  }
-  check_array_size("output", {s.N, s.C_out, s.OH, s.OW}, sizeof(T));
-  return s;
-}
-
-/// Where one tap of one output pixel samples: the top-left corner and the four bilinear weights
-/// (mask included; zero for a corner outside the image, whose coordinates are then clamped so
-/// that reading it is safe), and the unmasked fractions the offset gradient needs.
-template <class T>
-struct Sample {
-  int64_t y = 0, x = 0;        ///< top-left corner, clamped into the image
-  int64_t dy = 0, dx = 0;      ///< steps to the bottom / right corners (0 or 1)
-  T w[4] = {0, 0, 0, 0};       ///< weights of (y, x), (y, x + dx), (y + dy, x), (y + dy, x + dx), masked
-  T ly = 0, lx = 0, mask = 0;  ///< fractional position in the cell, and the mask
-  bool inside = false;         ///< whether the position reads the image at all
-  bool corner[4] = {false, false, false, false};
-};
-
-template <class T>
-Sample<T> make_sample(T y, T x, T mask, int64_t H, int64_t W) {
-  Sample<T> s;
-  s.mask = mask;
-  if (!(y > T(-1) && y < static_cast<T>(H) && x > T(-1) && x < static_cast<T>(W))) return s;  // NaN too
-  s.inside = true;
-  const int64_t y0 = static_cast<int64_t>(std::floor(y)), x0 = static_cast<int64_t>(std::floor(x));
-  s.ly = y - static_cast<T>(y0), s.lx = x - static_cast<T>(x0);
-  const T hy = T(1) - s.ly, hx = T(1) - s.lx;
-  const bool top = y0 >= 0, bottom = y0 + 1 <= H - 1, left = x0 >= 0, right = x0 + 1 <= W - 1;
-  s.corner[0] = top && left, s.corner[1] = top && right, s.corner[2] = bottom && left, s.corner[3] = bottom && right;
-  const T weights[4] = {hy * hx, hy * s.lx, s.ly * hx, s.ly * s.lx};
-  for (int i = 0; i < 4; ++i) s.w[i] = s.corner[i] ? weights[i] * mask : T(0);
-  s.y = std::clamp<int64_t>(y0, 0, H - 1), s.x = std::clamp<int64_t>(x0, 0, W - 1);
-  s.dy = (top && bottom) ? 1 : 0, s.dx = (left && right) ? 1 : 0;
-  return s;
-}
-
 /// The samples of every (offset group, tap, pixel) of image n for pixels [p0, p0 + P):
 /// out[(g * taps + k) * P + p].
 template <class T>
-void make_samples(const Shape& s, const Array4View<T>& offset, const Array4View<T>* mask, const DeformConv2dOptions& o,
-                  int64_t n, int64_t p0, int64_t P, std::vector<Sample<T>>& out) {
+void make_samples(const detail::DeformShape& s, const Array4View<T>& offset, const Array4View<T>* mask,
+                  const DeformConv2dOptions& o, int64_t n, int64_t p0, int64_t P, std::vector<detail::Sample<T>>& out) {
   const int64_t taps = s.taps();
   out.resize(static_cast<size_t>(s.offset_groups * taps * P));
   for (int64_t g = 0; g < s.offset_groups; ++g) {
     for (int64_t k = 0; k < taps; ++k) {
       const int64_t i = k / s.KW, j = k % s.KW;
-      Sample<T>* row = out.data() + (g * taps + k) * P;
+      detail::Sample<T>* row = out.data() + (g * taps + k) * P;
       for (int64_t p = 0; p < P; ++p) {
         const int64_t oy = (p0 + p) / s.OW, ox = (p0 + p) % s.OW;
         const T y =
@@ -116,7 +37,7 @@ void make_samples(const Shape& s, const Array4View<T>& offset, const Array4View<
         const T x = static_cast<T>(ox * o.stride_w - o.padding_w + j * o.dilation_w) +
                     offset(n, 2 * (g * taps + k) + 1, oy, ox);
         const T m = mask != nullptr ? (*mask)(n, g * taps + k, oy, ox) : T(1);
-        row[p] = make_sample(y, x, m, s.H, s.W);
+        row[p] = detail::make_sample(y, x, m, s.H, s.W);
       }
     }
   }
@@ -124,17 +45,17 @@ void make_samples(const Shape& s, const Array4View<T>& offset, const Array4View<
 
 /// Column rows [(c * taps + k) * P] for input channels [c0, c1) of image n.
 template <class T>
-void fill_columns(const Shape& s, const Array4View<T>& input, int64_t n, int64_t c0, int64_t c1, int64_t P,
-                  const std::vector<Sample<T>>& samples, T* columns) {
+void fill_columns(const detail::DeformShape& s, const Array4View<T>& input, int64_t n, int64_t c0, int64_t c1,
+                  int64_t P, const std::vector<detail::Sample<T>>& samples, T* columns) {
   const int64_t taps = s.taps(), sy = input.stride[2], sx = input.stride[3];
   for (int64_t c = c0; c < c1; ++c) {
     const T* plane = input.data + n * input.stride[0] + c * input.stride[1];
     const int64_t g = c / s.channels_per_offset_group();
     for (int64_t k = 0; k < taps; ++k) {
-      const Sample<T>* row = samples.data() + (g * taps + k) * P;
+      const detail::Sample<T>* row = samples.data() + (g * taps + k) * P;
       T* col = columns + (c * taps + k) * P;
       for (int64_t p = 0; p < P; ++p) {
-        const Sample<T>& a = row[p];
+        const detail::Sample<T>& a = row[p];
         const T* v = plane + a.y * sy + a.x * sx;
         const int64_t down = a.dy * sy, across = a.dx * sx;
         col[p] = a.w[0] * v[0] + a.w[1] * v[across] + a.w[2] * v[down] + a.w[3] * v[down + across];
@@ -145,7 +66,7 @@ void fill_columns(const Shape& s, const Array4View<T>& input, int64_t n, int64_t
 
 /// Pixels per tile: the column buffer (C_in * taps * P values) within kMaxDeformColumnBytes, and
 /// at least `tasks_wanted` tiles over the whole batch when the pixels allow it.
-int64_t tile_pixels(const Shape& s, int64_t item_bytes, int64_t tasks_wanted) {
+int64_t tile_pixels(const detail::DeformShape& s, int64_t item_bytes, int64_t tasks_wanted) {
   const int64_t rows = std::max<int64_t>(1, s.C_in * s.taps());
   int64_t P = std::max<int64_t>(1, kMaxDeformColumnBytes / (rows * item_bytes));
   const int64_t per_image = (tasks_wanted + s.N - 1) / std::max<int64_t>(s.N, 1);
@@ -190,13 +111,13 @@ Size2 deform_conv2d_output_size(int64_t height, int64_t width, int64_t kernel_h,
 template <class T>
 void deform_conv2d(const Array4View<T>& input, const Array4View<T>& weight, const Array4View<T>& offset,
                    const Array4View<T>* mask, const T* bias, const DeformConv2dOptions& options, T* output) {
-  const Shape s = check_shapes(input, weight, offset, mask, options);
+  const detail::DeformShape s = detail::check_deform_shapes(input, weight, offset, mask, options);
   if (s.N == 0 || s.C_out == 0) return;
   const RowMatrix<T> w = weight_matrix(weight);
   const int64_t taps = s.taps(), in_per_group = s.C_in / s.groups, out_per_group = s.C_out / s.groups;
   const int64_t P = tile_pixels(s, sizeof(T), 4 * get_num_threads()), tiles = (s.pixels() + P - 1) / P;
   detail::parallel_for(s.N * tiles, 1, [&](int64_t begin, int64_t end) {
-    std::vector<Sample<T>> samples;
+    std::vector<detail::Sample<T>> samples;
     std::vector<T> columns;
     for (int64_t task = begin; task < end; ++task) {
       const int64_t n = task / tiles, p0 = (task % tiles) * P, count = std::min(P, s.pixels() - p0);
@@ -224,15 +145,8 @@ template <class T>
 void deform_conv2d_backward(const Array4View<T>& grad_output, const Array4View<T>& input, const Array4View<T>& weight,
                             const Array4View<T>& offset, const Array4View<T>* mask, const DeformConv2dOptions& options,
                             const DeformConv2dGrads<T>& grads) {
-  const Shape s = check_shapes(input, weight, offset, mask, options);
-  for (int d = 0; d < 4; ++d) {
-    const int64_t expected[4] = {s.N, s.C_out, s.OH, s.OW};
-    if (grad_output.size[d] != expected[d]) {
-      detail::fail("grad_output: expected shape (", s.N, ", ", s.C_out, ", ", s.OH, ", ", s.OW, "), got (",
-                   grad_output.size[0], ", ", grad_output.size[1], ", ", grad_output.size[2], ", ", grad_output.size[3],
-                   ")");
-    }
-  }
+  const detail::DeformShape s = detail::check_deform_shapes(input, weight, offset, mask, options);
+  detail::check_deform_grad_output(grad_output, s);
   const int64_t taps = s.taps(), in_per_group = s.C_in / s.groups, out_per_group = s.C_out / s.groups;
   const int64_t HW = s.H * s.W, OHW = s.pixels();
   if (grads.input) std::fill(grads.input, grads.input + s.N * s.C_in * HW, T(0));
@@ -255,7 +169,7 @@ void deform_conv2d_backward(const Array4View<T>& grad_output, const Array4View<T
   const int64_t P = tile_pixels(s, 2 * sizeof(T), 1);         // two buffers: columns and their gradient
   const int64_t threads = get_num_threads();
   const int64_t channel_grain = std::max<int64_t>(1, s.C_in / (4 * threads));
-  std::vector<Sample<T>> samples;
+  std::vector<detail::Sample<T>> samples;
   std::vector<T> columns, grad_columns, grad_out, grad_out_t;
   for (int64_t n = 0; n < s.N; ++n) {
     for (int64_t p0 = 0; p0 < OHW; p0 += P) {
@@ -301,10 +215,10 @@ void deform_conv2d_backward(const Array4View<T>& grad_output, const Array4View<T
             T* plane = grads.input + (n * s.C_in + c) * HW;
             const int64_t g = c / s.channels_per_offset_group();
             for (int64_t k = 0; k < taps; ++k) {
-              const Sample<T>* row = samples.data() + (g * taps + k) * count;
+              const detail::Sample<T>* row = samples.data() + (g * taps + k) * count;
               const T* gc = grad_columns.data() + (c * taps + k) * count;
               for (int64_t p = 0; p < count; ++p) {
-                const Sample<T>& a = row[p];
+                const detail::Sample<T>& a = row[p];
                 if (!a.inside) continue;
                 T* v = plane + a.y * s.W + a.x;
                 const int64_t down = a.dy * s.W, across = a.dx;
@@ -325,7 +239,7 @@ void deform_conv2d_backward(const Array4View<T>& grad_output, const Array4View<T
             const int64_t pixel = p0 + p;
             for (int64_t g = 0; g < s.offset_groups; ++g) {
               for (int64_t k = 0; k < taps; ++k) {
-                const Sample<T>& a = samples[static_cast<size_t>((g * taps + k) * count + p)];
+                const detail::Sample<T>& a = samples[static_cast<size_t>((g * taps + k) * count + p)];
                 T d_y = 0, d_x = 0, d_mask = 0;
                 if (a.inside) {
                   const T hy = T(1) - a.ly, hx = T(1) - a.lx;

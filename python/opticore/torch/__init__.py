@@ -210,8 +210,8 @@ def run(name: str, tensors: Tuple[Any, ...], *args: Any) -> Any:
     """Calls ``torch.ops.opticore.<name>(*tensors, *args)`` after checking each argument.
 
     CPU tensors run the CPU kernels. CUDA tensors run the CUDA kernels where opticore was built
-    with them (``opticore.build_info()["cuda"]``: NMS, batched NMS, RoIAlign, RoIPool and their
-    position-sensitive forms); other operators and devices are computed on the CPU and the results
+    with them (``opticore.build_info()["cuda"]``: NMS, batched NMS, RoIAlign, RoIPool, their
+    position-sensitive forms, deform_conv2d); other operators and devices are computed on the CPU and the results
     moved back to the device of ``tensors[0]``.
     """
     op = getattr(ops(), name)
