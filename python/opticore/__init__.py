@@ -14,6 +14,7 @@ from ._args import integer as _integer
 from .alignment import ARCFACE_112, align_face, align_faces, arcface_template, landmarks_to_5, mean_shape68, umeyama
 from .augment import random_transform, random_warp
 from .boxes import batched_nms, box_area, box_iou, nms, soft_nms
+from .liveness import crop_face, face_crop_boxes, fourier_spectrum
 from .mot import MultiTracker, Tracks
 from .roi import roi_align, roi_pool
 from .tracking import KCFTracker, MOSSETracker, create_tracker, fhog
@@ -85,8 +86,11 @@ __all__ = [
     "build_info",
     "cmake_prefix_path",
     "create_tracker",
+    "crop_face",
     "crop_resize",
+    "face_crop_boxes",
     "fhog",
+    "fourier_spectrum",
     "get_num_threads",
     "landmarks_to_5",
     "mean_shape68",

@@ -34,6 +34,7 @@ BENCHMARKS = {
     "tracking": ("opticore.bench.tracking", "MOSSE / KCF / KCF+DSST against OpenCV's trackers (OTB protocol)"),
     "roi": ("opticore.bench.roi", "RoIAlign / RoIPool forward and backward against torchvision"),
     "mot": ("opticore.bench.mot", "SORT / ByteTrack / OC-SORT against roboflow trackers' (HOTA, IDF1, MOTA, fps)"),
+    "liveness": ("opticore.bench.liveness", "fourier_spectrum against the NumPy + OpenCV Silent-Face pipeline"),
 }
 
 # Training and evaluation tasks by name: (module with a main(argv) -> int, what it does).
