@@ -1,10 +1,15 @@
 // fourier_spectrum: grey, a real 2-D FFT, log magnitude with the centre shift, normalisation and
 // an optional resize, one image at a time with per-thread scratch buffers.
 //
-// The real 2-D FFT: rows go two at a time through one complex FFT (row a as the real part, row b
-// as the imaginary part; A[k] = (Z[k] + conj Z[-k]) / 2, B[k] = (Z[k] - conj Z[-k]) / 2i), and
-// only columns 0..W/2 of the row spectra are transformed along the columns. The other half of
-// the magnitudes follows from Hermitian symmetry: |F(u, v)| = |F(-u mod H, -v mod W)|.
+// The real 2-D FFT, in three passes over interleaved data (every butterfly runs over a whole row
+// of contiguous values, see complex_fft.hpp):
+//   1. columns: columns 2k and 2k + 1 of the grey image go through one complex FFT as the real and
+//      imaginary parts, z = a + i b; their spectra are A[u] = (Z[u] + conj Z[-u]) / 2 and
+//      B[u] = (Z[u] - conj Z[-u]) / 2i. Only rows u = 0..H/2 are kept (the spectrum of a real
+//      column is Hermitian), written transposed (x major) for the next pass;
+//   2. rows: the W-point FFT of each kept row u;
+//   3. magnitudes: F(u, v) for u <= H/2 and, by Hermitian symmetry, |F(-u, -v)| = |F(u, v)|
+//      for the other rows, written at their shifted positions.
 #include "opticore/spectrum/fourier.hpp"
 
 #include <algorithm>
@@ -26,12 +31,14 @@ using detail::ComplexFft;
 
 /// What every image of a call shares (read-only, so threads share it too).
 struct Plan {
-  int64_t height, width, half_width;  // half_width = W / 2 + 1 columns are transformed
-  ComplexFft rows, cols;
+  int64_t height, width;
+  int64_t pairs;        // (W + 1) / 2 column pairs (the last one alone when W is odd)
+  int64_t half_height;  // H / 2 + 1 rows of the spectrum computed
+  ComplexFft cols, rows;
   double weight[4];  // grey weight of each channel
 
   Plan(int64_t h, int64_t w, int64_t channels, ColorOrder color)
-      : height(h), width(w), half_width(w / 2 + 1), rows(w), cols(h), weight{1.0, 0.0, 0.0, 0.0} {
+      : height(h), width(w), pairs((w + 1) / 2), half_height(h / 2 + 1), cols(h), rows(w), weight{1.0, 0.0, 0.0, 0.0} {
     if (channels >= 3) {
       const bool bgr = color == ColorOrder::Bgr;
       weight[0] = bgr ? 0.114 : 0.299;
@@ -43,24 +50,31 @@ struct Plan {
 
 /// One thread's working buffers.
 struct Scratch {
-  std::vector<double> grey, logmag;
-  std::vector<ComplexD> half, line, line_out, fft;
-  std::vector<float> full;  // the normalised map before a resize
+  std::vector<ComplexD> packed;    // H x pairs: column pairs as complex values
+  std::vector<ComplexD> columns;   // H x pairs: their column spectra
+  std::vector<ComplexD> half;      // W x half_height: kept rows of the column spectra, transposed
+  std::vector<ComplexD> spectrum;  // W x half_height: the 2-D spectrum, v major
+  std::vector<ComplexD> fft;
+  std::vector<double> logmag;  // H x W, shifted
+  std::vector<float> full;     // the normalised map before a resize
 
-  explicit Scratch(const Plan& p, bool resized)
-      : grey(static_cast<size_t>(p.height * p.width)),
-        logmag(static_cast<size_t>(p.height * p.width)),
-        half(static_cast<size_t>(p.height * p.half_width)),
-        line(static_cast<size_t>(std::max(p.height, p.width))),
-        line_out(line.size()),
+  Scratch(const Plan& p, bool resized)
+      : packed(static_cast<size_t>(p.height * p.pairs)),
+        columns(packed.size()),
+        half(static_cast<size_t>(p.width * p.half_height)),
+        spectrum(half.size()),
         fft(static_cast<size_t>(std::max(p.rows.scratch_size(), p.cols.scratch_size()))),
+        logmag(static_cast<size_t>(p.height * p.width)),
         full(resized ? static_cast<size_t>(p.height * p.width) : 0) {}
 };
 
+/// The grey image into packed[y * pairs + k] = g(y, 2k) + i g(y, 2k + 1).
 template <class T>
-void to_grey(const ImageView<T>& im, const Plan& p, double* grey, int64_t index) {
+void pack_grey(const ImageView<T>& im, const Plan& p, ComplexD* packed, int64_t index) {
   const int64_t used = std::min<int64_t>(im.channels, 3);
   for (int64_t y = 0; y < im.height; ++y) {
+    double* row = reinterpret_cast<double*>(packed + y * p.pairs);  // std::complex is {re, im}
+    row[2 * p.pairs - 1] = 0.0;                                     // the imaginary part of a lone last column
     for (int64_t x = 0; x < im.width; ++x) {
       const T* px = &im(y, x);
       double g = 0.0;
@@ -69,47 +83,44 @@ void to_grey(const ImageView<T>& im, const Plan& p, double* grey, int64_t index)
         detail::fail("image: expected finite pixel values, got a non-finite value in image ", index, " at (y=", y,
                      ", x=", x, ")");
       }
-      grey[y * im.width + x] = g;
+      row[x] = g;
     }
   }
 }
 
-/// Row spectra, columns 0..W/2 only: half[y * half_width + k].
-void row_spectra(const Plan& p, Scratch& s) {
-  const int64_t W = p.width, Wh = p.half_width;
-  for (int64_t y = 0; y < p.height; y += 2) {
-    const double* a = &s.grey[y * W];
-    const double* b = y + 1 < p.height ? a + W : nullptr;
-    for (int64_t x = 0; x < W; ++x) s.line[x] = {a[x], b ? b[x] : 0.0};
-    p.rows.forward(s.line.data(), s.line_out.data(), s.fft.data());
-    const ComplexD* z = s.line_out.data();
-    for (int64_t k = 0; k < Wh; ++k) {
-      const ComplexD zk = z[k], zc = std::conj(z[(W - k) % W]);
-      s.half[y * Wh + k] = 0.5 * (zk + zc);
-      if (b) s.half[(y + 1) * Wh + k] = ComplexD(0.0, -0.5) * (zk - zc);
+/// Pass 1: column spectra, rows 0..H/2, into half[x * half_height + u].
+void column_spectra(const Plan& p, Scratch& s) {
+  const int64_t H = p.height, P = p.pairs, Hh = p.half_height;
+  p.cols.forward(s.packed.data(), P, s.columns.data(), P, s.fft.data());
+  const ComplexD minus_half_i(0.0, -0.5);
+  for (int64_t u = 0; u < Hh; ++u) {
+    const ComplexD* z = &s.columns[u * P];
+    const ComplexD* zm = &s.columns[((H - u) % H) * P];
+    for (int64_t k = 0; k < P; ++k) {
+      const ComplexD zk = z[k], zc = std::conj(zm[k]);
+      s.half[(2 * k) * Hh + u] = 0.5 * (zk + zc);
+      if (2 * k + 1 < p.width) s.half[(2 * k + 1) * Hh + u] = minus_half_i * (zk - zc);
     }
   }
 }
 
-/// Column spectra of the half, log magnitudes written shifted into logmag (both halves);
-/// returns {min, max}.
+/// Passes 2 and 3: row spectra, then log magnitudes written shifted into logmag (the computed
+/// rows and their mirror images); returns {min, max}.
 std::pair<double, double> log_magnitudes(const Plan& p, Scratch& s) {
-  const int64_t H = p.height, W = p.width, Wh = p.half_width;
+  const int64_t H = p.height, W = p.width, Hh = p.half_height;
+  p.rows.forward(s.half.data(), Hh, s.spectrum.data(), Hh, s.fft.data());
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (int64_t v = 0; v < Wh; ++v) {
-    for (int64_t u = 0; u < H; ++u) s.line[u] = s.half[u * Wh + v];
-    p.cols.forward(s.line.data(), s.line_out.data(), s.fft.data());
-    // Shifted columns of v and of its mirror -v; rows follow u (and -u) with wrap-around, kept
-    // without a division per value.
-    const int64_t sv = (v + W / 2) % W, smv = ((W - v) % W + W / 2) % W;
-    double* column = &s.logmag[sv];
-    double* mirror = &s.logmag[smv];
+  for (int64_t v = 0; v < W; ++v) {
+    // Shifted columns of v and of its mirror -v; rows follow u and -u with wrap-around.
+    double* column = &s.logmag[(v + W / 2) % W];
+    double* mirror = &s.logmag[((W - v) % W + W / 2) % W];
+    const ComplexD* z = &s.spectrum[v * Hh];
     int64_t row = H / 2, mirror_row = H / 2;  // shifted rows of u and of -u, for u = 0
-    for (int64_t u = 0; u < H; ++u) {
-      // |F| < 1e154 for finite pixels, so the squares cannot overflow (std::abs would call hypot).
-      const ComplexD z = s.line_out[u];
-      // The log in float: its 6e-8 relative error is far below the documented accuracy.
-      const double f = std::log(static_cast<float>(std::sqrt(z.real() * z.real() + z.imag() * z.imag()) + 1.0));
+    for (int64_t u = 0; u < Hh; ++u) {
+      // |F| < 1e154 for finite pixels, so the squares cannot overflow (std::abs would call hypot);
+      // the log in float: its 6e-8 relative error is far below the documented accuracy.
+      const double f =
+          std::log(static_cast<float>(std::sqrt(z[u].real() * z[u].real() + z[u].imag() * z[u].imag()) + 1.0));
       lo = std::min(lo, f);
       hi = std::max(hi, f);
       column[row * W] = f;
@@ -123,8 +134,8 @@ std::pair<double, double> log_magnitudes(const Plan& p, Scratch& s) {
 
 template <class T>
 void spectrum_one(const ImageView<T>& im, const Plan& p, Scratch& s, const OutputImage<float>& dst, int64_t index) {
-  to_grey(im, p, s.grey.data(), index);
-  row_spectra(p, s);
+  pack_grey(im, p, s.packed.data(), index);
+  column_spectra(p, s);
   const auto [lo, hi] = log_magnitudes(p, s);
   const bool resized = dst.height != p.height || dst.width != p.width;
   float* out = resized ? s.full.data() : dst.data;

@@ -8,6 +8,7 @@
 // convolution that a zero-padded power-of-two FFT computes.
 #include "spectrum/detail/complex_fft.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -49,23 +50,32 @@ struct Radix {
 
   explicit Radix(int64_t n_) : n(n_), factors(factorize(n_)), tw(roots(n_)) {}
 
-  void transform(const ComplexD* in, ComplexD* out) const { run(in, out, n, 1, 0); }
+  void transform(const ComplexD* in, int64_t ld, ComplexD* out, int64_t count) const {
+    run(in, ld, out, count, n, 1, 0);
+  }
 
-  // out[0, len) = DFT of in[0], in[stride], ..., in[(len - 1) * stride]; len * stride == n.
-  void run(const ComplexD* in, ComplexD* out, int64_t len, int64_t stride, size_t level) const {
+  // For each c < count: out[k * count + c], k < len = DFT of in[(j * stride) * ld + c], j < len
+  // (len * stride == n).
+  void run(const ComplexD* in, int64_t ld, ComplexD* out, int64_t count, int64_t len, int64_t stride,
+           size_t level) const {
     const int64_t p = factors[level], m = len / p;
     if (m == 1) {
-      for (int64_t q = 0; q < p; ++q) out[q] = in[q * stride];
+      for (int64_t q = 0; q < p; ++q) std::copy(in + q * stride * ld, in + q * stride * ld + count, out + q * count);
     } else {
-      for (int64_t q = 0; q < p; ++q) run(in + q * stride, out + q * m, m, stride * p, level + 1);
+      for (int64_t q = 0; q < p; ++q)
+        run(in + q * stride * ld, ld, out + q * m * count, count, m, stride * p, level + 1);
     }
-    // out[q * m + k] holds bin k of sub-sequence q; bin k + s * m of the whole is
-    // sum_q W_len^(q k) W_p^(q s) out[q * m + k], with W_len^j = tw[j * stride].
-    ComplexD t[kMaxDirectPrime + 1];
+    // out[(q * m + k) * count + c] holds bin k of sub-sequence q; bin k + s * m of the whole is
+    // sum_q W_len^(q k) W_p^(q s) out[(q * m + k) * count + c], with W_len^j = tw[j * stride].
+    ComplexD w[kMaxDirectPrime + 1], t[kMaxDirectPrime + 1];
     for (int64_t k = 0; k < m; ++k) {
-      t[0] = out[k];
-      for (int64_t q = 1; q < p; ++q) t[q] = out[q * m + k] * tw[static_cast<size_t>(q * k * stride)];
-      butterfly(t, p, out + k, m);
+      for (int64_t q = 0; q < p; ++q) w[q] = tw[static_cast<size_t>(q * k * stride)];
+      ComplexD* y = out + k * count;
+      for (int64_t c = 0; c < count; ++c) {
+        t[0] = y[c];
+        for (int64_t q = 1; q < p; ++q) t[q] = y[q * m * count + c] * w[q];
+        butterfly(t, p, y + c, m * count);
+      }
     }
   }
 
@@ -153,7 +163,7 @@ struct ComplexFft::Impl {
       if (j > 0) b[static_cast<size_t>(m - j)] = std::conj(chirp[static_cast<size_t>(j)]);
     }
     chirp_fft.resize(static_cast<size_t>(m));
-    radix.transform(b.data(), chirp_fft.data());
+    radix.transform(b.data(), 1, chirp_fft.data(), 1);
   }
 };
 
@@ -167,22 +177,25 @@ ComplexFft& ComplexFft::operator=(ComplexFft&&) noexcept = default;
 
 int64_t ComplexFft::scratch_size() const { return impl_->bluestein ? 2 * impl_->radix.n : 0; }
 
-void ComplexFft::forward(const ComplexD* in, ComplexD* out, ComplexD* scratch) const {
+void ComplexFft::forward(const ComplexD* in, int64_t ld, ComplexD* out, int64_t count, ComplexD* scratch) const {
   const Impl& p = *impl_;
   if (!p.bluestein) {
-    p.radix.transform(in, out);
+    p.radix.transform(in, ld, out, count);
     return;
   }
+  // One sequence at a time through the chirp convolution (lengths with a large prime factor).
   const int64_t m = p.radix.n;
   ComplexD* a = scratch;
   ComplexD* spectrum = scratch + m;
-  for (int64_t j = 0; j < m; ++j) a[j] = j < n_ ? in[j] * p.chirp[static_cast<size_t>(j)] : ComplexD{};
-  p.radix.transform(a, spectrum);
-  // The inverse FFT as conj(FFT(conj(.))) / m.
-  for (int64_t k = 0; k < m; ++k) spectrum[k] = std::conj(spectrum[k] * p.chirp_fft[static_cast<size_t>(k)]);
-  p.radix.transform(spectrum, a);
-  const double scale = 1.0 / static_cast<double>(m);
-  for (int64_t k = 0; k < n_; ++k) out[k] = std::conj(a[k]) * scale * p.chirp[static_cast<size_t>(k)];
+  for (int64_t c = 0; c < count; ++c) {
+    for (int64_t j = 0; j < m; ++j) a[j] = j < n_ ? in[j * ld + c] * p.chirp[static_cast<size_t>(j)] : ComplexD{};
+    p.radix.transform(a, 1, spectrum, 1);
+    // The inverse FFT as conj(FFT(conj(.))) / m.
+    for (int64_t k = 0; k < m; ++k) spectrum[k] = std::conj(spectrum[k] * p.chirp_fft[static_cast<size_t>(k)]);
+    p.radix.transform(spectrum, 1, a, 1);
+    const double scale = 1.0 / static_cast<double>(m);
+    for (int64_t k = 0; k < n_; ++k) out[k * count + c] = std::conj(a[k]) * scale * p.chirp[static_cast<size_t>(k)];
+  }
 }
 
 }  // namespace opticore::detail

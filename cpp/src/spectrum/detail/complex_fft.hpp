@@ -31,9 +31,11 @@ class ComplexFft {
   /// Scratch values forward() needs (its caller allocates them, once per thread).
   int64_t scratch_size() const;
 
-  /// out[k] = sum_j in[j] exp(-2 pi i j k / n), unscaled. `in` and `out` do not overlap; `scratch`
-  /// holds scratch_size() values.
-  void forward(const ComplexD* in, ComplexD* out, ComplexD* scratch) const;
+  /// `count` transforms at once: sequence c has element j at in[j * ld + c] (ld >= count) and its
+  /// bin k goes to out[k * count + c], out[k] = sum_j in[j] exp(-2 pi i j k / n), unscaled. The
+  /// sequences are interleaved so that every butterfly runs over `count` contiguous values.
+  /// `in` and `out` do not overlap; `scratch` holds scratch_size() values.
+  void forward(const ComplexD* in, int64_t ld, ComplexD* out, int64_t count, ComplexD* scratch) const;
 
  private:
   struct Impl;
