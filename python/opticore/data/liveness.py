@@ -267,10 +267,11 @@ def _live_crop(photo: np.ndarray, side: int, rng: np.random.Generator, oversampl
 
 
 def _camera(image: np.ndarray, side: int, rng: np.random.Generator) -> np.ndarray:
-    """What every capture goes through, live or spoof: resampling to the sensor, a little blur,
-    sensor noise and JPEG — so that none of these alone tells the classes apart."""
+    """What every capture goes through, live or spoof: a little blur, sensor noise and JPEG — so
+    that none of these alone tells the classes apart. A recapture (rendered larger) is first
+    sampled by the sensor's grid (bilinear, so fine patterns alias as in a real camera)."""
     if image.shape[0] != side:
-        image = cv2.resize(image, (side, side), interpolation=cv2.INTER_AREA)
+        image = cv2.resize(image, (side, side), interpolation=cv2.INTER_LINEAR)
     sigma = rng.uniform(0.0, 0.8)
     if sigma > 0.2:
         image = cv2.GaussianBlur(image, (0, 0), sigma)
@@ -298,7 +299,7 @@ def recapture_print(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     f = 0.08 + f * rng.uniform(0.7, 0.88)  # paper white and ink black
     f = f * rng.uniform(0.93, 1.07, 3).astype(np.float32)  # ink / paper tint
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    period = rng.uniform(2.5, 4.5)
+    period = rng.uniform(5.0, 9.0)  # 1.7-3 pixels after the camera's 3x reduction
     cmy = 1.0 - f
     for c, angle in enumerate(np.deg2rad([15.0, 75.0, 0.0]) + rng.uniform(0, np.pi / 2)):
         u = (xx * np.cos(angle) + yy * np.sin(angle)) * (2 * np.pi / period)
@@ -324,7 +325,7 @@ def recapture_replay(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         (64, 64, 3)
     """
     h, w = image.shape[:2]
-    pitch = int(rng.integers(3, 6))  # screen pixel size in input pixels
+    pitch = int(rng.integers(4, 9))  # screen pixel size in input pixels (1.3-2.7 after the camera)
     screen_w, screen_h = max(1, w // pitch), max(1, h // pitch)
     small = cv2.resize(image, (screen_w, screen_h), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
     big = np.repeat(np.repeat(small, pitch, axis=0), pitch, axis=1)
@@ -359,7 +360,7 @@ def generate_spoof_dataset(
     photos: Sequence[Tuple[str, np.ndarray]],
     per_class: int,
     *,
-    side: int = 112,
+    side: int = 80,
     seed: int = 0,
 ) -> List[Sample]:
     """Write ``per_class`` live, print and replay images of ``side`` x ``side`` pixels to
