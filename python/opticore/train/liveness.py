@@ -34,7 +34,16 @@ __all__ = ["load_model", "main", "make_synthetic", "split_samples", "train"]
 
 def split_samples(samples: Sequence[Sample], val_fraction: float, seed: int) -> Tuple[List[Sample], List[Sample]]:
     """``(train, val)``: a seeded split stratified by class (at least one validation sample per
-    class that has two or more)."""
+    class that has two or more).
+
+    Example:
+        >>> from opticore.data.liveness import Sample
+        >>> from opticore.train.liveness import split_samples
+        >>> samples = [Sample(f"{i}.png", i % 3) for i in range(30)]
+        >>> train, val = split_samples(samples, 0.2, seed=0)
+        >>> len(train), len(val), sorted(s.label for s in val)
+        (24, 6, [0, 0, 1, 1, 2, 2])
+    """
     rng = np.random.default_rng(seed)
     train, val = [], []
     labels = np.array([s.label for s in samples])
