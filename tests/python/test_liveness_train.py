@@ -85,7 +85,7 @@ def test_torchrun_two_processes(generated: Path, tmp_path: Path) -> None:
                            "-m", "opticore", "train", "liveness", "--data", str(generated / "test"), "--model", "v2",
                            "--epochs", "1", "--batch-size", "16", "--out", str(tmp_path / "ddp"), "--no-progress"],
                           capture_output=True, text=True, env=env, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.count("best epoch 1") == 2  # both ranks finished
+    assert done.returncode == 0, done.stderr[-3000:]  # torchrun fails when either rank does
+    assert "best epoch 1" in done.stdout  # (the two ranks' lines may interleave, so no count)
     checkpoint = load_checkpoint(tmp_path / "ddp" / "last.pt")
     assert checkpoint["epoch"] == 0 and len(checkpoint["history"]) == 1
