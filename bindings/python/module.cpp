@@ -12,6 +12,7 @@ void bind_warp(py::module_& m);
 void bind_fhog(py::module_& m);
 void bind_tracking(py::module_& m);
 void bind_mot(py::module_& m);
+void bind_spectrum(py::module_& m);
 }  // namespace opticore::python
 
 PYBIND11_MODULE(_core, m) {
@@ -25,4 +26,5 @@ PYBIND11_MODULE(_core, m) {
   opticore::python::bind_fhog(m);
   opticore::python::bind_tracking(m);
   opticore::python::bind_mot(m);
+  opticore::python::bind_spectrum(m);
 }

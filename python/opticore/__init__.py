@@ -25,6 +25,7 @@ from .boxes import (
     soft_nms,
 )
 from .deform import deform_conv2d
+from .liveness import crop_face, face_crop_boxes, fourier_spectrum
 from .losses import ciou_loss, diou_loss, giou_loss, sigmoid_focal_loss
 from .mot import MultiTracker, Tracks
 from .roi import fpn_levels, multi_scale_roi_align, ps_roi_align, ps_roi_pool, roi_align, roi_pool
@@ -101,13 +102,16 @@ __all__ = [
     "cmake_prefix_path",
     "complete_box_iou",
     "create_tracker",
+    "crop_face",
     "crop_resize",
     "deform_conv2d",
     "diou_loss",
     "distance_box_iou",
+    "face_crop_boxes",
     "fhog",
-    "generalized_box_iou",
+    "fourier_spectrum",
     "fpn_levels",
+    "generalized_box_iou",
     "get_num_threads",
     "giou_loss",
     "landmarks_to_5",

@@ -90,6 +90,9 @@ def resize(image: np.ndarray, dsize: Tuple[int, int], interpolation: str = "line
 def crop_resize(
     image: np.ndarray, boxes: np.ndarray, out_size: Tuple[int, int], interpolation: str = "linear"
 ) -> np.ndarray: ...
+def fourier_spectrum(
+    images: np.ndarray, out_size: Optional[Tuple[int, int]] = None, color: str = "bgr"
+) -> npt.NDArray[np.float32]: ...
 def random_warp(
     image: np.ndarray,
     jitter: npt.NDArray[np.float64],

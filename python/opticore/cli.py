@@ -40,6 +40,7 @@ BENCHMARKS = {
             "PS RoIAlign / RoIPool, deform_conv2d, MultiScaleRoIAlign, CIoU loss against torchvision"),
     "mot": ("opticore.bench.mot", "SORT / ByteTrack / OC-SORT against roboflow trackers' (HOTA, IDF1, MOTA, fps)"),
     "pfld": ("opticore.bench.pfld", "PFLD 0.25X / 1X forward time at batch 1 on one thread beside the paper's"),
+    "liveness": ("opticore.bench.liveness", "fourier_spectrum against the NumPy + OpenCV Silent-Face pipeline"),
 }
 
 # Training and evaluation tasks by name: (module with a main(argv) -> int, what it does).

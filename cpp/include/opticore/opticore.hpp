@@ -28,6 +28,7 @@
 #include "opticore/roi/ps_roi_pool.hpp"
 #include "opticore/roi/roi_align.hpp"
 #include "opticore/roi/roi_pool.hpp"
+#include "opticore/spectrum/fourier.hpp"
 #include "opticore/tracking/fhog.hpp"
 #include "opticore/tracking/kcf.hpp"
 #include "opticore/tracking/mosse.hpp"
