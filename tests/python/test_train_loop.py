@@ -142,8 +142,8 @@ def test_torchrun_two_processes(tmp_path: Path) -> None:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
                            "--standalone", str(script)], capture_output=True, text=True, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "rank 0" in done.stdout and "rank 1" in done.stdout
+    assert done.returncode == 0, done.stderr[-3000:]  # each rank asserts its replica equals rank 0's
+    assert done.stdout.count("val_loss") == 2  # both ranks ran to the end (their lines may interleave)
     checkpoint = load_checkpoint(tmp_path / "run" / "last.pt")
     assert checkpoint["epoch"] == 5 and len(checkpoint["history"]) == 6
     assert checkpoint["history"][-1]["val_loss"] < 0.05 * checkpoint["history"][0]["val_loss"], checkpoint["history"]

@@ -160,7 +160,7 @@ def _augment(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
     angle, zoom = rng.uniform(-10, 10), rng.uniform(1.0, 1.15)
-    M = cv2.getRotationMatrix2D((w / 2 - 0.5, h / 2 - 0.5), angle, zoom)
+    M = np.asarray(cv2.getRotationMatrix2D((w / 2 - 0.5, h / 2 - 0.5), angle, zoom), np.float64)
     M[:, 2] += rng.uniform(-0.05, 0.05, 2) * (w, h)
     crop = warp_affine(np.ascontiguousarray(crop), M, (w, h), border_mode="reflect101")
     gain, bias = rng.uniform(0.8, 1.2), rng.uniform(-20, 20)
@@ -278,7 +278,10 @@ def _camera(image: np.ndarray, side: int, rng: np.random.Generator) -> np.ndarra
     noisy = image.astype(np.float32) + rng.normal(0, rng.uniform(0.5, 3.0), image.shape).astype(np.float32)
     image = np.clip(noisy, 0, 255).astype(np.uint8)
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(70, 96))])
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+    if decoded is None:
+        raise RuntimeError("recapture: JPEG round trip failed")
+    return np.asarray(decoded)
 
 
 def recapture_print(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -350,7 +353,7 @@ def recapture_replay(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 def _tilt(image: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
     h, w = image.shape[:2]
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     dst = (src + rng.uniform(-amount, amount, (4, 2)) * (w, h)).astype(np.float32)
     return cv2.warpPerspective(image, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REFLECT101)
 
