@@ -132,7 +132,9 @@ _DDP_SCRIPT = textwrap.dedent("""
     dist.all_gather(copies, flat)
     assert all(torch.equal(c, copies[0]) for c in copies), "replicas diverged"
     print("rank", dist.get_rank(), "val_loss", result.history[-1]["val_loss"])
-    dist.destroy_process_group()
+    # No destroy_process_group: with gloo it can abort the process at teardown ("terminate called
+    # without an active exception"); the trainers leave the group to the interpreter's exit too.
+    dist.barrier()
 """)
 
 
