@@ -69,53 +69,64 @@ Tensor prepared_rois(const Tensor& rois, ScalarType type, const Tensor& device) 
   return device.is_cuda() ? torch::stable::contiguous(as_type(rois, type)) : as_type(rois, type);
 }
 
+/// One RoI pass with a single output, forward or backward: `features` (the input, or the incoming
+/// gradient) and the RoIs converted to the computing type, the output of shape(features, rois,
+/// item bytes) allocated, then cpu(T{}, features, rois, out) or cuda(T{}, features, rois, out,
+/// stream) on the features' device. The result comes back in the features' dtype.
+template <class Shape, class Cpu, class Cuda>
+Tensor roi_pass(const Tensor& features_in, const char* name, const char* layout, const Tensor& rois_in, Shape&& shape,
+                Cpu&& cpu, Cuda&& cuda) {
+  check_feature_tensor(features_in, name, 4, layout, features_in);
+  const ScalarType type = computing_type(features_in.scalar_type());
+  const Tensor features = as_type(features_in, type), rois = prepared_rois(rois_in, type, features_in);
+  Tensor out = torch::stable::new_empty(features, shape(features, rois, item_bytes(type)), type);
+  detail::with_float_type(features, [&](auto t) {
+    detail::on_device(
+        features, [&] { cpu(t, features, rois, out); }, [&](auto stream) { cuda(t, features, rois, out, stream); });
+  });
+  return as_type(out, features_in.scalar_type());
+}
+
 }  // namespace
 
 Tensor roi_align(const Tensor& input_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                  int64_t pooled_width, int64_t sampling_ratio, bool aligned) {
-  check_feature_tensor(input_in, "input", 4, "(N, C, H, W)", input_in);
-  const ScalarType type = computing_type(input_in.scalar_type());
-  const Tensor input = as_type(input_in, type), rois = prepared_rois(rois_in, type, input_in);
-  Tensor out =
-      torch::stable::new_empty(input, pooled_shape(input, rois, pooled_height, pooled_width, item_bytes(type)), type);
   const RoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned};
-  detail::with_float_type(input, [&](auto t) {
-    using T = decltype(t);
-    detail::on_device(
-        input,
-        [&] {
-          opticore::roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
-        },
-        [&](auto stream) {
-          opticore::cuda::roi_align(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
-                                    out.mutable_data_ptr<T>(), stream);
-        });
-  });
-  return as_type(out, input_in.scalar_type());
+  return roi_pass(
+      input_in, "input", "(N, C, H, W)", rois_in,
+      [&](const Tensor& input, const Tensor& rois, int64_t item) {
+        return pooled_shape(input, rois, pooled_height, pooled_width, item);
+      },
+      [&](auto t, const Tensor& input, const Tensor& rois, Tensor& out) {
+        using T = decltype(t);
+        opticore::roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
+      },
+      [&](auto t, const Tensor& input, const Tensor& rois, Tensor& out, auto stream) {
+        using T = decltype(t);
+        opticore::cuda::roi_align(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
+                                  out.mutable_data_ptr<T>(), stream);
+      });
 }
 
 Tensor roi_align_backward(const Tensor& grad_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                           int64_t pooled_width, int64_t batch_size, int64_t channels, int64_t height, int64_t width,
                           int64_t sampling_ratio, bool aligned) {
-  check_feature_tensor(grad_in, "grad", 4, "(K, C, PH, PW)", grad_in);
-  const ScalarType type = computing_type(grad_in.scalar_type());
-  const Tensor grad = as_type(grad_in, type), rois = prepared_rois(rois_in, type, grad_in);
-  Tensor out = torch::stable::new_empty(grad, input_shape(batch_size, channels, height, width, item_bytes(type)), type);
   const RoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio, aligned};
-  detail::with_float_type(grad, [&](auto t) {
-    using T = decltype(t);
-    detail::on_device(
-        grad,
-        [&] {
-          opticore::roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
-                                       width, options, out.mutable_data_ptr<T>());
-        },
-        [&](auto stream) {
-          opticore::cuda::roi_align_backward(array4_view<T>(grad), rois.const_data_ptr<T>(), rois.size(0), batch_size,
-                                             channels, height, width, options, out.mutable_data_ptr<T>(), stream);
-        });
-  });
-  return as_type(out, grad_in.scalar_type());
+  return roi_pass(
+      grad_in, "grad", "(K, C, PH, PW)", rois_in,
+      [&](const Tensor&, const Tensor&, int64_t item) {
+        return input_shape(batch_size, channels, height, width, item);
+      },
+      [&](auto t, const Tensor& grad, const Tensor& rois, Tensor& out) {
+        using T = decltype(t);
+        opticore::roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
+                                     width, options, out.mutable_data_ptr<T>());
+      },
+      [&](auto t, const Tensor& grad, const Tensor& rois, Tensor& out, auto stream) {
+        using T = decltype(t);
+        opticore::cuda::roi_align_backward(array4_view<T>(grad), rois.const_data_ptr<T>(), rois.size(0), batch_size,
+                                           channels, height, width, options, out.mutable_data_ptr<T>(), stream);
+      });
 }
 
 std::tuple<Tensor, Tensor> roi_pool(const Tensor& input_in, const Tensor& rois_in, double spatial_scale,
@@ -180,98 +191,81 @@ Tensor roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, const Ten
 
 Tensor ps_roi_align(const Tensor& input_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                     int64_t pooled_width, int64_t sampling_ratio) {
-  check_feature_tensor(input_in, "input", 4, "(N, C, H, W)", input_in);
-  const ScalarType type = computing_type(input_in.scalar_type());
-  const Tensor input = as_type(input_in, type), rois = prepared_rois(rois_in, type, input_in);
-  Tensor out = torch::stable::new_empty(
-      input, ps_pooled_shape(input, rois, pooled_height, pooled_width, item_bytes(type)), type);
   const PsRoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio};
-  detail::with_float_type(input, [&](auto t) {
-    using T = decltype(t);
-    detail::on_device(
-        input,
-        [&] {
-          opticore::ps_roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options,
-                                 out.mutable_data_ptr<T>());
-        },
-        [&](auto stream) {
-          opticore::cuda::ps_roi_align(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
-                                       out.mutable_data_ptr<T>(), stream);
-        });
-  });
-  return as_type(out, input_in.scalar_type());
+  return roi_pass(
+      input_in, "input", "(N, C, H, W)", rois_in,
+      [&](const Tensor& input, const Tensor& rois, int64_t item) {
+        return ps_pooled_shape(input, rois, pooled_height, pooled_width, item);
+      },
+      [&](auto t, const Tensor& input, const Tensor& rois, Tensor& out) {
+        using T = decltype(t);
+        opticore::ps_roi_align(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
+      },
+      [&](auto t, const Tensor& input, const Tensor& rois, Tensor& out, auto stream) {
+        using T = decltype(t);
+        opticore::cuda::ps_roi_align(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
+                                     out.mutable_data_ptr<T>(), stream);
+      });
 }
 
 Tensor ps_roi_align_backward(const Tensor& grad_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                              int64_t pooled_width, int64_t batch_size, int64_t channels, int64_t height, int64_t width,
                              int64_t sampling_ratio) {
-  check_feature_tensor(grad_in, "grad", 4, "(K, C, PH, PW)", grad_in);
-  const ScalarType type = computing_type(grad_in.scalar_type());
-  const Tensor grad = as_type(grad_in, type), rois = prepared_rois(rois_in, type, grad_in);
-  Tensor out = torch::stable::new_empty(grad, input_shape(batch_size, channels, height, width, item_bytes(type)), type);
   const PsRoiAlignOptions options{pooled_height, pooled_width, spatial_scale, sampling_ratio};
-  detail::with_float_type(grad, [&](auto t) {
-    using T = decltype(t);
-    detail::on_device(
-        grad,
-        [&] {
-          opticore::ps_roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels,
-                                          height, width, options, out.mutable_data_ptr<T>());
-        },
-        [&](auto stream) {
-          opticore::cuda::ps_roi_align_backward(array4_view<T>(grad), rois.const_data_ptr<T>(), rois.size(0),
-                                                batch_size, channels, height, width, options, out.mutable_data_ptr<T>(),
-                                                stream);
-        });
-  });
-  return as_type(out, grad_in.scalar_type());
+  return roi_pass(
+      grad_in, "grad", "(K, C, PH, PW)", rois_in,
+      [&](const Tensor&, const Tensor&, int64_t item) {
+        return input_shape(batch_size, channels, height, width, item);
+      },
+      [&](auto t, const Tensor& grad, const Tensor& rois, Tensor& out) {
+        using T = decltype(t);
+        opticore::ps_roi_align_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels,
+                                        height, width, options, out.mutable_data_ptr<T>());
+      },
+      [&](auto t, const Tensor& grad, const Tensor& rois, Tensor& out, auto stream) {
+        using T = decltype(t);
+        opticore::cuda::ps_roi_align_backward(array4_view<T>(grad), rois.const_data_ptr<T>(), rois.size(0), batch_size,
+                                              channels, height, width, options, out.mutable_data_ptr<T>(), stream);
+      });
 }
 
 Tensor ps_roi_pool(const Tensor& input_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                    int64_t pooled_width) {
-  check_feature_tensor(input_in, "input", 4, "(N, C, H, W)", input_in);
-  const ScalarType type = computing_type(input_in.scalar_type());
-  const Tensor input = as_type(input_in, type), rois = prepared_rois(rois_in, type, input_in);
-  Tensor out = torch::stable::new_empty(
-      input, ps_pooled_shape(input, rois, pooled_height, pooled_width, item_bytes(type)), type);
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
-  detail::with_float_type(input, [&](auto t) {
-    using T = decltype(t);
-    detail::on_device(
-        input,
-        [&] {
-          opticore::ps_roi_pool(array4_view<T>(input), detail::matrix_view<T>(rois), options,
-                                out.mutable_data_ptr<T>());
-        },
-        [&](auto stream) {
-          opticore::cuda::ps_roi_pool(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
-                                      out.mutable_data_ptr<T>(), stream);
-        });
-  });
-  return as_type(out, input_in.scalar_type());
+  return roi_pass(
+      input_in, "input", "(N, C, H, W)", rois_in,
+      [&](const Tensor& input, const Tensor& rois, int64_t item) {
+        return ps_pooled_shape(input, rois, pooled_height, pooled_width, item);
+      },
+      [&](auto t, const Tensor& input, const Tensor& rois, Tensor& out) {
+        using T = decltype(t);
+        opticore::ps_roi_pool(array4_view<T>(input), detail::matrix_view<T>(rois), options, out.mutable_data_ptr<T>());
+      },
+      [&](auto t, const Tensor& input, const Tensor& rois, Tensor& out, auto stream) {
+        using T = decltype(t);
+        opticore::cuda::ps_roi_pool(array4_view<T>(input), rois.const_data_ptr<T>(), rois.size(0), options,
+                                    out.mutable_data_ptr<T>(), stream);
+      });
 }
 
 Tensor ps_roi_pool_backward(const Tensor& grad_in, const Tensor& rois_in, double spatial_scale, int64_t pooled_height,
                             int64_t pooled_width, int64_t batch_size, int64_t channels, int64_t height, int64_t width) {
-  check_feature_tensor(grad_in, "grad", 4, "(K, C, PH, PW)", grad_in);
-  const ScalarType type = computing_type(grad_in.scalar_type());
-  const Tensor grad = as_type(grad_in, type), rois = prepared_rois(rois_in, type, grad_in);
-  Tensor out = torch::stable::new_empty(grad, input_shape(batch_size, channels, height, width, item_bytes(type)), type);
   const RoiPoolOptions options{pooled_height, pooled_width, spatial_scale};
-  detail::with_float_type(grad, [&](auto t) {
-    using T = decltype(t);
-    detail::on_device(
-        grad,
-        [&] {
-          opticore::ps_roi_pool_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels,
-                                         height, width, options, out.mutable_data_ptr<T>());
-        },
-        [&](auto stream) {
-          opticore::cuda::ps_roi_pool_backward(array4_view<T>(grad), rois.const_data_ptr<T>(), rois.size(0), batch_size,
-                                               channels, height, width, options, out.mutable_data_ptr<T>(), stream);
-        });
-  });
-  return as_type(out, grad_in.scalar_type());
+  return roi_pass(
+      grad_in, "grad", "(K, C, PH, PW)", rois_in,
+      [&](const Tensor&, const Tensor&, int64_t item) {
+        return input_shape(batch_size, channels, height, width, item);
+      },
+      [&](auto t, const Tensor& grad, const Tensor& rois, Tensor& out) {
+        using T = decltype(t);
+        opticore::ps_roi_pool_backward(array4_view<T>(grad), detail::matrix_view<T>(rois), batch_size, channels, height,
+                                       width, options, out.mutable_data_ptr<T>());
+      },
+      [&](auto t, const Tensor& grad, const Tensor& rois, Tensor& out, auto stream) {
+        using T = decltype(t);
+        opticore::cuda::ps_roi_pool_backward(array4_view<T>(grad), rois.const_data_ptr<T>(), rois.size(0), batch_size,
+                                             channels, height, width, options, out.mutable_data_ptr<T>(), stream);
+      });
 }
 
 }  // namespace opticore::tensor

@@ -11,14 +11,6 @@
 namespace opticore {
 namespace {
 
-/// RoI k in whole cells, by ps_roi_pool's rule.
-template <class T>
-detail::PooledRoi<T> ps_pooled_roi(const MatrixView<T>& rois, int64_t k, const RoiPoolOptions& options) {
-  T row[5];
-  detail::roi_row(rois.data, rois.row_stride, rois.col_stride, k, row);
-  return detail::ps_pooled_roi(row, options);
-}
-
 /// The cells of bin (ph, pw): rows [y0, y1) and columns [x0, x1), clipped to [0, H - 1) and
 /// [0, W - 1) as torchvision clips them: the map's last row and column are never pooled.
 struct Cells {
@@ -102,7 +94,7 @@ void ps_roi_pool(const Array4View<T>& input, const MatrixView<T>& rois, const Ro
     std::vector<T> sums(static_cast<size_t>(block));
     for (int64_t task = begin; task < end; ++task) {
       const int64_t k = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C_out - c0);
-      const detail::PooledRoi<T> roi = ps_pooled_roi(rois, k, options);
+      const detail::PooledRoi<T> roi = detail::pooled_roi_at(rois, k, options, /*inclusive=*/false);
       const T* base = features.data + roi.image * features.image + c0;
       mean_bins(base, features.row, features.col, C_out, roi, PH, PW, H, W, n_channels, sums.data(),
                 output + (k * C_out + c0) * PH * PW);
@@ -127,8 +119,9 @@ void ps_roi_pool_backward(const Array4View<T>& grad_output, const MatrixView<T>&
       const int64_t n = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C_out - c0);
       T* base = scratch.data() + n * H * W * C + c0;
       for (const int64_t k : by_image[static_cast<size_t>(n)]) {
-        spread_bins(grad_output, k, c0, base, W * C, C, C_out, ps_pooled_roi(rois, k, options), PH, PW, H, W,
-                    n_channels, grads.data());
+        spread_bins(grad_output, k, c0, base, W * C, C, C_out,
+                    detail::pooled_roi_at(rois, k, options, /*inclusive=*/false), PH, PW, H, W, n_channels,
+                    grads.data());
       }
     }
   });

@@ -12,14 +12,6 @@
 namespace opticore {
 namespace {
 
-/// The RoI k of a checked rois view, in whole cells.
-template <class T>
-detail::PooledRoi<T> pooled_roi(const MatrixView<T>& rois, int64_t k, const RoiPoolOptions& options) {
-  T row[5];
-  detail::roi_row(rois.data, rois.row_stride, rois.col_stride, k, row);
-  return detail::pooled_roi(row, options);
-}
-
 /// The forward values of one RoI for n_channels channels: output / argmax[(c * PH + ph) * PW + pw],
 /// the features read at base + y * row + x * col + c. best / best_at: n_channels values of scratch.
 /// Within a bin the maximum's position is kept as an offset into the bin, in an integer of T's
@@ -71,7 +63,7 @@ void pool_forward(const detail::ChannelsLast<T>& features, const MatrixView<T>& 
     std::vector<Offset> where(static_cast<size_t>(block));
     for (int64_t task = begin; task < end; ++task) {
       const int64_t k = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C - c0);
-      const detail::PooledRoi<T> roi = pooled_roi(rois, k, options);
+      const detail::PooledRoi<T> roi = detail::pooled_roi_at(rois, k, options, /*inclusive=*/true);
       const int64_t at = (k * C + c0) * PH * PW;
       max_bins(features.data + roi.image * features.image + c0, features.row, features.col, roi, PH, PW, H, W,
                n_channels, maxima.data(), where.data(), output + at, argmax + at);

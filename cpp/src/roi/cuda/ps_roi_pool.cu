@@ -29,7 +29,7 @@ __device__ Bin bin_of(const T* rois, int64_t index, int64_t C_out, int64_t H, in
   const int64_t pw = index % PW, ph = (index / PW) % PH, c = (index / (PW * PH)) % C_out, k = index / (PW * PH * C_out);
   T row[5];
   opticore::detail::roi_row(rois, 5, 1, k, row);
-  const auto roi = opticore::detail::ps_pooled_roi(row, options);
+  const auto roi = opticore::detail::pooled_roi(row, options, /*inclusive=*/false);
   Bin bin;
   bin.image = roi.image, bin.channel = (c * PH + ph) * PW + pw;
   opticore::detail::bin_cells(ph, roi.bin_height, roi.start_y, H > 1 ? H - 1 : 0, bin.y0, bin.y1);

@@ -13,6 +13,7 @@
 #include "opticore/core/threading.hpp"
 #include "opticore/core/view.hpp"
 #include "opticore/roi/roi_align.hpp"
+#include "roi/detail/sampling.hpp"
 
 namespace opticore::detail {
 
@@ -100,6 +101,14 @@ void check_roi_arguments(const MatrixView<T>& rois, int64_t N, int64_t C, int64_
   check_pooled_size(pooled_height, pooled_width);
   check_spatial_scale(spatial_scale);
   check_rois(rois, N, spatial_scale);
+}
+
+/// RoI k of a checked rois view in whole cells (see pooled_roi in sampling.hpp).
+template <class T>
+PooledRoi<T> pooled_roi_at(const MatrixView<T>& rois, int64_t k, const RoiPoolOptions& options, bool inclusive) {
+  T row[5];
+  roi_row(rois.data, rois.row_stride, rois.col_stride, k, row);
+  return pooled_roi(row, options, inclusive);
 }
 
 /// The RoI indices of each image, ascending (rois checked).

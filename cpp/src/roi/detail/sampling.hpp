@@ -108,32 +108,19 @@ struct PooledRoi {
   T bin_height = 0, bin_width = 0;
 };
 
+/// row: the RoI's (batch_index, x1, y1, x2, y2), checked. Its corners are scaled and rounded half
+/// away from zero; RoIPool spans the cells x1..x2 inclusive (`inclusive`, size x2 - x1 + 1),
+/// position-sensitive pooling x2 - x1 (torchvision's ps_roi_pool); at least 1 either way.
 template <class T>
-OPTICORE_HOST_DEVICE PooledRoi<T> pooled_roi(const T (&row)[5], const RoiPoolOptions& options) {
+OPTICORE_HOST_DEVICE PooledRoi<T> pooled_roi(const T (&row)[5], const RoiPoolOptions& options, bool inclusive = true) {
   const T scale = static_cast<T>(options.spatial_scale);
   PooledRoi<T> roi;
   roi.image = static_cast<int64_t>(row[0]);
   roi.start_x = static_cast<int64_t>(std::round(row[1] * scale));
   roi.start_y = static_cast<int64_t>(std::round(row[2] * scale));
-  const int64_t end_x = static_cast<int64_t>(std::round(row[3] * scale));
-  const int64_t end_y = static_cast<int64_t>(std::round(row[4] * scale));
-  const int64_t width = end_x - roi.start_x + 1, height = end_y - roi.start_y + 1;  // x1..x2 inclusive
-  roi.bin_height = static_cast<T>(height > 1 ? height : 1) / static_cast<T>(options.pooled_height);
-  roi.bin_width = static_cast<T>(width > 1 ? width : 1) / static_cast<T>(options.pooled_width);
-  return roi;
-}
-
-/// One RoI of position-sensitive RoI pooling: as pooled_roi, but its size is x2 - x1 (at least 1),
-/// not x2 - x1 + 1 (torchvision's ps_roi_pool).
-template <class T>
-OPTICORE_HOST_DEVICE PooledRoi<T> ps_pooled_roi(const T (&row)[5], const RoiPoolOptions& options) {
-  const T scale = static_cast<T>(options.spatial_scale);
-  PooledRoi<T> roi;
-  roi.image = static_cast<int64_t>(row[0]);
-  roi.start_x = static_cast<int64_t>(std::round(row[1] * scale));
-  roi.start_y = static_cast<int64_t>(std::round(row[2] * scale));
-  const int64_t width = static_cast<int64_t>(std::round(row[3] * scale)) - roi.start_x;
-  const int64_t height = static_cast<int64_t>(std::round(row[4] * scale)) - roi.start_y;
+  const int64_t extra = inclusive ? 1 : 0;
+  const int64_t width = static_cast<int64_t>(std::round(row[3] * scale)) - roi.start_x + extra;
+  const int64_t height = static_cast<int64_t>(std::round(row[4] * scale)) - roi.start_y + extra;
   roi.bin_height = static_cast<T>(height > 1 ? height : 1) / static_cast<T>(options.pooled_height);
   roi.bin_width = static_cast<T>(width > 1 ? width : 1) / static_cast<T>(options.pooled_width);
   return roi;
