@@ -1,5 +1,5 @@
-# The installed CMake package: find_package(opticore) gives opticore::core (and opticore::torch
-# when it was built). Inside a wheel the tree lives under site-packages/opticore/.
+# The installed CMake package: find_package(opticore) gives opticore::core (and opticore::torch,
+# opticore::runtime when they were built). Inside a wheel the tree lives under site-packages/opticore/.
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/cpp/include/opticore"
@@ -23,6 +23,9 @@ endfunction()
 opticore_install_export(opticoreTargets opticore_core)
 if(OPTICORE_HAVE_TORCH)
   opticore_install_export(opticoreTorchTargets opticore_torch)
+endif()
+if(OPTICORE_HAVE_RUNTIME)
+  opticore_install_export(opticoreRuntimeTargets opticore_runtime)
 endif()
 
 configure_package_config_file(

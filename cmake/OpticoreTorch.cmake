@@ -76,5 +76,49 @@ function(opticore_find_torch result_var)
       INTERFACE_LINK_LIBRARIES "${_torch_cpu}")
   endif()
   set(OPTICORE_TORCH_VERSION "${_version}" PARENT_SCOPE)
+  set(OPTICORE_TORCH_PACKAGE_DIR "${_root}" PARENT_SCOPE)
+  set(${result_var} TRUE PARENT_SCOPE)
+endfunction()
+
+# The full LibTorch (ATen, c10, AOTInductor's package loader) of the torch that
+# opticore_find_torch found, for opticore::runtime: unlike the stable-ABI operators, code built
+# on it runs only with that torch release. An imported target over the wheel's own headers and
+# libraries rather than find_package(Torch), which wants CUDA's toolkit beside a CUDA build of
+# torch: the runner reaches CUDA through torch's libraries at run time, so one source builds
+# against CPU-only and CUDA torch alike.
+#
+#   opticore_find_libtorch(<result-var>)    call after opticore_find_torch succeeded
+#
+# On success defines opticore::libtorch, sets <result-var> TRUE and OPTICORE_LIBTORCH_VERSION (the
+# full release, e.g. 2.13.0+cpu); else sets
+# OPTICORE_LIBTORCH_NOT_FOUND to what is missing.
+function(opticore_find_libtorch result_var)
+  set(${result_var} FALSE PARENT_SCOPE)
+  set(_root "${OPTICORE_TORCH_PACKAGE_DIR}")
+  if(NOT EXISTS "${_root}/include/torch/csrc/inductor/aoti_package/model_package_loader.h")
+    set(OPTICORE_LIBTORCH_NOT_FOUND "no AOTInductor package loader header under ${_root}/include" PARENT_SCOPE)
+    return()
+  endif()
+  foreach(_name torch torch_cpu c10)
+    find_library(_lib_${_name} NAMES ${_name} PATHS "${_root}/lib" NO_DEFAULT_PATH NO_CACHE)
+    if(NOT _lib_${_name})
+      set(OPTICORE_LIBTORCH_NOT_FOUND "no lib${_name} under ${_root}/lib" PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+  # The full release (2.13.0+cpu) the runtime is pinned to, from the package's version.py.
+  file(STRINGS "${_root}/version.py" _line REGEX "^__version__ *= *")
+  string(REGEX REPLACE "^__version__ *= *['\"]([^'\"]+)['\"].*" "\\1" _full "${_line}")
+  if(NOT _full)
+    set(OPTICORE_LIBTORCH_NOT_FOUND "cannot read the torch release from ${_root}/version.py" PARENT_SCOPE)
+    return()
+  endif()
+  set(OPTICORE_LIBTORCH_VERSION "${_full}" PARENT_SCOPE)
+  if(NOT TARGET opticore::libtorch)
+    add_library(opticore::libtorch INTERFACE IMPORTED)
+    set_target_properties(opticore::libtorch PROPERTIES
+      INTERFACE_INCLUDE_DIRECTORIES "${_root}/include;${_root}/include/torch/csrc/api/include"
+      INTERFACE_LINK_LIBRARIES "${_lib_torch};${_lib_torch_cpu};${_lib_c10}")
+  endif()
   set(${result_var} TRUE PARENT_SCOPE)
 endfunction()
