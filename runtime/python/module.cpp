@@ -2,17 +2,31 @@
 // torch.utils.dlpack makes them), so this module links neither libtorch_python nor torch's own
 // pybind11; python/opticore/runtime wraps it. The GIL is released while a package runs.
 #include <ATen/DLConvertor.h>
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+
+#include <cstring>
+#include <optional>
+#include <utility>
 
 #include <string>
 #include <vector>
 
+#include "opticore/runtime/face_pipeline.hpp"
 #include "opticore/runtime/runner.hpp"
 
 namespace py = pybind11;
+using opticore::runtime::FacePipeline;
+using opticore::runtime::LandmarkDetector;
+using opticore::runtime::LivenessDetector;
 using opticore::runtime::Runner;
 using opticore::runtime::RunnerOptions;
+
+// The pipelines take what opticore.runtime has checked and made contiguous: an H x W x 3 uint8
+// image and F x 4 float64 boxes.
+using ImageArray = py::array_t<uint8_t, py::array::c_style>;
+using BoxArray = py::array_t<double, py::array::c_style>;
 
 namespace {
 
@@ -35,6 +49,35 @@ py::capsule to_capsule(const at::Tensor& tensor) {
       if (m != nullptr && m->deleter != nullptr) m->deleter(m);
     }
   });
+}
+
+opticore::ImageView<uint8_t> image_view(const ImageArray& image) {
+  if (image.ndim() != 3) throw std::invalid_argument("image: expected H x W x 3");
+  return {image.data(), image.shape(0), image.shape(1), image.shape(2)};
+}
+
+opticore::MatrixView<double> box_view(const BoxArray& boxes) {
+  if (boxes.ndim() != 2) throw std::invalid_argument("boxes: expected F x 4");
+  return {boxes.data(), boxes.shape(0), boxes.shape(1)};
+}
+
+// A CPU tensor's values as a new NumPy array of the same shape.
+template <class T>
+py::array_t<T> to_numpy(const at::Tensor& tensor) {
+  const at::Tensor t = tensor.contiguous();
+  py::array_t<T> out(std::vector<py::ssize_t>(t.sizes().begin(), t.sizes().end()));
+  std::memcpy(out.mutable_data(), t.data_ptr<T>(), static_cast<size_t>(t.numel()) * sizeof(T));
+  return out;
+}
+
+RunnerOptions runner_options(const std::string& device, int64_t num_threads, int64_t warmup_runs,
+                             const std::string& inputs) {
+  RunnerOptions options;
+  options.device = device;
+  options.num_threads = num_threads;
+  options.warmup_runs = warmup_runs;
+  if (!inputs.empty()) options.inputs = opticore::runtime::parse_input_specs(inputs);
+  return options;
 }
 
 std::vector<py::capsule> run(const Runner& runner, const std::vector<py::capsule>& capsules) {
@@ -68,11 +111,7 @@ PYBIND11_MODULE(_runtime, m) {
   py::class_<Runner>(m, "Runner")
       .def(py::init([](const std::string& path, const std::string& device, int64_t num_threads, int64_t warmup_runs,
                        const std::string& inputs) {
-             RunnerOptions options;
-             options.device = device;
-             options.num_threads = num_threads;
-             options.warmup_runs = warmup_runs;
-             if (!inputs.empty()) options.inputs = opticore::runtime::parse_input_specs(inputs);
+             const RunnerOptions options = runner_options(device, num_threads, warmup_runs, inputs);
              py::gil_scoped_release release;
              return Runner(path, options);
            }),
@@ -83,4 +122,67 @@ PYBIND11_MODULE(_runtime, m) {
       .def_property_readonly("device", [](const Runner& r) { return r.device().str(); })
       .def_property_readonly("metadata", &Runner::metadata)
       .def_property_readonly("path", &Runner::path);
+
+  // The pipelines hold their own runners: built from paths, with the same runner options.
+  py::class_<LandmarkDetector>(m, "LandmarkDetector")
+      .def(py::init([](const std::string& path, const std::string& device, int64_t num_threads, double margin) {
+             py::gil_scoped_release release;
+             return LandmarkDetector(Runner(path, runner_options(device, num_threads, 1, "")), margin);
+           }),
+           py::arg("path"), py::arg("device"), py::arg("num_threads"), py::arg("margin"))
+      .def("detect",
+           [](const LandmarkDetector& d, const ImageArray& image, const BoxArray& boxes) {
+             at::Tensor points;
+             {
+               py::gil_scoped_release release;
+               points = d.detect(image_view(image), box_view(boxes));
+             }
+             return to_numpy<double>(points);
+           })
+      .def_property_readonly("margin", &LandmarkDetector::margin)
+      .def_property_readonly("crop_size", &LandmarkDetector::crop_size);
+
+  py::class_<LivenessDetector>(m, "LivenessDetector")
+      .def(py::init([](const std::vector<std::pair<std::string, double>>& models, const std::string& device,
+                       int64_t num_threads, int64_t live_class) {
+             py::gil_scoped_release release;
+             std::vector<LivenessDetector::Model> loaded;
+             for (const auto& [path, scale] : models) {
+               loaded.push_back({Runner(path, runner_options(device, num_threads, 1, "")), scale});
+             }
+             return LivenessDetector(std::move(loaded), live_class);
+           }),
+           py::arg("models"), py::arg("device"), py::arg("num_threads"), py::arg("live_class"))
+      .def("live_probability",
+           [](const LivenessDetector& d, const ImageArray& image, const BoxArray& boxes) {
+             at::Tensor live;
+             {
+               py::gil_scoped_release release;
+               live = d.live_probability(image_view(image), box_view(boxes));
+             }
+             return to_numpy<float>(live);
+           })
+      .def_property_readonly("scales", [](const LivenessDetector& d) {
+        std::vector<double> scales;
+        for (const auto& model : d.models()) scales.push_back(model.scale);
+        return scales;
+      });
+
+  py::class_<FacePipeline>(m, "FacePipeline")
+      .def(py::init([](const LandmarkDetector& landmarks, std::optional<LivenessDetector> liveness,
+                       int64_t aligned_size) { return FacePipeline(landmarks, std::move(liveness), aligned_size); }),
+           py::arg("landmarks"), py::arg("liveness"), py::arg("aligned_size"))
+      .def("run", [](const FacePipeline& p, const ImageArray& image, const BoxArray& boxes) {
+        opticore::runtime::Faces faces;
+        {
+          py::gil_scoped_release release;
+          faces = p.run(image_view(image), box_view(boxes));
+        }
+        py::dict out;
+        out["landmarks"] = to_numpy<double>(faces.landmarks);
+        out["aligned"] = to_numpy<uint8_t>(faces.aligned);
+        out["matrices"] = to_numpy<double>(faces.matrices);
+        out["live"] = faces.live.defined() ? py::object(to_numpy<float>(faces.live)) : py::object(py::none());
+        return out;
+      });
 }

@@ -1,6 +1,5 @@
 #include "opticore/runtime/input_spec.hpp"
 
-
 #include <array>
 #include <cctype>
 #include <sstream>

@@ -49,7 +49,8 @@ c10::Device parse_device(const std::string& text) {
     throw std::invalid_argument("device: expected \"cpu\", \"cuda\" or \"cuda:N\", got \"" + text + "\"");
   }
   if (device.is_cpu()) return device;
-  if (!device.is_cuda()) throw std::invalid_argument("device: only \"cpu\" and \"cuda[:N]\" run packages, got \"" + text + "\"");
+  if (!device.is_cuda())
+    throw std::invalid_argument("device: only \"cpu\" and \"cuda[:N]\" run packages, got \"" + text + "\"");
   if (!at::hasCUDA()) {
     throw std::invalid_argument("device \"" + text + "\": this torch has no CUDA support or no GPU is visible");
   }
@@ -71,12 +72,15 @@ struct Runner::Impl {
   std::unique_ptr<torch::inductor::AOTIModelPackageLoader> loader;
 };
 
-Runner::Runner(const std::string& package_path, const RunnerOptions& options) : impl_(std::make_unique<Impl>()) {
-  Impl& r = *impl_;
+Runner::Runner(const std::string& package_path, const RunnerOptions& options) {
+  auto loaded = std::make_shared<Impl>();
+  Impl& r = *loaded;
   r.path = package_path;
   r.device = parse_device(options.device);
-  if (options.num_threads < 0) throw std::invalid_argument("num_threads: expected >= 0, got " + std::to_string(options.num_threads));
-  if (options.warmup_runs < 0) throw std::invalid_argument("warmup_runs: expected >= 0, got " + std::to_string(options.warmup_runs));
+  if (options.num_threads < 0)
+    throw std::invalid_argument("num_threads: expected >= 0, got " + std::to_string(options.num_threads));
+  if (options.warmup_runs < 0)
+    throw std::invalid_argument("warmup_runs: expected >= 0, got " + std::to_string(options.warmup_runs));
   check_package_file(package_path);
   const auto metadata = with_path(package_path, "cannot read the metadata of package", [&] {
     return torch::inductor::AOTIModelPackageLoader::load_metadata_from_package(package_path, "model");
@@ -95,15 +99,17 @@ Runner::Runner(const std::string& package_path, const RunnerOptions& options) : 
   } else if (!options.inputs.empty()) {
     r.inputs = options.inputs;
   } else {
-    throw std::invalid_argument("package " + package_path +
-                                " has no \"opticore.inputs\" metadata: pass RunnerOptions::inputs (the compiled code does "
-                                "not check shapes, so the runner must know them)");
+    throw std::invalid_argument(
+        "package " + package_path +
+        " has no \"opticore.inputs\" metadata: pass RunnerOptions::inputs (the compiled code does "
+        "not check shapes, so the runner must know them)");
   }
   if (options.num_threads > 0) at::set_num_threads(static_cast<int>(options.num_threads));
   r.loader = with_path(package_path, "cannot load package", [&] {
     const c10::DeviceIndex index = r.device.is_cuda() ? r.device.index() : -1;
     return std::make_unique<torch::inductor::AOTIModelPackageLoader>(package_path, "model", false, 1, index);
   });
+  impl_ = std::move(loaded);
   for (int64_t i = 0; i < options.warmup_runs; ++i) {
     std::vector<at::Tensor> zeros;
     for (const InputSpec& spec : r.inputs) {
@@ -114,10 +120,6 @@ Runner::Runner(const std::string& package_path, const RunnerOptions& options) : 
     run(zeros);
   }
 }
-
-Runner::~Runner() = default;
-Runner::Runner(Runner&&) noexcept = default;
-Runner& Runner::operator=(Runner&&) noexcept = default;
 
 std::vector<at::Tensor> Runner::run(const std::vector<at::Tensor>& inputs) const {
   const Impl& r = *impl_;

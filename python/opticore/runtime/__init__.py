@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-__all__ = ["Runner", "available", "input_specs", "package_metadata"]
+__all__ = ["FacePipeline", "LandmarkDetector", "LivenessDetector", "Runner", "available", "input_specs",
+           "package_metadata"]
 
 _LIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib")
 # The dtypes the runner's specs name (runtime/include/opticore/runtime/input_spec.hpp).
@@ -111,7 +112,9 @@ def input_specs(program: Any) -> str:
                 continue
             bounds = program.range_constraints[size.node.expr]
             low, high = int(bounds.lower), bounds.upper
-            dims.append(f"{low}..{int(high)}" if high.is_finite else f"{low}..")
+            # torch's unbounded size (int_oo) calls itself finite; an integer upper bound is one.
+            bounded = high.is_Integer and abs(int(high)) < 2**62
+            dims.append(f"{low}..{int(high)}" if bounded else f"{low}..")
         specs.append(f"{dtype}[{','.join(dims)}]")
     return ";".join(specs)
 
@@ -218,3 +221,5 @@ class Runner:
     def __repr__(self) -> str:
         return f"Runner({self.path!r}, device={self.device!r}, inputs={self.input_specs!r})"
 
+
+from .pipelines import FacePipeline, LandmarkDetector, LivenessDetector  # noqa: E402  (they use _module)

@@ -49,12 +49,8 @@ struct RunnerOptions {
 
 class Runner {
  public:
+  /// Loads the package. Copies of a Runner share the loaded package.
   explicit Runner(const std::string& package_path, const RunnerOptions& options = {});
-  ~Runner();
-  Runner(Runner&&) noexcept;
-  Runner& operator=(Runner&&) noexcept;
-  Runner(const Runner&) = delete;
-  Runner& operator=(const Runner&) = delete;
 
   /// Checks the inputs against input_specs(), moves them to device() and runs the package.
   std::vector<at::Tensor> run(const std::vector<at::Tensor>& inputs) const;
@@ -67,7 +63,7 @@ class Runner {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<const Impl> impl_;
 };
 
 }  // namespace opticore::runtime
