@@ -264,3 +264,46 @@ def test_pipeline_input_errors(packages):
     # An 8 x 8 image model, but not a landmark model: its (B, 2) output is refused.
     with pytest.raises(ValueError, match=r"LandmarkDetector: package .* must return \(B, K, 2\) landmarks"):
         rt.LandmarkDetector(packages["small"])(image, boxes)
+
+
+# --- the C++ example application, built against the installed package ------------------------------
+
+
+def _write_ppm(path, image):
+    h, w, _ = image.shape
+    path.write_bytes(b"P6\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(image).tobytes())
+
+
+def test_cpp_example_app_finds_landmarks_and_aligns(packages, tmp_path):
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake not installed")
+    root = Path(__file__).resolve().parents[2]
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(root / "examples" / "cpp"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
+                    f"-DCMAKE_PREFIX_PATH={opticore.cmake_prefix_path}"], check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(build), "--target", "face_landmarks"], check=True, capture_output=True)
+    image, boxes = _image_and_boxes()
+    _write_ppm(tmp_path / "face.ppm", image)
+    out = tmp_path / "aligned.ppm"
+    run = subprocess.run([str(build / "face_landmarks"), packages["pfld"], str(tmp_path / "face.ppm"),
+                          *map(str, boxes[1]), str(out), packages["live"]], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.split("\n")
+    points = np.array([[float(v) for v in line.split()] for line in lines[:68]])
+    live = float(lines[68].split()[1])
+    faces = rt.FacePipeline(rt.LandmarkDetector(packages["pfld"]), rt.LivenessDetector(packages["live"]))(
+        image, boxes[1:2])
+    np.testing.assert_allclose(points, faces["landmarks"][0], atol=1e-6)  # printed with 6 decimals
+    assert abs(live - faces["live"][0]) < 1e-6
+    header = b"P6\n112 112\n255\n"
+    written = out.read_bytes()
+    assert written.startswith(header)
+    np.testing.assert_array_equal(np.frombuffer(written[len(header):], np.uint8).reshape(112, 112, 3),
+                                  faces["aligned"][0])
+    failed = subprocess.run([str(build / "face_landmarks"), str(tmp_path / "missing.pt2"), str(tmp_path / "face.ppm"),
+                             "0", "0", "10", "10", str(out)], capture_output=True, text=True)
+    assert failed.returncode == 1 and "no such file" in failed.stderr
