@@ -18,7 +18,7 @@ needs_weights = pytest.mark.skipif(importlib.util.find_spec("facenet_pytorch") i
 def reference_forward(net, x):
     """The published networks with torch.nn.functional, straight from the state dict: ceil-mode
     pools, PReLU, dense layers on features flattened in (W, H, C) order."""
-    p = {k: v for k, v in net.state_dict().items()}
+    p = net.state_dict()
 
     def conv(x, name):
         return F.prelu(F.conv2d(x, p[f"conv{name}.weight"], p[f"conv{name}.bias"]), p[f"prelu{name}.weight"])
