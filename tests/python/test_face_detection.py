@@ -226,3 +226,29 @@ def test_nms_min_against_loops():
         nms_min(np.array([[0, 0, np.nan, 1]]), np.ones(1), 0.5)
     with pytest.raises(ValueError, match="threshold"):
         nms_min(np.zeros((1, 4)), np.ones(1), 1.5)
+
+
+def test_detect_command(tmp_path, capsys):
+    cv2 = pytest.importorskip("cv2")
+    import json
+
+    from opticore import cli
+    from opticore.eval.tracking import load_image
+
+    image = tmp_path / "astronaut.png"
+    cv2.imwrite(str(image), load_image("astronaut"))
+    out, report = tmp_path / "faces.png", tmp_path / "faces.json"
+    assert cli.main(["detect", str(image), "--out", str(out), "--json", str(report)]) == 0
+    frames = json.loads(report.read_text())["frames"]
+    assert len(frames) == 1 and len(frames[0]["boxes"]) == 1 and np.shape(frames[0]["landmarks"]) == (1, 5, 2)
+    assert cv2.imread(str(out)).shape == (512, 512, 3)
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (512, 512))
+    for _ in range(3):
+        writer.write(load_image("astronaut"))
+    writer.release()
+    assert cli.main(["detect", str(video), "--out", str(tmp_path / "clip.mp4")]) == 0
+    frames = json.loads(capsys.readouterr().out)["frames"]
+    assert [len(f["boxes"]) for f in frames] == [1, 1, 1]
+    assert cli.main(["detect", str(tmp_path / "missing.png")]) == 1
+    assert "no such file" in capsys.readouterr().err
