@@ -94,7 +94,7 @@ def detect_face(frame: np.ndarray) -> Tuple[Optional[Box], str]:
         >>> from opticore.eval.tracking import load_image
         >>> box, source = detect_face(load_image("astronaut"))
         >>> [round(v) for v in box], source
-        ([171, 55, 109, 140], 'opticore.FaceDetector (MTCNN)')
+        ([181, 62, 87, 110], 'opticore.FaceDetector (MTCNN)')
     """
     try:
         import opticore

@@ -39,6 +39,14 @@ def draw(image: np.ndarray, faces: Any) -> np.ndarray:
 
 
 def as_json(faces: Any) -> Dict[str, List[Any]]:
+    """:class:`opticore.Detections` as lists (boxes ``x1, y1, x2, y2``, scores, ``(5, 2)`` landmarks).
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> from opticore.detect import as_json
+        >>> as_json(opticore.FaceDetector()(np.zeros((30, 30, 3), np.uint8)))
+        {'boxes': [], 'scores': [], 'landmarks': []}
+    """
     return {"boxes": faces.boxes.tolist(), "scores": faces.scores.tolist(), "landmarks": faces.landmarks.tolist()}
 
 

@@ -58,6 +58,12 @@ class Detections(NamedTuple):
     * ``scores``: ``(N,)`` float32 O-Net face probabilities;
     * ``landmarks``: ``(N, 5, 2)`` float32 ``(x, y)``: left eye, right eye, nose, left and right
       mouth corners ("left" = image left), the order :func:`opticore.align_face` takes.
+
+    Example:
+        >>> import numpy as np, opticore
+        >>> faces = opticore.FaceDetector()(np.zeros((100, 100, 3), np.uint8))
+        >>> faces.boxes.shape, faces.scores.shape, faces.landmarks.shape
+        ((0, 4), (0,), (0, 5, 2))
     """
 
     boxes: np.ndarray
@@ -327,7 +333,7 @@ class FaceDetector:
         Example:
             >>> import opticore
             >>> [round(s, 3) for s in opticore.FaceDetector().scales(40, 60)]
-            [0.6, 0.425]
+            [0.6, 0.425, 0.302]
         """
         scale = 12.0 / self.min_face_size
         short = min(height, width) * scale

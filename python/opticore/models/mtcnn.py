@@ -251,7 +251,7 @@ def export_stage(module: nn.Module) -> "torch.export.ExportedProgram":
         >>> from opticore.models.mtcnn import PNet, export_stage
         >>> program = export_stage(PNet.pretrained())
         >>> [tuple(t.shape) for t in program.module()(torch.zeros(1, 3, 12, 13))]
-        [(1, 4, 1, 1), (1, 1, 1)]
+        [(1, 4, 1, 2), (1, 1, 2)]
     """
     from torch.export import Dim
     from torch.fx.experimental import _config as shape_config
