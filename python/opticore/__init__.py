@@ -25,6 +25,7 @@ from .boxes import (
     soft_nms,
 )
 from .deform import deform_conv2d
+from .face_detection import Detections, FaceDetector
 from .liveness import crop_face, face_crop_boxes, fourier_spectrum
 from .losses import ciou_loss, diou_loss, giou_loss, sigmoid_focal_loss
 from .mot import MultiTracker, Tracks
@@ -84,6 +85,8 @@ def build_info() -> Dict[str, Any]:
 
 __all__ = [
     "ARCFACE_112",
+    "Detections",
+    "FaceDetector",
     "KCFTracker",
     "MOSSETracker",
     "MultiTracker",

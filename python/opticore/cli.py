@@ -7,6 +7,7 @@
     opticore train TASK [...]           train a model (liveness, pfld): checkpoints, resume, torchrun
     opticore eval TASK [...]            evaluate a trained model on held-out data, write metrics and plots
     opticore landmarks IMAGE --model CKPT   draw a trained PFLD's landmarks on a photo (boxes or Haar faces)
+    opticore detect IMAGE|VIDEO [--out PATH] [--json PATH]   MTCNN faces drawn, and as JSON
     opticore bench                      list the benchmarks
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
     opticore bench geometry [--quick]   umeyama, alignment, random_warp; resize / warps / crop_resize vs OpenCV
@@ -15,6 +16,7 @@
     opticore bench ops [--quick]        the rest of the detection family (R-FCN, DCN, FPN, IoU losses) vs torchvision
     opticore bench mot [--quick]        SORT / ByteTrack / OC-SORT against roboflow trackers' (simulated crowds)
     opticore bench pfld [--quick]       PFLD 0.25X / 1X forward time (batch 1, one thread) beside the paper's
+    opticore bench faces [--quick]      MTCNN face detection per 640x480 image vs facenet-pytorch and Haar
 
 Exit codes: 0 success, 1 failure while running, 2 bad usage (an unknown option or value, a missing
 command or benchmark name: the usage, and what is wrong, go to stderr). Errors go to stderr.
@@ -41,6 +43,7 @@ BENCHMARKS = {
     "mot": ("opticore.bench.mot", "SORT / ByteTrack / OC-SORT against roboflow trackers' (HOTA, IDF1, MOTA, fps)"),
     "pfld": ("opticore.bench.pfld", "PFLD 0.25X / 1X forward time at batch 1 on one thread beside the paper's"),
     "liveness": ("opticore.bench.liveness", "fourier_spectrum against the NumPy + OpenCV Silent-Face pipeline"),
+    "faces": ("opticore.bench.faces", "MTCNN FaceDetector time per 640x480 image against facenet-pytorch and Haar"),
 }
 
 # Training and evaluation tasks by name: (module with a main(argv) -> int, what it does).
@@ -110,6 +113,12 @@ def _landmarks(args: argparse.Namespace) -> int:
     return face_landmarks.run(args, args.parser)
 
 
+def _detect(args: argparse.Namespace) -> int:
+    from . import detect
+
+    return detect.run(args, args.parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import opticore
 
@@ -150,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     face_landmarks.add_arguments(landmarks)
     landmarks.set_defaults(run=_landmarks, parser=landmarks)
 
+    from . import detect
+
+    detect_parser = commands.add_parser("detect", help="find faces (MTCNN) in an image or video, draw them, write JSON",
+                                        description=detect.DESCRIPTION)
+    detect.add_arguments(detect_parser)
+    detect_parser.set_defaults(run=_detect, parser=detect_parser)
+
     helps = {
         "train": ("train a model (alone: list the tasks)", "Train a model; options after the task name go to it."),
         "eval": ("evaluate a trained model (alone: list the tasks)",
@@ -174,7 +190,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if unknown:  # reported by the command's own parser, so that its usage line is the one shown
         getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
-        parser.error("which command? info, demo, track, landmarks, train, eval or bench "
+        parser.error("which command? info, demo, track, landmarks, detect, train, eval or bench "
                      "(`opticore --help` says what each does)")
     try:
         return args.run(args)

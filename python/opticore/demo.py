@@ -2,8 +2,8 @@
 
 With no arguments it films scikit-image's astronaut photograph with a virtual camera that pans,
 zooms and rotates around her face (exact ground truth, :func:`opticore.eval.tracking.astronaut_demo`),
-finds the face in the first frame with OpenCV's Haar frontal-face cascade, tracks it, and writes
-to ``--out`` (default ``./opticore-demo/``):
+finds the face in the first frame with :class:`opticore.FaceDetector` (MTCNN; OpenCV's Haar cascade
+where its weights are missing), tracks it, and writes to ``--out`` (default ``./opticore-demo/``):
 
 * ``demo.mp4``: the frames with the tracker's box (yellow; red when the tracker reports a failure),
   the ground truth (green), the tracker's score and a legend. H.264, which browsers play, when
@@ -74,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gt", metavar="PATH", help="OTB ground truth for --video (one x,y,w,h per line)")
     parser.add_argument("--bbox", type=_bbox, metavar="X,Y,W,H",
                         help="the target in the first frame (default: the first --gt box, else the largest "
-                             "face OpenCV's Haar cascade finds)")
+                             "face opticore.FaceDetector finds)")
     parser.add_argument("--tracker", choices=list(TRACKERS), metavar="NAME",
                         help=f"one of {', '.join(TRACKERS)} (default {DEFAULT_TRACKER}, or {FALLBACK_TRACKER} "
                              "while opticore's trackers are not built)")
@@ -82,16 +82,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-video", action="store_true", help="do not write the annotated video")
 
 
-def detect_face(frame: np.ndarray) -> Optional[Box]:
+def detect_face(frame: np.ndarray) -> Tuple[Optional[Box], str]:
+    """The largest face in a BGR (or grey) uint8 frame, as ``(x, y, w, h)`` or None, and the
+    detector's name.
+
+    Uses :class:`opticore.FaceDetector` (MTCNN); where its weights (``pip install --no-deps
+    facenet-pytorch``) or torch are missing, OpenCV's Haar cascade (:func:`detect_face_haar`).
+
+    Example:
+        >>> from opticore.demo import detect_face
+        >>> from opticore.eval.tracking import load_image
+        >>> box, source = detect_face(load_image("astronaut"))
+        >>> [round(v) for v in box], source
+        ([181, 62, 87, 110], 'opticore.FaceDetector (MTCNN)')
+    """
+    try:
+        import opticore
+
+        detector = opticore.FaceDetector()
+    except (ImportError, FileNotFoundError):
+        return detect_face_haar(frame), "OpenCV's Haar cascade"
+    faces = detector(frame)
+    if not len(faces.boxes):
+        return None, "opticore.FaceDetector (MTCNN)"
+    x1, y1, x2, y2 = (float(v) for v in max(faces.boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])))
+    return (x1, y1, x2 - x1, y2 - y1), "opticore.FaceDetector (MTCNN)"
+
+
+def detect_face_haar(frame: np.ndarray) -> Optional[Box]:
     """The largest frontal face in a BGR (or grey) uint8 frame, as ``(x, y, w, h)``, or None.
 
     Uses ``cv2.data.haarcascades + "haarcascade_frontalface_default.xml"`` (shipped by the
     opencv-python wheels below version 5).
 
     Example:
-        >>> from opticore.demo import detect_face
+        >>> from opticore.demo import detect_face_haar
         >>> from opticore.eval.tracking import load_image
-        >>> detect_face(load_image("astronaut"))
+        >>> detect_face_haar(load_image("astronaut"))
         (177.0, 66.0, 95.0, 95.0)
     """
     import cv2
@@ -292,10 +319,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     elif args.video and gt is not None and np.isfinite(gt[0]).all():
         box0, source = tuple(float(v) for v in gt[0]), "the ground truth (--gt)"  # OTB's one-pass protocol
     else:
-        found = detect_face(first)
+        found, source = detect_face(first)
         if found is None:
-            raise RuntimeError("no face found in the first frame by OpenCV's Haar cascade: give --bbox x,y,w,h")
-        box0, source = found, "OpenCV's Haar cascade"
+            raise RuntimeError(f"no face found in the first frame by {source}: give --bbox x,y,w,h")
+        box0 = found
     line = f"target {tuple(round(v, 1) for v in box0)} from {source}"
     if gt is not None and np.isfinite(gt[0]).all():
         line += (f"; ground truth {tuple(round(float(v), 1) for v in gt[0])}, "

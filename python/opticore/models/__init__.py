@@ -3,5 +3,6 @@ data-dependent Python control flow in ``forward``). torch is imported here, neve
 ``import opticore``.
 
 * :mod:`opticore.models.minifasnet`: MiniFASNet anti-spoofing (V1 / V2 / V1SE / V2SE, Fourier head).
+* :mod:`opticore.models.mtcnn`: MTCNN's P-Net, R-Net and O-Net (facenet-pytorch's trained weights).
 * :mod:`opticore.models.pfld`: PFLD facial landmarks and its auxiliary pose network.
 """
