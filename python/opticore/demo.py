@@ -18,7 +18,10 @@ benchmarks count it) and the whole demo's frames per second (frames made, tracke
 encoded, the progress bar's rate); and the success AUC.
 ``--video PATH`` does the same on a video file or a folder of frames (``--gt`` adds an OTB
 ground-truth file, whose first box then starts the tracker), ``--bbox x,y,w,h`` replaces the face
-detector, ``--tracker`` picks the tracker.
+detector, ``--tracker`` picks the tracker. ``--landmarks MODEL.pt2`` (an exported PFLD, ``opticore
+export pfld``) draws the face's landmarks in every frame and ``--liveness MODEL.pt2`` (an exported
+MiniFASNet) its live probability, both run by :mod:`opticore.runtime`'s C++ pipelines on the
+tracked box; ``boxes.json`` then holds them per frame too.
 """
 
 from __future__ import annotations
@@ -80,6 +83,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "while opticore's trackers are not built)")
     parser.add_argument("--frames", type=_frames, default=150, help="length of the built-in sequence (150)")
     parser.add_argument("--no-video", action="store_true", help="do not write the annotated video")
+    parser.add_argument("--landmarks", metavar="MODEL.pt2",
+                        help="an exported landmark model (opticore export pfld): draw its points on the face")
+    parser.add_argument("--liveness", metavar="MODEL.pt2",
+                        help="an exported liveness model (opticore export liveness): show the live probability")
 
 
 def detect_face(frame: np.ndarray) -> Tuple[Optional[Box], str]:
@@ -163,6 +170,7 @@ Colour = Tuple[int, int, int]
 TRACKER_COLOUR: Colour = (0, 220, 255)  # BGR yellow
 LOST_COLOUR: Colour = (0, 0, 255)  # red: the tracker reports a failure
 GT_COLOUR: Colour = (0, 200, 0)  # green
+LANDMARK_COLOUR: Colour = (255, 0, 255)  # magenta: --landmarks' points
 #: What opticore's trackers report as ``score`` (OpenCV's KCF, MOSSE and CSRT report none).
 SCORE_LEGEND = "score = PSR (peak-to-sidelobe ratio)"
 H264_MISSING = ("imageio-ffmpeg is not installed, so demo.mp4 is MPEG-4 Part 2 (mp4v), which browsers do not "
@@ -271,9 +279,34 @@ def _legend(image: np.ndarray, name: str, has_gt: bool, scale: float) -> None:
         _text(image, text, (indent if colour is not None else 6, y + step - 5), scale)
 
 
+class _FaceModels:
+    """The ``--landmarks`` / ``--liveness`` packages on the tracked box (:mod:`opticore.runtime`)."""
+
+    def __init__(self, landmarks: Optional[str], liveness: Optional[str]) -> None:
+        from . import runtime
+
+        ok, why = runtime.available()
+        if not ok:
+            raise RuntimeError(f"--landmarks / --liveness need opticore's runtime: {why}")
+        self.landmarks = runtime.LandmarkDetector(landmarks) if landmarks else None
+        self.liveness = runtime.LivenessDetector(liveness) if liveness else None
+
+    def __call__(self, frame: np.ndarray, box: Box) -> Tuple[Optional[np.ndarray], Optional[float]]:
+        """``(points (K, 2) or None, live probability or None)`` for a tracked box ``x, y, w, h``."""
+        x, y, w, h = box
+        corners = np.array([[x, y, x + w, y + h]], np.float64)
+        if not (np.isfinite(corners).all() and w > 0 and h > 0):
+            return None, None
+        points = None if self.landmarks is None else self.landmarks(frame, corners)[0]
+        live = None if self.liveness is None else float(self.liveness(frame, corners)[0])
+        return points, live
+
+
 def _annotate(frame: np.ndarray, index: int, box: Box, ok: bool, score: Optional[float],
-              gt: Optional[Seq[float]], name: str, has_gt: bool) -> np.ndarray:
-    """``frame`` with the ground truth, the tracker's box, a caption and the legend drawn on it."""
+              gt: Optional[Seq[float]], name: str, has_gt: bool,
+              face: Tuple[Optional[np.ndarray], Optional[float]] = (None, None)) -> np.ndarray:
+    """``frame`` with the ground truth, the tracker's box, the face's landmarks and live probability
+    (when given), a caption and the legend drawn on it."""
     import cv2
 
     out = frame.copy()
@@ -282,7 +315,12 @@ def _annotate(frame: np.ndarray, index: int, box: Box, ok: bool, score: Optional
         cv2.rectangle(out, c[0], c[1], GT_COLOUR, 1, cv2.LINE_AA)
     if (c := _corners(box)) is not None:
         cv2.rectangle(out, c[0], c[1], TRACKER_COLOUR if ok else LOST_COLOUR, 2, cv2.LINE_AA)
+    points, live = face
+    for px, py in [] if points is None else points:
+        if math.isfinite(px) and math.isfinite(py):
+            cv2.circle(out, (int(round(px)), int(round(py))), 2, LANDMARK_COLOUR, -1, cv2.LINE_AA)
     text = f"{name}  frame {index}" + ("" if score is None or not math.isfinite(score) else f"  score {score:.1f}")
+    text += "" if live is None else f"  live {live:.2f}"
     _text(out, text, (6, int(round(36 * scale))), scale)
     _legend(out, name, has_gt, 0.8 * scale)
     return out
@@ -331,6 +369,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     name, note = _pick_tracker(args.tracker)
     if note:
         print(note)
+    face_models = _FaceModels(args.landmarks, args.liveness) if args.landmarks or args.liveness else None
+    faces: List[Tuple[Optional[np.ndarray], Optional[float]]] = []
     os.makedirs(args.out, exist_ok=True)
     video = None if args.no_video else _VideoOut(args.out, seq.fps)
     # The bar's rate is the demo's own (frames made, tracked, drawn, encoded); the tracker's is beside it.
@@ -341,9 +381,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     def on_frame(i: int, frame: np.ndarray, result: Tuple[bool, Box, Optional[float]], seconds: float) -> None:
         nonlocal done
         ok, box, score = result
+        face = face_models(frame, box) if face_models is not None else (None, None)
+        faces.append(face)
         if video is not None:
             g = gt[i] if gt is not None and i < len(gt) else None
-            video.write(_annotate(frame, i, box, ok, score, g, name, has_gt))
+            video.write(_annotate(frame, i, box, ok, score, g, name, has_gt, face))
         done = i + 1
         progress.set_postfix_str(f"tracker {done / seconds:.0f} fps" if seconds > 0 else "")
         progress.update()
@@ -378,6 +420,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
          "iou": None if ious is None else _num(ious[i]),
          "centre_error": None if errors is None else _num(errors[i])}
         for i in range(len(result.boxes))]
+    if face_models is not None:
+        for entry, (points, live) in zip(report["per_frame"], faces):
+            entry["landmarks"] = None if points is None else np.round(points, 2).tolist()
+            entry["live"] = live
     with open(os.path.join(args.out, "boxes.json"), "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1)
     print(f"tracked {n} frames with {name}: tracker {result.fps:.0f} fps (init + update time only); "

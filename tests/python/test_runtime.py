@@ -307,3 +307,29 @@ def test_cpp_example_app_finds_landmarks_and_aligns(packages, tmp_path):
     failed = subprocess.run([str(build / "face_landmarks"), str(tmp_path / "missing.pt2"), str(tmp_path / "face.ppm"),
                              "0", "0", "10", "10", str(out)], capture_output=True, text=True)
     assert failed.returncode == 1 and "no such file" in failed.stderr
+
+
+def test_demo_draws_landmarks_and_liveness(packages, tmp_path):
+    import json
+
+    from opticore.demo import main
+
+    out = tmp_path / "demo"
+    assert main(["--frames", "8", "--out", str(out), "--bbox", "190,90,110,130",
+                 "--landmarks", packages["pfld"], "--liveness", packages["live"]]) == 0
+    report = json.loads((out / "boxes.json").read_text())
+    frames = report["per_frame"]
+    assert len(frames) == 8
+    for entry in frames:
+        assert np.isfinite(entry["landmarks"]).all() and np.shape(entry["landmarks"]) == (68, 2)
+        assert 0.0 <= entry["live"] <= 1.0
+    assert (out / "demo.mp4").exists() or (out / "demo.gif").exists()
+    # The first frame's values are the pipelines' on that frame and box.
+    from opticore.eval.tracking import astronaut_demo
+
+    frame = next(astronaut_demo(frames=8).frames())
+    x, y, w, h = frames[0]["box"]
+    corners = [[x, y, x + w, y + h]]
+    np.testing.assert_allclose(frames[0]["landmarks"], rt.LandmarkDetector(packages["pfld"])(frame, corners)[0],
+                               atol=0.006)  # rounded to 2 decimals
+    assert abs(frames[0]["live"] - rt.LivenessDetector(packages["live"])(frame, corners)[0]) < 1e-6
