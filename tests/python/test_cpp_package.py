@@ -60,3 +60,31 @@ def test_umbrella_header_includes_every_public_header():
     headers = sorted(p.relative_to(include).as_posix() for p in include.rglob("*.hpp"))
     missing = [h for h in headers if h != "opticore/opticore.hpp" and f'#include "{h}"' not in umbrella]
     assert missing == []
+
+
+def test_runtime_component_needs_the_torch_it_was_built_with(tmp_path):
+    torch = pytest.importorskip("torch")
+    import opticore.runtime
+
+    built = opticore.runtime._built_for()
+    if built is None:
+        pytest.skip("opticore was built without the runtime")
+    project = tmp_path / "needs_runtime"
+    project.mkdir()
+    (project / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.18)\nproject(needs_runtime LANGUAGES CXX)\n"
+        "find_package(opticore REQUIRED COMPONENTS runtime)\n"
+    )
+    # A torch folder with the real headers and libraries but another release's version.py.
+    real = Path(torch.__file__).parent
+    other = tmp_path / "torch"
+    other.mkdir()
+    for name in ("include", "lib"):
+        (other / name).symlink_to(real / name)
+    (other / "version.py").write_text("__version__ = '9.9.0+cpu'\n")
+    result = configure(project, tmp_path / "build", f"-DOPTICORE_TORCH_ROOT={other}")
+    assert result.returncode != 0
+    message = " ".join(result.stderr.split())
+    assert f"opticore::runtime was built with torch {built} and runs only with it; found torch 9.9.0+cpu" in message
+    ok = configure(project, tmp_path / "build-ok", f"-DOPTICORE_TORCH_ROOT={real}")
+    assert ok.returncode == 0, ok.stderr
