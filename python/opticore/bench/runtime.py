@@ -94,14 +94,15 @@ BACKENDS: Dict[str, Backend] = {
 }
 
 
-def _exports(model: Any, folder: Path, name: str, batches: Sequence[int]) -> Dict[str, Path]:
-    """The model's files, one per (format, int8) the backends need: ``{"pt2": path, ...}``."""
+def _exports(model: Any, folder: Path, name: str, batches: Sequence[int]) -> Dict[str, Any]:
+    """The model's files, one per (format, int8) the backends need: ``{"pt2": report, ...}``
+    (:class:`opticore.export.ExportReport`: path, size, error against eager)."""
     import torch
 
     from ..export import export_model
     from ..export.command import generated_faces
 
-    calibration = torch.from_numpy(generated_faces(64, 112, 3 * 10**6)).split(16)
+    calibration = torch.from_numpy(generated_faces(64, 112, 3 * 10**6)).split(8)
     example = torch.rand(2, 3, 112, 112, generator=torch.Generator().manual_seed(1))
     files = {}
     for backend in BACKENDS.values():
@@ -111,9 +112,8 @@ def _exports(model: Any, folder: Path, name: str, batches: Sequence[int]) -> Dic
         if key not in files:
             # .pte memory plans cap the batch (see opticore.export.pte): export for the largest one.
             out = folder / f"{name}.{key}.{backend.format}"
-            export_model(model, example, backend.format, out, int8=backend.int8,
-                         calibration=calibration if backend.int8 else None, max_batch=max(batches) + 1)
-            files[key] = out
+            files[key] = export_model(model, example, backend.format, out, int8=backend.int8,
+                                      calibration=calibration if backend.int8 else None, max_batch=max(batches) + 1)
     return files
 
 
@@ -129,6 +129,7 @@ def run(*, quick: bool = False, threads: int = 1, json_path: Optional[str] = Non
     batches = (1,) if quick else (1, 8)
     thread_counts = sorted({1, 2, threads})
     rows: List[Dict[str, Any]] = []
+    errors: Dict[str, Dict[str, float]] = {}  # model -> file -> max abs error against eager
     with tempfile.TemporaryDirectory() as tmp:
         for width in widths:
             torch.manual_seed(0)
@@ -139,15 +140,16 @@ def run(*, quick: bool = False, threads: int = 1, json_path: Optional[str] = Non
                         m.running_mean.uniform_(-0.2, 0.2)
                         m.running_var.uniform_(0.5, 2.0)
             name = f"PFLD {width:g}X"
-            files = _exports(model, Path(tmp), f"pfld{width:g}", batches)
-            sizes = {key: path.stat().st_size for key, path in files.items()}
+            reports = _exports(model, Path(tmp), f"pfld{width:g}", batches)
+            sizes = {key: report.size_bytes for key, report in reports.items()}
+            errors[name] = {key: report.max_abs_error for key, report in reports.items()}
             for t in thread_counts:
                 for batch in batches:
                     x = np.random.default_rng(batch).random((batch, 3, 112, 112), dtype=np.float32)
                     row: Dict[str, Any] = {"model": name, "threads": t, "batch": batch, "ms": {}, "mb": {}}
                     for label, backend in BACKENDS.items():
                         key = None if backend.format is None else backend.format + ("-int8" if backend.int8 else "")
-                        runner = backend.load(model if key is None else files[key], t)
+                        runner = backend.load(model if key is None else reports[key].path, t)
                         row["ms"][label], _ = median_ms(lambda r=runner, a=x: r(a), repeats)
                         row["mb"][label] = (sum(p.numel() for p in model.parameters()) * 4 if key is None
                                             else sizes[key]) / 1e6
@@ -164,8 +166,11 @@ def run(*, quick: bool = False, threads: int = 1, json_path: Optional[str] = Non
         r = next(row for row in rows if row["model"] == f"PFLD {width:g}X")
         lines.append(f"PFLD {width:g}X size MB: " + ", ".join(f"{label} {r['mb'][label]:.3f}" for label in labels)
                      + " (eager: float32 parameters)")
+        lines.append(f"PFLD {width:g}X max abs error vs eager: "
+                     + ", ".join(f"{key} {error:.1e}" for key, error in errors[f"PFLD {width:g}X"].items()))
     report = {"meta": {"threads": thread_counts, "repeats": repeats, "torch": torch.__version__, "quick": quick,
-                       **_common.machine(), "setup": SETUP}, "results": rows}
+                       **_common.machine(), "setup": SETUP}, "results": rows,
+              "max_abs_error": errors}
     return _common.publish(report, "\n".join(lines), json_path)
 
 

@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="the file to write (default: CHECKPOINT with the format's suffix)")
     parser.add_argument("--cpu", choices=("native", "avx2", "avx512", "generic"), default="native",
                         help="pt2: the instruction set of the deployment CPU (default: this machine's)")
-    parser.add_argument("--max-batch", type=int, default=64, help="the largest batch the file takes")
+    parser.add_argument("--max-batch", type=int, default=64, help="the largest batch the file takes (at least 8)")
 
 
 def generated_faces(count: int, size: int, first_seed: int, margin: float = 0.2) -> np.ndarray:
@@ -102,7 +102,7 @@ def calibration_images(folder: str, size: int, limit: int = CALIBRATION_COUNT) -
     return np.ascontiguousarray(np.stack(images).transpose(0, 3, 1, 2), dtype=np.float32) / 255.0
 
 
-def _batches(images: np.ndarray, size: int = 32) -> Iterator[Any]:
+def _batches(images: np.ndarray, size: int) -> Iterator[Any]:
     import torch
 
     for start in range(0, len(images), size):
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.int8:
         images = (calibration_images(args.calibration, size) if args.calibration
                   else generated_faces(CALIBRATION_COUNT, size, CALIBRATION_SEED, margin))
-        calibration = list(_batches(images))
+        calibration = list(_batches(images, min(32, args.max_batch)))
     report = export_model(net, example, args.format, out, int8=args.int8, calibration=calibration,
                           max_batch=args.max_batch, cpu=args.cpu)
     print(report.summary())
