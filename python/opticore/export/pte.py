@@ -38,9 +38,10 @@ def quantize_int8(model: torch.nn.Module, inputs: Tuple[torch.Tensor, ...], cali
         >>> import torch
         >>> from opticore.export.pte import quantize_int8
         >>> model = torch.nn.Conv2d(3, 4, 3).eval()
-        >>> q = quantize_int8(model, (torch.rand(2, 3, 8, 8),), [torch.rand(4, 3, 8, 8) for _ in range(3)])
-        >>> (q(torch.rand(1, 3, 8, 8)) - model(torch.rand(1, 3, 8, 8))).shape
-        torch.Size([1, 4, 6, 6])
+        >>> q = quantize_int8(model, (torch.rand(2, 3, 8, 8),), [torch.rand(2, 3, 8, 8) for _ in range(4)])
+        >>> x = torch.rand(2, 3, 8, 8)   # static shapes here: the traced batch, 2
+        >>> bool((q(x) - model(x)).abs().max() < 0.05)   # int8 rounding of outputs of magnitude ~1
+        True
     """
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
                                                                          get_symmetric_quantization_config)
