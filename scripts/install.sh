@@ -55,6 +55,14 @@ echo "== pip install torch==$TORCH_VERSION and the build / test requirements"
 # torch and torchvision, so it comes without them.
 "$PYTHON" -m pip install -q --disable-pip-version-check --no-deps facenet-pytorch==2.6.0
 
+# The export formats (the opticore[edge] extra), so that every format is exercised: executorch
+# 1.4.1 pairs with torch 2.13 and comes without its dependencies (its full set pulls about 40
+# packages, none needed to export or to run a .pte), plus those export and its runtime import.
+# None of them replaces torch.
+"$PYTHON" -m pip install -q --disable-pip-version-check --no-deps executorch==1.4.1
+"$PYTHON" -m pip install -q --disable-pip-version-check flatbuffers ruamel.yaml pyyaml tabulate "torchao>=0.18" \
+  "onnx>=1.18" "onnxscript>=0.5" "onnxruntime>=1.22"
+
 echo "== building and installing opticore"
 "$PYTHON" -m pip install -q --disable-pip-version-check --no-build-isolation .
 "$PYTHON" -c "import opticore; print('opticore', opticore.__version__, 'installed:', opticore.build_info())"

@@ -8,6 +8,7 @@
     opticore eval TASK [...]            evaluate a trained model on held-out data, write metrics and plots
     opticore landmarks IMAGE --model CKPT   draw a trained PFLD's landmarks on a photo (boxes or Haar faces)
     opticore detect IMAGE|VIDEO [--out PATH] [--json PATH]   MTCNN faces drawn, and as JSON
+    opticore export pfld|liveness CKPT --format pt2|onnx|pte [--int8]   export a trained model, run it back
     opticore bench                      list the benchmarks
     opticore bench boxes [--quick]      NMS / batched NMS / Soft-NMS against OpenCV and torchvision
     opticore bench geometry [--quick]   umeyama, alignment, random_warp; resize / warps / crop_resize vs OpenCV
@@ -44,6 +45,8 @@ BENCHMARKS = {
     "pfld": ("opticore.bench.pfld", "PFLD 0.25X / 1X forward time at batch 1 on one thread beside the paper's"),
     "liveness": ("opticore.bench.liveness", "fourier_spectrum against the NumPy + OpenCV Silent-Face pipeline"),
     "faces": ("opticore.bench.faces", "MTCNN FaceDetector time per 640x480 image against facenet-pytorch and Haar"),
+    "runtime": ("opticore.bench.runtime",
+                "PFLD 0.25X / 1X: eager PyTorch, AOTInductor .pt2, onnxruntime, ExecuTorch (float32, int8)"),
 }
 
 # Training and evaluation tasks by name: (module with a main(argv) -> int, what it does).
@@ -119,6 +122,12 @@ def _detect(args: argparse.Namespace) -> int:
     return detect.run(args, args.parser)
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import command
+
+    return command.run(args, args.parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     import opticore
 
@@ -166,6 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_arguments(detect_parser)
     detect_parser.set_defaults(run=_detect, parser=detect_parser)
 
+    from .export import command as export_command  # imports neither torch nor the exporters
+
+    export = commands.add_parser("export", help="export a trained model to .pt2 / ONNX / .pte and check it",
+                                 description=export_command.DESCRIPTION,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    export_command.add_arguments(export)
+    export.set_defaults(run=_export, parser=export)
+
     helps = {
         "train": ("train a model (alone: list the tasks)", "Train a model; options after the task name go to it."),
         "eval": ("evaluate a trained model (alone: list the tasks)",
@@ -190,7 +207,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     if unknown:  # reported by the command's own parser, so that its usage line is the one shown
         getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
-        parser.error("which command? info, demo, track, landmarks, detect, train, eval or bench "
+        parser.error("which command? info, demo, track, landmarks, detect, export, train, eval or bench "
                      "(`opticore --help` says what each does)")
     try:
         return args.run(args)

@@ -17,6 +17,11 @@ WITHOUT_EXAMPLES = {
     "opticore.models": "a namespace for the models below",
     "opticore.train": "a namespace for the training modules below",
     "opticore.torch": "needs torch; run by test_torch_docstring_example",
+    "opticore.export": "needs the opticore[edge] extra; run by test_export.py",
+    "opticore.export.command": "needs the opticore[edge] extra; run by test_export.py",
+    "opticore.export.onnx": "needs the opticore[edge] extra; run by test_export.py",
+    "opticore.export.pt2": "compiles C++ (AOTInductor); run by test_export.py",
+    "opticore.export.pte": "needs the opticore[edge] extra; run by test_export.py",
 }
 
 
