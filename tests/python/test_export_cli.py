@@ -70,6 +70,23 @@ def test_pfld_float_export(pfld_checkpoint, fmt):
     assert result.returncode == 0, result.stderr[-3000:]
     out = pfld_checkpoint.with_name(f"best.{fmt}")
     assert out.is_file() and f"{fmt}: {out}" in result.stdout and "max abs error vs eager" in result.stdout
+    import opticore.runtime as rt
+
+    if fmt == "pt2" and rt.available()[0]:
+        # The package carries what the C++ runtime needs: input specs and the crop margin.
+        import numpy as np
+
+        from opticore.face_landmarks import predict_landmarks
+        from opticore.train.pfld import load_pfld
+
+        runner = rt.Runner(out)
+        assert runner.input_specs == "float32[1..64,3,112,112]"
+        assert runner.metadata["opticore.margin"] == "0.2"
+        model, _ = load_pfld(str(pfld_checkpoint))
+        image = np.random.default_rng(0).integers(0, 256, (200, 240, 3), dtype=np.uint8)
+        boxes = np.array([[40.0, 30.0, 150.0, 160.0], [120.0, 80.0, 230.0, 190.0]])
+        got = rt.LandmarkDetector(out)(image, boxes)
+        np.testing.assert_allclose(got, predict_landmarks(model, image, boxes), atol=2e-4)
 
 
 def test_liveness_export_with_a_calibration_folder(liveness_checkpoint, tmp_path):

@@ -32,7 +32,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 if TYPE_CHECKING:  # torch is imported when an export runs, so that the command line starts fast
     import torch
@@ -139,7 +139,7 @@ def _max_error(expected: Tuple[torch.Tensor, ...], got: Tuple[torch.Tensor, ...]
 
 def export_model(model: torch.nn.Module, example_input: Inputs, format: str, out: Union[str, Path], *,
                  int8: bool = False, calibration: Any = None, dynamic_batch: bool = True, max_batch: int = 64,
-                 cpu: str = "native") -> ExportReport:
+                 cpu: str = "native", metadata: Optional[Dict[str, str]] = None) -> ExportReport:
     """Export ``model`` to ``out`` in ``format``, run the file back, compare with the eager model.
 
     Args:
@@ -153,6 +153,8 @@ def export_model(model: torch.nn.Module, example_input: Inputs, format: str, out
         dynamic_batch: dimension 0 of every input takes any size in ``[1, max_batch]``.
         max_batch: the largest batch (ExecuTorch plans memory for it; pt2 / ONNX accept it too).
         cpu: the instruction set of a ``.pt2`` (see :data:`opticore.export.pt2.CPUS`).
+        metadata: extra entries of a ``.pt2``'s metadata (the runtime's pipelines read
+            ``opticore.margin`` and ``opticore.scale``); its input specs are always stored.
 
     Returns:
         an :class:`ExportReport`. Raises ``ValueError`` for a bad argument and ``RuntimeError``
@@ -189,7 +191,7 @@ def export_model(model: torch.nn.Module, example_input: Inputs, format: str, out
     if kind == "pt2":
         from .pt2 import export_pt2
 
-        export_pt2(model, inputs, out, dynamic=dynamic_batch, max_batch=max_batch, cpu=cpu)
+        export_pt2(model, inputs, out, dynamic=dynamic_batch, max_batch=max_batch, cpu=cpu, metadata=metadata)
     elif kind == "onnx":
         from .onnx import export_onnx
 

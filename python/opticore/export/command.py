@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -109,17 +109,19 @@ def _batches(images: np.ndarray, size: int) -> Iterator[Any]:
         yield torch.from_numpy(images[start:start + size])
 
 
-def _load(model: str, checkpoint: str) -> Tuple[Any, int, float]:
-    """``(module, input side, crop margin)`` of a checkpoint."""
+def _load(model: str, checkpoint: str) -> Tuple[Any, int, float, Dict[str, str]]:
+    """``(module, input side, crop margin, .pt2 metadata)`` of a checkpoint; the metadata holds
+    the crop rule the runtime's pipelines need (``opticore.margin`` or ``opticore.scale``)."""
     if model == "pfld":
         from ..train.pfld import CROP, load_pfld
 
         pfld, extra = load_pfld(checkpoint)
-        return pfld, CROP, float(extra.get("margin", 0.2))
+        margin = float(extra.get("margin", 0.2))
+        return pfld, CROP, margin, {"opticore.margin": repr(margin)}
     from ..train.liveness import load_model
 
     net, extra = load_model(checkpoint)
-    return net, int(extra["size"]), 0.2
+    return net, int(extra["size"]), 0.2, {"opticore.scale": repr(float(extra["scale"]))}
 
 
 def _pfld_nme(net: Any, run: Any, size: int, margin: float) -> Tuple[float, float]:
@@ -151,7 +153,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     from . import export_model, load_exported
 
-    net, size, margin = _load(args.model, args.checkpoint)
+    net, size, margin, metadata = _load(args.model, args.checkpoint)
     suffix = ("-int8" if args.int8 else "") + "." + args.format
     out = Path(args.out) if args.out else Path(args.checkpoint).with_suffix("").with_name(
         Path(args.checkpoint).stem + suffix)
@@ -162,7 +164,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                   else generated_faces(CALIBRATION_COUNT, size, CALIBRATION_SEED, margin))
         calibration = list(_batches(images, min(32, args.max_batch)))
     report = export_model(net, example, args.format, out, int8=args.int8, calibration=calibration,
-                          max_batch=args.max_batch, cpu=args.cpu)
+                          max_batch=args.max_batch, cpu=args.cpu, metadata=metadata)
     print(report.summary())
     if args.model == "pfld" and args.int8:
         eager, exported = _pfld_nme(net, load_exported(out), size, margin)

@@ -27,7 +27,7 @@ Dynamic batch: supported (dimension 0 in ``[1, max_batch]``, the other dimension
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
 
@@ -45,11 +45,13 @@ CPUS: Dict[str, Dict[str, Any]] = {
 
 
 def export_pt2(model: torch.nn.Module, inputs: Tuple[torch.Tensor, ...], out: Path, *, dynamic: bool = True,
-               max_batch: int = 64, cpu: str = "native") -> None:
+               max_batch: int = 64, cpu: str = "native", metadata: Optional[Dict[str, str]] = None) -> None:
     """Write ``model`` (traced on ``inputs``) as the AOTInductor package ``out`` (``.pt2``).
 
     ``dynamic``: dimension 0 of every input is a batch in ``[1, max_batch]``; ``cpu``: a key of
-    :data:`CPUS`. Use :func:`opticore.export.export_model`, which also checks the result.
+    :data:`CPUS`; ``metadata``: entries stored in the package beside the input specs that
+    :class:`opticore.runtime.Runner` checks inputs against (:func:`opticore.runtime.package_metadata`).
+    Use :func:`opticore.export.export_model`, which also checks the result.
 
     Example (compiles C++: about 15 s)::
 
@@ -67,8 +69,12 @@ def export_pt2(model: torch.nn.Module, inputs: Tuple[torch.Tensor, ...], out: Pa
     traced = trace_inputs(inputs) if dynamic else inputs
     shapes = dynamic_batch(traced, max_batch) if dynamic else None
     program = torch.export.export(model, traced, dynamic_shapes=shapes)
+    from ..runtime import package_metadata
+
+    stored = dict(package_metadata(program), **(metadata or {}))
     with torch._inductor.config.patch(CPUS[cpu]):
-        torch._inductor.aoti_compile_and_package(program, package_path=str(out))
+        torch._inductor.aoti_compile_and_package(program, package_path=str(out),
+                                                 inductor_configs={"aot_inductor.metadata": stored})
 
 
 def load_pt2(path: Path) -> Callable[..., List[torch.Tensor]]:
