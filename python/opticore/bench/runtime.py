@@ -2,7 +2,8 @@
 
 PFLD 0.25X and 1X (98 points), 112 x 112, batch 1 and 8, on 1 and 2 threads (and ``--threads``
 if more): eager PyTorch (eval, no_grad), the AOTInductor ``.pt2`` package through
-``torch._inductor.aoti_load_package`` (Python), onnxruntime (CPU provider) on the ONNX file,
+``torch._inductor.aoti_load_package`` (Python) and through opticore's C++ runner
+(:class:`opticore.runtime.Runner`, when the runtime is available), onnxruntime (CPU provider) on the ONNX file,
 the ExecuTorch runtime on the XNNPACK ``.pte`` (float32, and int8 calibrated on generated
 faces). Each figure is the median of ``repeats`` calls after a warm-up call; the ratio is eager's
 time over the backend's (above 1: faster than eager); sizes are the files'. The models are
@@ -11,10 +12,7 @@ The exports are made first (minutes: ``.pt2`` compiles C++). Run ``python -m
 opticore.bench.runtime --help``.
 
 :data:`BACKENDS` is the table of what is timed: a backend is the format it runs and a loader
-``(path, threads) -> callable(x)``, ``x`` a float32 NumPy array ``(N, 3, 112, 112)``. The C++
-runner (``opticore.runtime.Runner``) goes in as one more entry, e.g.
-``BACKENDS["pt2 C++ runner"] = Backend("pt2", lambda path, threads: opticore.runtime.Runner(path))``
-(its thread count set as the runner allows).
+``(path, threads) -> callable(x)``, ``x`` a float32 NumPy array ``(N, 3, 112, 112)``.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence
 
 from . import _common
 from ._common import fmt_number, median_ms
@@ -63,6 +61,13 @@ def _pt2(path: Path, threads: int) -> Callable[[Any], Any]:
     return lambda x: package(torch.from_numpy(x))
 
 
+def _cpp_runner(path: Path, threads: int) -> Callable[[Any], Any]:
+    from .. import runtime
+
+    runner = runtime.Runner(path, num_threads=threads)  # NumPy in and out, inputs checked, GIL released
+    return lambda x: runner(x)
+
+
 def _onnx(path: Path, threads: int) -> Callable[[Any], Any]:
     import onnxruntime
 
@@ -88,13 +93,15 @@ def _pte(path: Path, threads: int) -> Callable[[Any], Any]:
 BACKENDS: Dict[str, Backend] = {
     "eager": Backend(None, _eager),
     "pt2 (python)": Backend("pt2", _pt2),
+    "pt2 C++ runner": Backend("pt2", _cpp_runner),
     "onnxruntime": Backend("onnx", _onnx),
     "executorch": Backend("pte", _pte),
     "executorch int8": Backend("pte", _pte, int8=True),
 }
 
 
-def _exports(model: Any, folder: Path, name: str, batches: Sequence[int]) -> Dict[str, Any]:
+def _exports(model: Any, folder: Path, name: str, batches: Sequence[int],
+             backends: Iterable[Backend]) -> Dict[str, Any]:
     """The model's files, one per (format, int8) the backends need: ``{"pt2": report, ...}``
     (:class:`opticore.export.ExportReport`: path, size, error against eager)."""
     import torch
@@ -105,7 +112,7 @@ def _exports(model: Any, folder: Path, name: str, batches: Sequence[int]) -> Dic
     calibration = torch.from_numpy(generated_faces(64, 112, 3 * 10**6)).split(8)
     example = torch.rand(2, 3, 112, 112, generator=torch.Generator().manual_seed(1))
     files = {}
-    for backend in BACKENDS.values():
+    for backend in backends:
         if backend.format is None:
             continue
         key = backend.format + ("-int8" if backend.int8 else "")
@@ -113,7 +120,8 @@ def _exports(model: Any, folder: Path, name: str, batches: Sequence[int]) -> Dic
             # .pte memory plans cap the batch (see opticore.export.pte): export for the largest one.
             out = folder / f"{name}.{key}.{backend.format}"
             files[key] = export_model(model, example, backend.format, out, int8=backend.int8,
-                                      calibration=calibration if backend.int8 else None, max_batch=max(batches) + 1)
+                                      calibration=calibration if backend.int8 else None,
+                                      max_batch=max(*batches, 8) + 1)  # as --quick: 9
     return files
 
 
@@ -122,8 +130,14 @@ def run(*, quick: bool = False, threads: int = 1, json_path: Optional[str] = Non
     import numpy as np
     import torch
 
+    from .. import runtime
     from ..models.pfld import PFLD
 
+    backends = dict(BACKENDS)
+    usable, why = runtime.available()
+    if not usable:
+        del backends["pt2 C++ runner"]
+        print(f"pt2 C++ runner: n/a ({why})", file=sys.stderr)
     repeats = repeats or (5 if quick else 50)
     widths = (0.25,) if quick else (0.25, 1.0)
     batches = (1,) if quick else (1, 8)
@@ -140,21 +154,21 @@ def run(*, quick: bool = False, threads: int = 1, json_path: Optional[str] = Non
                         m.running_mean.uniform_(-0.2, 0.2)
                         m.running_var.uniform_(0.5, 2.0)
             name = f"PFLD {width:g}X"
-            reports = _exports(model, Path(tmp), f"pfld{width:g}", batches)
+            reports = _exports(model, Path(tmp), f"pfld{width:g}", batches, backends.values())
             sizes = {key: report.size_bytes for key, report in reports.items()}
             errors[name] = {key: report.max_abs_error for key, report in reports.items()}
             for t in thread_counts:
                 for batch in batches:
                     x = np.random.default_rng(batch).random((batch, 3, 112, 112), dtype=np.float32)
                     row: Dict[str, Any] = {"model": name, "threads": t, "batch": batch, "ms": {}, "mb": {}}
-                    for label, backend in BACKENDS.items():
+                    for label, backend in backends.items():
                         key = None if backend.format is None else backend.format + ("-int8" if backend.int8 else "")
                         runner = backend.load(model if key is None else reports[key].path, t)
                         row["ms"][label], _ = median_ms(lambda r=runner, a=x: r(a), repeats)
                         row["mb"][label] = (sum(p.numel() for p in model.parameters()) * 4 if key is None
                                             else sizes[key]) / 1e6
                     rows.append(row)
-    labels = list(BACKENDS)
+    labels = list(backends)
     lines = [f"PFLD inference, 112 x 112, median of {repeats} (ms; ratio = eager / backend); {_common.cpu_name()}",
              f"{'model':<10} {'thr':>3} {'batch':>5} " + " ".join(f"{label:>20}" for label in labels)]
     for r in rows:
