@@ -19,7 +19,8 @@ facenet-pytorch's.
 The three networks are plain callables on NumPy arrays (:class:`Stages`), by default the eager
 torch modules of :mod:`opticore.models.mtcnn` with facenet-pytorch's trained weights; any object
 with the same contract (an exported ``.pt2`` runner, say) can replace them. torch is imported only
-when the default stages are built.
+when the default stages are built. :class:`opticore.runtime.FaceDetector` runs the ``"area"``
+cascade in C++ over the stages exported to ``.pt2`` packages, with the same results.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/nms_min.hpp"
 #include "opticore/runtime/face_detector.hpp"
 #include "opticore/runtime/face_pipeline.hpp"
 #include "opticore/runtime/runner.hpp"
@@ -222,4 +223,14 @@ PYBIND11_MODULE(_runtime, m) {
                                    to_numpy<float>(faces.landmarks));
            })
       .def("scales", &FaceDetector::scales, py::arg("height"), py::arg("width"));
+
+  // The detector's private "Min" NMS, for the tests (opticore.face_detection.nms_min is the public one).
+  m.def("_nms_min", [](const py::array_t<double, py::array::c_style>& boxes,
+                       const py::array_t<float, py::array::c_style>& scores, double threshold) {
+    if (boxes.ndim() != 2 || boxes.shape(1) != 4 || scores.ndim() != 1 || scores.shape(0) != boxes.shape(0)) {
+      throw std::invalid_argument("_nms_min: expected boxes (N, 4) and scores (N,)");
+    }
+    return opticore::runtime::detail::nms_min(opticore::MatrixView<double>(boxes.data(), boxes.shape(0), 4),
+                                              opticore::VectorView<float>(scores.data(), scores.shape(0)), threshold);
+  });
 }

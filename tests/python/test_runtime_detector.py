@@ -161,6 +161,32 @@ def test_bad_packages(packages, tmp_path):
         rt.FaceDetector([pnet, onet, onet])
 
 
+def test_min_nms_against_loops():
+    """The cascade's last NMS (a private C++ helper) against plain loops and the NumPy nms_min:
+    random boxes with ties, identical, nested, inverted and tiny boxes, thresholds 0 to 1."""
+    from test_face_detection import nms_min_reference
+
+    from opticore.face_detection import nms_min
+
+    nms_min_cpp = rt._module()._nms_min
+    rng = np.random.default_rng(7)
+    for trial in range(60):
+        n = int(rng.integers(0, 60))
+        xy = rng.uniform(0, 100, (n, 2))
+        boxes = np.concatenate([xy, xy + rng.uniform(-2, 40, (n, 2))], 1)
+        if n > 3:
+            boxes[1] = boxes[0]
+            boxes[2] = [boxes[0][0] + 1, boxes[0][1] + 1, boxes[0][2] - 1, boxes[0][3] - 1]
+        scores = (rng.choice([0.5, 0.7, 0.9], n) if trial % 2 else rng.uniform(0, 1, n)).astype(np.float32)
+        threshold = float(rng.choice([0.0, 0.3, 0.5, 0.7, 1.0]))
+        kept = list(nms_min_cpp(boxes, scores, threshold))
+        assert kept == nms_min_reference(boxes, scores, threshold) == nms_min(boxes, scores, threshold).tolist()
+    # A nested box has overlap 1 with its container: dropped at any threshold below 1.
+    nested = np.array([[0, 0, 99, 99], [10, 10, 29, 29]], np.float64)
+    assert list(nms_min_cpp(nested, np.array([0.9, 0.95], np.float32), 0.99)) == [1]
+    assert list(nms_min_cpp(nested, np.array([0.9, 0.95], np.float32), 1.0)) == [1, 0]
+
+
 def test_detection_releases_the_gil(detectors):
     image = photograph("breakingbad")
     expected = detectors[0](image)

@@ -31,7 +31,7 @@
 //   - Result (Detections), by descending score: boxes float32 (N, 4) x1, y1, x2, y2 pixels (may
 //     reach outside the image), scores float32 (N,) O-Net face probabilities, landmarks float32
 //     (N, 5, 2) (x, y): left eye, right eye, nose, left and right mouth corners ("left" = image
-//     left), the order opticore::face alignment takes. CPU tensors.
+//     left), the order of the ArcFace template (face_templates.hpp). CPU tensors.
 //   - detect() is const and thread-safe (the runners serialise their calls).
 //
 // Throws: std::invalid_argument for options out of range (min_face_size >= 1, scale_factor in
