@@ -19,7 +19,8 @@ facenet-pytorch's.
 The three networks are plain callables on NumPy arrays (:class:`Stages`), by default the eager
 torch modules of :mod:`opticore.models.mtcnn` with facenet-pytorch's trained weights; any object
 with the same contract (an exported ``.pt2`` runner, say) can replace them. torch is imported only
-when the default stages are built.
+when the default stages are built. :class:`opticore.runtime.FaceDetector` runs the ``"area"``
+cascade in C++ over the stages exported to ``.pt2`` packages, with the same results.
 """
 
 from __future__ import annotations
@@ -371,14 +372,7 @@ class FaceDetector:
 
     def _image(self, image: Any) -> np.ndarray:
         """``image`` as a C-contiguous ``(H, W, 3)`` uint8 array, checked."""
-        if not isinstance(image, np.ndarray):
-            raise TypeError(f"image: expected a NumPy array (H, W, 3) uint8, got {type(image).__name__}")
-        if image.dtype != np.uint8:
-            raise TypeError(f"image: expected uint8, got {image.dtype} (scale float images to 0..255 and convert)")
-        if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4))):
-            raise ValueError(f"image: expected shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
-        if image.size == 0:
-            raise ValueError(f"image: expected a non-empty image, got shape {image.shape}")
+        _check_image(image)
         height, width = image.shape[:2]
         level = (height * 12.0 / self.min_face_size) * (width * 12.0 / self.min_face_size)
         if level > MAX_LEVEL_PIXELS:  # checked before any copy
@@ -442,6 +436,20 @@ class FaceDetector:
             for out, result in zip(outputs, stage(batch)):
                 out[chosen] = np.asarray(result).reshape((len(chosen),) + out.shape[1:])
         return tuple(outputs)
+
+
+def _check_image(image: Any) -> None:
+    """Raises unless ``image`` is a non-empty uint8 NumPy array of shape ``(H, W)`` or
+    ``(H, W, C)`` with ``C`` in 1, 3, 4 (what :class:`FaceDetector` takes): ``TypeError`` for
+    another type or dtype, ``ValueError`` for another shape."""
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"image: expected a NumPy array (H, W, 3) uint8, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise TypeError(f"image: expected uint8, got {image.dtype} (scale float images to 0..255 and convert)")
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4))):
+        raise ValueError(f"image: expected shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
+    if image.size == 0:
+        raise ValueError(f"image: expected a non-empty image, got shape {image.shape}")
 
 
 def _unit_values(values: Any, name: str, n: int) -> Tuple[float, ...]:

@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <array>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -13,10 +14,13 @@
 #include <string>
 #include <vector>
 
+#include "detail/nms_min.hpp"
+#include "opticore/runtime/face_detector.hpp"
 #include "opticore/runtime/face_pipeline.hpp"
 #include "opticore/runtime/runner.hpp"
 
 namespace py = pybind11;
+using opticore::runtime::FaceDetector;
 using opticore::runtime::FacePipeline;
 using opticore::runtime::LandmarkDetector;
 using opticore::runtime::LivenessDetector;
@@ -185,4 +189,48 @@ PYBIND11_MODULE(_runtime, m) {
         out["live"] = faces.live.defined() ? py::object(to_numpy<float>(faces.live)) : py::object(py::none());
         return out;
       });
+
+  // The detector reads the image in place (any strides; H x W or H x W x C, C = 1, 3 or 4).
+  py::class_<FaceDetector>(m, "FaceDetector")
+      .def(py::init([](const std::vector<std::string>& paths, const std::string& device, int64_t num_threads,
+                       double min_face_size, double scale_factor, const std::array<double, 3>& thresholds,
+                       const std::array<double, 4>& nms_thresholds, const std::string& color) {
+             if (paths.size() != 3) throw std::invalid_argument("paths: expected the P-Net, R-Net and O-Net packages");
+             opticore::runtime::FaceDetectorOptions options;
+             options.min_face_size = min_face_size;
+             options.scale_factor = scale_factor;
+             options.thresholds = thresholds;
+             options.nms_thresholds = nms_thresholds;
+             options.color = color == "rgb" ? opticore::ColorOrder::Rgb : opticore::ColorOrder::Bgr;
+             py::gil_scoped_release release;
+             const RunnerOptions runner = runner_options(device, num_threads, 1, "");
+             return FaceDetector(Runner(paths[0], runner), Runner(paths[1], runner), Runner(paths[2], runner), options);
+           }),
+           py::arg("paths"), py::arg("device"), py::arg("num_threads"), py::arg("min_face_size"),
+           py::arg("scale_factor"), py::arg("thresholds"), py::arg("nms_thresholds"), py::arg("color"))
+      .def("detect",
+           [](const FaceDetector& d, const py::array_t<uint8_t, 0>& image) {
+             if (image.ndim() != 2 && image.ndim() != 3) throw std::invalid_argument("image: expected H x W (x C)");
+             const opticore::ImageView<uint8_t> view(image.data(), image.shape(0), image.shape(1),
+                                                     image.ndim() == 3 ? image.shape(2) : 1, image.strides(0),
+                                                     image.strides(1), image.ndim() == 3 ? image.strides(2) : 1);
+             opticore::runtime::Detections faces;
+             {
+               py::gil_scoped_release release;
+               faces = d.detect(view);
+             }
+             return py::make_tuple(to_numpy<float>(faces.boxes), to_numpy<float>(faces.scores),
+                                   to_numpy<float>(faces.landmarks));
+           })
+      .def("scales", &FaceDetector::scales, py::arg("height"), py::arg("width"));
+
+  // The detector's private "Min" NMS, for the tests (opticore.face_detection.nms_min is the public one).
+  m.def("_nms_min", [](const py::array_t<double, py::array::c_style>& boxes,
+                       const py::array_t<float, py::array::c_style>& scores, double threshold) {
+    if (boxes.ndim() != 2 || boxes.shape(1) != 4 || scores.ndim() != 1 || scores.shape(0) != boxes.shape(0)) {
+      throw std::invalid_argument("_nms_min: expected boxes (N, 4) and scores (N,)");
+    }
+    return opticore::runtime::detail::nms_min(opticore::MatrixView<double>(boxes.data(), boxes.shape(0), 4),
+                                              opticore::VectorView<float>(scores.data(), scores.shape(0)), threshold);
+  });
 }

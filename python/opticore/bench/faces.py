@@ -1,5 +1,6 @@
-"""Face detection time per 640x480 image: opticore's FaceDetector (eager torch stages) beside
-facenet-pytorch's MTCNN and OpenCV's Haar cascade, timed in one process on 1 and 2 threads.
+"""Face detection time per 640x480 image: opticore's FaceDetector (eager torch stages) and its C++
+runner (opticore.runtime.FaceDetector, .pt2 stages) beside facenet-pytorch's MTCNN and OpenCV's
+Haar cascade, timed in one process on 1 and 2 threads.
 
 The image is opencv-doc's basketball1.png (640x480, one player) when installed, else scikit-image's
 astronaut resized to 640x480. facenet-pytorch needs torchvision: run this in an environment with
@@ -23,8 +24,8 @@ from . import _common
 from ._common import fmt_number, median_ms
 
 OPENCV_DOC_IMAGE = "/usr/share/doc/opencv-doc/examples/data/basketball1.png"
-#: Columns, in order. "runner" (the exported .pt2 stages through opticore.runtime) is filled by
-#: :func:`runner_detector` once the runtime provides it; until then it reads n/a.
+#: Columns, in order. "runner": the C++ cascade over the exported .pt2 stages
+#: (:func:`runner_detector`; n/a where opticore's runtime cannot run).
 IMPLEMENTATIONS = ("opticore", "opticore area", "runner", "facenet-pytorch", "haar")
 
 
@@ -38,8 +39,25 @@ def test_image() -> np.ndarray:
 
 
 def runner_detector() -> Optional[Callable[[np.ndarray], Any]]:
-    """The hook for the runner column: a callable on a BGR image, or None (not available yet)."""
-    return None
+    """The runner column: :class:`opticore.runtime.FaceDetector` (the C++ cascade over the stages
+    as ``.pt2`` packages) on a BGR image, or None where the runtime cannot run.
+
+    The packages are exported once (:func:`opticore.runtime.export_mtcnn`, a minute or two) into
+    ``$XDG_CACHE_HOME/opticore/mtcnn-pt2/torch-<version>`` (default ``~/.cache``) and reused."""
+    import opticore.runtime as rt
+
+    ok, why = rt.available()
+    if not ok:
+        print(f"bench faces: runner not available ({why})", file=sys.stderr)
+        return None
+    import torch
+
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(cache, "opticore", "mtcnn-pt2", f"torch-{torch.__version__}")
+    if not all(os.path.isfile(os.path.join(folder, name)) for name in rt.detector.PACKAGES):
+        print(f"bench faces: exporting MTCNN's stages to {folder} (once; a minute or two)", file=sys.stderr)
+        rt.export_mtcnn(folder)
+    return rt.FaceDetector(folder)
 
 
 def detectors(threads: int) -> Dict[str, Optional[Callable[[np.ndarray], Any]]]:
@@ -116,7 +134,8 @@ def format_report(report: Dict[str, Any]) -> str:
     lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
              for row in rows]
     legend = ("x = facenet-pytorch ms / this ms (>1: faster than facenet-pytorch); opticore: interpolation 'bins' "
-              "(facenet-pytorch's numbers), opticore area: opticore.crop_resize's INTER_AREA")
+              "(facenet-pytorch's numbers), opticore area: opticore.crop_resize's INTER_AREA; runner: the "
+              "'area' cascade in C++ over .pt2 packages")
     return "\n".join([header, m["setup"], "", lines[0], "-" * len(lines[0])] + lines[1:] + ["", legend])
 
 

@@ -138,7 +138,9 @@ class PNet(_Stage):
         # row appended and a floor-mode pool, for any size.
         x = self.pool1(nn.functional.pad(self.prelu1(self.conv1(x)), (0, 1, 0, 1), value=-math.inf))
         x = self.prelu3(self.conv3(self.prelu2(self.conv2(x))))
-        return self.conv4_2(x), torch.softmax(self.conv4_1(x), dim=1)[:, 1]
+        # A copy, not a view of the softmax: AOTInductor (torch 2.13) fails on an output view
+        # with dynamic height and width ("ValueRangeError: Invalid ranges").
+        return self.conv4_2(x), torch.softmax(self.conv4_1(x), dim=1)[:, 1].clone()
 
 
 class RNet(_Stage):

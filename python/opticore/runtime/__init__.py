@@ -21,8 +21,8 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional, Tuple
 
-__all__ = ["FacePipeline", "LandmarkDetector", "LivenessDetector", "Runner", "available", "input_specs",
-           "package_metadata"]
+__all__ = ["FaceDetector", "FacePipeline", "LandmarkDetector", "LivenessDetector", "Runner", "available",
+           "export_mtcnn", "input_specs", "package_metadata"]
 
 _LIB_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lib")
 # The dtypes the runner's specs name (runtime/include/opticore/runtime/input_spec.hpp).
@@ -223,3 +223,4 @@ class Runner:
 
 
 from .pipelines import FacePipeline, LandmarkDetector, LivenessDetector  # noqa: E402  (they use _module)
+from .detector import FaceDetector, export_mtcnn  # noqa: E402
