@@ -7,6 +7,7 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/inductor/aoti_package/model_package_loader.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -114,7 +115,8 @@ Runner::Runner(const std::string& package_path, const RunnerOptions& options) {
     std::vector<at::Tensor> zeros;
     for (const InputSpec& spec : r.inputs) {
       std::vector<int64_t> shape;
-      for (const DimRange& dim : spec.shape) shape.push_back(dim.min);
+      // The smallest allowed size, but not an empty batch where a larger one is allowed.
+      for (const DimRange& dim : spec.shape) shape.push_back(std::max(dim.min, std::min<int64_t>(1, dim.max)));
       zeros.push_back(at::zeros(shape, at::TensorOptions().dtype(spec.dtype).device(r.device)));
     }
     run(zeros);
