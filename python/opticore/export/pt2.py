@@ -72,9 +72,7 @@ def export_pt2(model: torch.nn.Module, inputs: Tuple[torch.Tensor, ...], out: Pa
     from ..runtime import package_metadata
 
     stored = dict(package_metadata(program), **(metadata or {}))
-    # freezing: the weights are folded into the package as constants, so that inductor can
-    # pre-pack the convolutions' weights (PFLD 1X, batch 1, one thread: 14.7 -> 12.1 ms).
-    with torch._inductor.config.patch({**CPUS[cpu], "freezing": True}):
+    with torch._inductor.config.patch(CPUS[cpu]):
         torch._inductor.aoti_compile_and_package(program, package_path=str(out),
                                                  inductor_configs={"aot_inductor.metadata": stored})
 
