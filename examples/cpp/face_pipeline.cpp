@@ -15,7 +15,6 @@
 #include <array>
 #include <cstdio>
 #include <exception>
-#include <fstream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -27,37 +26,9 @@
 #include <opticore/runtime/face_detector.hpp>
 #include <opticore/runtime/landmark_detector.hpp>
 #include <opticore/runtime/liveness_detector.hpp>
+#include "ppm.hpp"
 
 namespace {
-
-struct Image {
-  int64_t height = 0, width = 0;
-  std::vector<uint8_t> pixels;  // height x width x 3
-};
-
-Image read_ppm(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::string magic;
-  int max_value = 0;
-  Image image;
-  if (!(file >> magic >> image.width >> image.height >> max_value) || magic != "P6" || max_value != 255 ||
-      image.width < 1 || image.height < 1 || image.width * image.height > (int64_t{1} << 28)) {
-    throw std::runtime_error("cannot read " + path + " as a binary 8-bit PPM (P6)");
-  }
-  file.get();  // the one whitespace byte after the header
-  image.pixels.resize(static_cast<size_t>(image.height * image.width * 3));
-  if (!file.read(reinterpret_cast<char*>(image.pixels.data()), static_cast<std::streamsize>(image.pixels.size()))) {
-    throw std::runtime_error(path + " is truncated");
-  }
-  return image;
-}
-
-void write_ppm(const std::string& path, const uint8_t* pixels, int64_t height, int64_t width) {
-  std::ofstream file(path, std::ios::binary);
-  file << "P6\n" << width << ' ' << height << "\n255\n";
-  file.write(reinterpret_cast<const char*>(pixels), static_cast<std::streamsize>(height * width * 3));
-  if (!file) throw std::runtime_error("cannot write " + path);
-}
 
 // The face warped so that its five points land on the ArcFace template of a size x size crop
 // (opticore.align_face): a similarity fitted by Umeyama, a bilinear warp with border 0.
@@ -90,7 +61,7 @@ int main(int argc, char** argv) {
     std::optional<LivenessDetector> liveness;
     if (argc == 6) liveness.emplace(std::vector<LivenessDetector::Model>{{Runner(argv[5]), 0.0}});
 
-    const Image image = read_ppm(argv[2]);
+    const examples::Image image = examples::read_ppm(argv[2]);
     const opticore::ImageView<uint8_t> view(image.pixels.data(), image.height, image.width, 3);
     const Detections faces = detector.detect(view);
     const int64_t n = faces.boxes.size(0);
@@ -103,7 +74,7 @@ int main(int argc, char** argv) {
       for (int64_t k = 0; k < 10; ++k) std::printf(" %.3f", five[i * 10 + k]);
       std::printf("\n");
       const std::vector<uint8_t> aligned = align_face(view, five + i * 10, 112);
-      write_ppm(std::string(argv[3]) + "_" + std::to_string(i) + ".ppm", aligned.data(), 112, 112);
+      examples::write_ppm(std::string(argv[3]) + "_" + std::to_string(i) + ".ppm", aligned.data(), 112, 112);
     }
     if (n == 0 || !landmarks) return 0;
 

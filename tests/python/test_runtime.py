@@ -12,6 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 import opticore  # noqa: E402
 import opticore.runtime as rt  # noqa: E402
+from cpp_examples import build_example, write_ppm  # noqa: E402
 from gil_check import assert_releases_gil  # noqa: E402
 
 ok, why = rt.available()
@@ -269,27 +270,14 @@ def test_pipeline_input_errors(packages):
 # --- the C++ example application, built against the installed package ------------------------------
 
 
-def _write_ppm(path, image):
-    h, w, _ = image.shape
-    path.write_bytes(b"P6\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(image).tobytes())
-
-
 def test_cpp_example_app_finds_landmarks_and_aligns(packages, tmp_path):
-    import shutil
     import subprocess
-    from pathlib import Path
 
-    if shutil.which("cmake") is None:
-        pytest.skip("cmake not installed")
-    root = Path(__file__).resolve().parents[2]
-    build = tmp_path / "build"
-    subprocess.run(["cmake", "-S", str(root / "examples" / "cpp"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
-                    f"-DCMAKE_PREFIX_PATH={opticore.cmake_prefix_path}"], check=True, capture_output=True)
-    subprocess.run(["cmake", "--build", str(build), "--target", "face_landmarks"], check=True, capture_output=True)
+    program = build_example("face_landmarks", tmp_path / "build")
     image, boxes = _image_and_boxes()
-    _write_ppm(tmp_path / "face.ppm", image)
+    write_ppm(tmp_path / "face.ppm", image)
     out = tmp_path / "aligned.ppm"
-    run = subprocess.run([str(build / "face_landmarks"), packages["pfld"], str(tmp_path / "face.ppm"),
+    run = subprocess.run([str(program), packages["pfld"], str(tmp_path / "face.ppm"),
                           *map(str, boxes[1]), str(out), packages["live"]], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.split("\n")
@@ -304,7 +292,7 @@ def test_cpp_example_app_finds_landmarks_and_aligns(packages, tmp_path):
     assert written.startswith(header)
     np.testing.assert_array_equal(np.frombuffer(written[len(header):], np.uint8).reshape(112, 112, 3),
                                   faces["aligned"][0])
-    failed = subprocess.run([str(build / "face_landmarks"), str(tmp_path / "missing.pt2"), str(tmp_path / "face.ppm"),
+    failed = subprocess.run([str(program), str(tmp_path / "missing.pt2"), str(tmp_path / "face.ppm"),
                              "0", "0", "10", "10", str(out)], capture_output=True, text=True)
     assert failed.returncode == 1 and "no such file" in failed.stderr
 

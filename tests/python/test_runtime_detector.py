@@ -13,6 +13,7 @@ import pytest
 torch = pytest.importorskip("torch")
 import opticore  # noqa: E402
 import opticore.runtime as rt  # noqa: E402
+from cpp_examples import build_example, write_ppm  # noqa: E402
 from gil_check import assert_releases_gil  # noqa: E402
 
 ok, why = rt.available()
@@ -197,25 +198,12 @@ def test_detection_releases_the_gil(detectors):
 # --- the C++ example application: detection -> five points -> alignment (-> landmarks, liveness) ---
 
 
-def _write_ppm(path, image):
-    h, w, _ = image.shape
-    path.write_bytes(b"P6\n%d %d\n255\n" % (w, h) + np.ascontiguousarray(image).tobytes())
-
-
 def test_cpp_face_pipeline_app(packages, tmp_path):
-    import shutil
     import subprocess
-    from pathlib import Path
 
-    if shutil.which("cmake") is None:
-        pytest.skip("cmake not installed")
-    root = Path(__file__).resolve().parents[2]
-    build = tmp_path / "build"
-    subprocess.run(["cmake", "-S", str(root / "examples" / "cpp"), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
-                    f"-DCMAKE_PREFIX_PATH={opticore.cmake_prefix_path}"], check=True, capture_output=True)
-    subprocess.run(["cmake", "--build", str(build), "--target", "face_pipeline"], check=True, capture_output=True)
+    program = build_example("face_pipeline", tmp_path / "build")
     bgr = np.ascontiguousarray(photograph("breakingbad")[:, :, ::-1])
-    _write_ppm(tmp_path / "faces.ppm", bgr)
+    write_ppm(tmp_path / "faces.ppm", bgr)
     # With a landmark and a liveness model (untrained: the numbers only have to be the Python runners').
     from opticore.models.minifasnet import MiniFASNet
     from opticore.models.pfld import PFLD
@@ -224,7 +212,7 @@ def test_cpp_face_pipeline_app(packages, tmp_path):
     torch.manual_seed(0)
     pfld = export(PFLD(68, 0.25).eval(), torch.zeros(2, 3, 112, 112), tmp_path / "pfld.pt2")
     live = export(MiniFASNet("v2", 3).eval(), torch.zeros(2, 3, 80, 80), tmp_path / "live.pt2", batch=(1, 4))
-    run = subprocess.run([str(build / "face_pipeline"), str(packages), str(tmp_path / "faces.ppm"),
+    run = subprocess.run([str(program), str(packages), str(tmp_path / "faces.ppm"),
                           str(tmp_path / "face"), pfld, live], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     lines = [line.split() for line in run.stdout.strip().split("\n")]
@@ -245,6 +233,6 @@ def test_cpp_face_pipeline_app(packages, tmp_path):
         written = (tmp_path / f"face_{i}.ppm").read_bytes()
         assert written.startswith(header)
         np.testing.assert_array_equal(np.frombuffer(written[len(header):], np.uint8).reshape(112, 112, 3), crops[i])
-    failed = subprocess.run([str(build / "face_pipeline"), str(tmp_path / "nowhere"), str(tmp_path / "faces.ppm"),
+    failed = subprocess.run([str(program), str(tmp_path / "nowhere"), str(tmp_path / "faces.ppm"),
                              str(tmp_path / "face")], capture_output=True, text=True)
     assert failed.returncode == 1 and "no such file" in failed.stderr
