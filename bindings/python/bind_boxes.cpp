@@ -15,6 +15,7 @@
 #include "opticore/boxes/iou.hpp"
 #include "opticore/boxes/iou_variants.hpp"
 #include "opticore/boxes/nms.hpp"
+#include "opticore/boxes/nms_min.hpp"
 #include "opticore/boxes/soft_nms.hpp"
 #include "opticore/core/limits.hpp"
 
@@ -141,6 +142,21 @@ void bind_boxes(py::module_& m) {
       },
       py::arg("boxes"), py::arg("scores"), py::arg("iou_threshold"), py::kw_only(),
       py::arg("score_threshold") = py::none(), py::arg("max_output") = py::none());
+
+  m.def(
+      "nms_min",
+      [](const py::array& boxes_in, const py::array& scores_in, double threshold) {
+        const py::array boxes = prepare_boxes(boxes_in, "boxes");
+        const py::array scores = prepare_scores(scores_in);
+        std::vector<int64_t> kept = with_box_and_score_types(boxes, scores, [&](auto t, auto s) {
+          const auto bv = matrix_view<decltype(t)>(boxes);
+          const auto sv = vector_view<decltype(s)>(scores);
+          py::gil_scoped_release release;
+          return nms_min(bv, sv, threshold);
+        });
+        return to_numpy<int64_t>(kept);
+      },
+      py::arg("boxes"), py::arg("scores"), py::arg("threshold"));
 
   m.def(
       "batched_nms",

@@ -56,11 +56,12 @@ Interpolation parse_interpolation(const std::string& name) {
   throw py::value_error("interpolation: expected 'nearest', 'linear' or 'cubic', got '" + name + "'");
 }
 
-/// resize and crop_resize also take "area".
+/// resize and crop_resize also take "area" and "bins".
 Interpolation parse_resize_interpolation(const std::string& name) {
   if (name == "area") return Interpolation::Area;
+  if (name == "bins") return Interpolation::Bins;
   if (name != "linear" && name != "nearest" && name != "cubic") {
-    throw py::value_error("interpolation: expected 'nearest', 'linear', 'cubic' or 'area', got '" + name + "'");
+    throw py::value_error("interpolation: expected 'nearest', 'linear', 'cubic', 'area' or 'bins', got '" + name + "'");
   }
   return parse_interpolation(name);
 }

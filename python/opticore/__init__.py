@@ -22,6 +22,7 @@ from .boxes import (
     distance_box_iou,
     generalized_box_iou,
     nms,
+    nms_min,
     soft_nms,
 )
 from .deform import deform_conv2d
@@ -122,6 +123,7 @@ __all__ = [
     "mean_shape68",
     "multi_scale_roi_align",
     "nms",
+    "nms_min",
     "ps_roi_align",
     "ps_roi_pool",
     "random_transform",

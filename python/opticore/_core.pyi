@@ -48,6 +48,7 @@ def nms(
     score_threshold: Optional[float] = None,
     max_output: Optional[int] = None,
 ) -> npt.NDArray[np.int64]: ...
+def nms_min(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> npt.NDArray[np.int64]: ...
 def batched_nms(
     boxes: np.ndarray,
     scores: np.ndarray,

@@ -3,24 +3,24 @@
 :class:`FaceDetector` runs the cascade: an image pyramid through P-Net, non-maximum suppression
 within each scale and across scales, box regression and squaring, R-Net on 24 x 24 crops, NMS,
 O-Net on 48 x 48 crops, regression and a last NMS that measures overlap against the smaller box
-(:func:`nms_min`); the other NMS steps are :func:`opticore.nms`, and the crops of a stage are made
-in one batched call.
+(:func:`opticore.nms_min`); the other NMS steps are :func:`opticore.nms`, and the pyramid levels
+and the crops of a stage are made by :func:`opticore.resize` and :func:`opticore.crop_resize`
+(one batched call per stage).
 
 The arithmetic (pyramid sizes, box rounding, the ``+1`` pixel widths of the box regression and of
 the final NMS, crops clipped to the image rather than padded) is that of facenet-pytorch's MTCNN.
 So is the resampling by default (``interpolation="bins"``: every output pixel the plain mean of
 the source pixels its bin touches, torch's ``interpolate(mode="area")``), which makes the outputs
 those of facenet-pytorch to float rounding (the tests compare on real photographs).
-``interpolation="area"`` uses :func:`opticore.resize` and :func:`opticore.crop_resize` instead
-(OpenCV's ``INTER_AREA``, as the original TensorFlow MTCNN of davidsandberg/facenet): faster, the
-same faces, but MTCNN's cascade is sensitive to it and boxes then move by up to ~10% IoU from
-facenet-pytorch's.
+``interpolation="area"`` (OpenCV's ``INTER_AREA``, as the original TensorFlow MTCNN of
+davidsandberg/facenet) is a little faster and finds the same faces, but MTCNN's cascade is
+sensitive to it and boxes then move by up to ~10% IoU from facenet-pytorch's.
 
 The three networks are plain callables on NumPy arrays (:class:`Stages`), by default the eager
 torch modules of :mod:`opticore.models.mtcnn` with facenet-pytorch's trained weights; any object
 with the same contract (an exported ``.pt2`` runner, say) can replace them. torch is imported only
-when the default stages are built. :class:`opticore.runtime.FaceDetector` runs the ``"area"``
-cascade in C++ over the stages exported to ``.pt2`` packages, with the same results.
+when the default stages are built. :class:`opticore.runtime.FaceDetector` runs the same cascade
+in C++ over the stages exported to ``.pt2`` packages, with the same results.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from typing import Any, Callable, Literal, NamedTuple, Optional, Sequence, Tuple
 import numpy as np
 
 from ._args import choice, real
-from .boxes import nms
+from .boxes import nms, nms_min
 from .warp import crop_resize, resize
 
-__all__ = ["FaceDetector", "Detections", "Stages", "nms_min", "MAX_LEVEL_PIXELS"]
+__all__ = ["FaceDetector", "Detections", "Stages", "MAX_LEVEL_PIXELS"]
 
 Color = Literal["bgr", "rgb"]
 Interpolation = Literal["bins", "area"]
@@ -130,51 +130,6 @@ def torch_stages(weights: Optional[Union[str, "os.PathLike[str]"]] = None) -> St
     return Stages(*(_TorchStage(m) for m in load_mtcnn(weights)))
 
 
-def nms_min(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
-    """Greedy NMS with MTCNN's "Min" overlap: ``inter / min(area_a, area_b)``, with MTCNN's
-    inclusive pixel sizes (width ``x2 - x1 + 1``, height ``y2 - y1 + 1``, both taken as 0 when
-    negative). A box nested in a kept one has overlap 1 and is dropped, whatever its size.
-
-    Boxes are visited by descending score (ties: lower index first); a box is dropped when its
-    overlap with a kept box is strictly greater than ``threshold``, as in :func:`opticore.nms`.
-
-    Args:
-        boxes: ``(N, 4)`` float ``x1, y1, x2, y2``.
-        scores: ``(N,)`` float.
-        threshold: in ``[0, 1]``.
-
-    Returns:
-        ``int64`` ``(K,)`` indices of the kept boxes, by descending score.
-
-    Example:
-        >>> import numpy as np
-        >>> from opticore.face_detection import nms_min
-        >>> boxes = np.array([[0, 0, 99, 99], [10, 10, 29, 29], [200, 0, 299, 99]], np.float32)
-        >>> nms_min(boxes, np.array([0.9, 0.95, 0.8], np.float32), 0.7)  # the small one is inside
-        array([1, 2])
-    """
-    threshold = real(threshold, "threshold", low=0.0, high=1.0)
-    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    s = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if len(s) != len(b):
-        raise ValueError(f"scores: expected shape ({len(b)},) like boxes, got {np.shape(scores)}")
-    if not (np.isfinite(b).all() and np.isfinite(s).all()):
-        raise ValueError("boxes, scores: expected finite values")
-    area = np.maximum(b[:, 2] - b[:, 0] + 1, 0) * np.maximum(b[:, 3] - b[:, 1] + 1, 0)
-    order = np.argsort(-s, kind="stable")
-    keep = []
-    while len(order):
-        i, rest = order[0], order[1:]
-        keep.append(i)
-        w = np.maximum(np.minimum(b[i, 2], b[rest, 2]) - np.maximum(b[i, 0], b[rest, 0]) + 1, 0)
-        h = np.maximum(np.minimum(b[i, 3], b[rest, 3]) - np.maximum(b[i, 1], b[rest, 1]) + 1, 0)
-        smaller = np.minimum(area[i], area[rest])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            overlap = np.where(smaller > 0, w * h / np.where(smaller > 0, smaller, 1), 0.0)
-        order = rest[overlap <= threshold]
-    return np.asarray(keep, dtype=np.int64)
-
-
 def _regress(boxes: np.ndarray, reg: np.ndarray, plus_one: float) -> np.ndarray:
     """Shift each side by ``reg`` times the box's size (``+ plus_one``: R-Net and O-Net were
     trained with inclusive pixel sizes, P-Net's boxes are corrected with the plain size)."""
@@ -190,61 +145,22 @@ def _square(boxes: np.ndarray) -> np.ndarray:
     return np.concatenate([corner, corner + side], axis=1)
 
 
-def _bins(n_in: Any, n_out: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Bins ``i < n_out`` over ``n_in`` source pixels (an int, or an ``(N, 1)`` array: one row
-    each): ``[floor(i * n_in / n_out), ceil((i + 1) * n_in / n_out))``, torch's adaptive-pooling
-    bins (they overlap when enlarging)."""
-    i = np.arange(n_out)
-    return (i * n_in) // n_out, -((-(i + 1) * n_in) // n_out)
+class _Resampler:
+    """The pyramid levels and crops of one image, by :func:`opticore.resize` and
+    :func:`opticore.crop_resize` with the detector's interpolation. "bins" works on a float32 copy
+    of the image, so that its means keep their fractions as facenet-pytorch's float tensors do."""
 
-
-class _BinMeans:
-    """``interpolation="bins"`` resampling of one image, from its integral image.
-
-    The integral image is int32: sums wrap around beyond 2**31, but the four-term sum of a bin
-    wraps back, so it is exact whatever the image size (a bin holds far less than 2**31 / 255
-    pixels)."""
-
-    def __init__(self, image: np.ndarray) -> None:
-        height, width = image.shape[:2]
-        self.integral = np.zeros((height + 1, width + 1, 3), np.int32)
-        inner = self.integral[1:, 1:]
-        inner[...] = image
-        # Row by row: NumPy's cumsum along the first axis walks the columns, 3x slower.
-        for row in range(1, height):
-            np.add(inner[row], inner[row - 1], out=inner[row])
-        np.cumsum(inner, axis=1, out=inner)
+    def __init__(self, image: np.ndarray, interpolation: Interpolation) -> None:
+        self.image = image.astype(np.float32) if interpolation == "bins" else image
+        self.interpolation = interpolation
 
     def level(self, height: int, width: int) -> np.ndarray:
-        """The whole image resized to ``height x width``: ``(1, height, width, 3)`` float32."""
-        ys, ye = _bins(self.integral.shape[0] - 1, height)
-        xs, xe = _bins(self.integral.shape[1] - 1, width)
-        rows = self.integral[ye] - self.integral[ys]
-        count = ((ye - ys)[:, None] * (xe - xs)[None, :]).astype(np.float32)
-        return ((rows[:, xe] - rows[:, xs]) / count[:, :, None])[None]
+        """The whole image resized to ``height x width``: ``(1, height, width, 3)``."""
+        return resize(self.image, (width, height), interpolation=self.interpolation)[None]
 
     def crops(self, boxes: np.ndarray, side: int) -> np.ndarray:
-        """Integer boxes (inside the image) resized to ``side x side``: ``(N, side, side, 3)`` float32."""
-        ys, ye = _bins(boxes[:, 3:4] - boxes[:, 1:2], side)
-        xs, xe = _bins(boxes[:, 2:3] - boxes[:, 0:1], side)
-        top, bottom = (boxes[:, 1:2] + ys)[:, :, None], (boxes[:, 1:2] + ye)[:, :, None]
-        left, right = (boxes[:, 0:1] + xs)[:, None, :], (boxes[:, 0:1] + xe)[:, None, :]
-        integral = self.integral
-        sums = integral[bottom, right] - integral[top, right] - integral[bottom, left] + integral[top, left]
-        return sums / ((bottom - top) * (right - left)).astype(np.float32)[..., None]
-
-
-class _Area:
-    """``interpolation="area"`` resampling: :func:`opticore.resize` and :func:`opticore.crop_resize`."""
-
-    def __init__(self, image: np.ndarray) -> None:
-        self.image = image
-
-    def level(self, height: int, width: int) -> np.ndarray:
-        return resize(self.image, (width, height), interpolation="area")[None]
-
-    def crops(self, boxes: np.ndarray, side: int) -> np.ndarray:
-        return crop_resize(self.image, boxes, (side, side), interpolation="area")
+        """Integer boxes resized to ``side x side``: ``(N, side, side, 3)``."""
+        return crop_resize(self.image, boxes, (side, side), interpolation=self.interpolation)
 
 
 class FaceDetector:
@@ -258,7 +174,7 @@ class FaceDetector:
         thresholds: face probabilities a candidate must reach to pass P-Net (``>=``), R-Net and
             O-Net (``>``); default ``(0.6, 0.7, 0.7)``, each in ``[0, 1]``.
         nms_thresholds: IoU thresholds of the NMS steps (suppress when above, strictly): within a
-            pyramid level, across levels, after R-Net, and the "Min" overlap (:func:`nms_min`)
+            pyramid level, across levels, after R-Net, and the "Min" overlap (:func:`opticore.nms_min`)
             after O-Net; default ``(0.5, 0.7, 0.7, 0.7)``.
         color: channel order of the images given: ``"bgr"`` (default: OpenCV's ``imread`` and
             video frames) or ``"rgb"`` (PIL, scikit-image, facenet-pytorch). The networks were
@@ -266,8 +182,8 @@ class FaceDetector:
         interpolation: how the pyramid levels and the crops are resampled: ``"bins"`` (default;
             each output pixel the mean of the source pixels of its bin ``[floor(i * n / m),
             ceil((i + 1) * n / m))``, facenet-pytorch's, whose detections it reproduces) or
-            ``"area"`` (:func:`opticore.crop_resize`'s, OpenCV's ``INTER_AREA``: faster; boxes
-            differ from facenet-pytorch's by up to ~10% IoU, MTCNN being sensitive to it).
+            ``"area"`` (OpenCV's ``INTER_AREA``: a little faster; boxes differ from
+            facenet-pytorch's by up to ~10% IoU, MTCNN being sensitive to it).
         weights: folder holding ``pnet.pt``, ``rnet.pt``, ``onet.pt`` (state dicts of
             :mod:`opticore.models.mtcnn`' modules); None reads those the ``facenet-pytorch``
             package ships (``pip install --no-deps facenet-pytorch``). Ignored with ``stages``.
@@ -348,7 +264,7 @@ class FaceDetector:
     def __call__(self, image: np.ndarray) -> Detections:
         """Faces in ``image`` (see the class for what images are taken): :class:`Detections`."""
         img = self._image(image)
-        sampler = _BinMeans(img) if self.interpolation == "bins" else _Area(img)
+        sampler = _Resampler(img, self.interpolation)
         boxes, scores = self._propose(sampler, img.shape[:2])
         if len(boxes):
             reg, prob = self._run(self.stages.rnet, sampler, img.shape[:2], boxes, 24)
@@ -396,7 +312,7 @@ class FaceDetector:
         out *= np.float32(0.0078125)  # in two float32 steps, as facenet-pytorch
         return out
 
-    def _propose(self, sampler: Any, shape: Tuple[int, ...]) -> Tuple[np.ndarray, np.ndarray]:
+    def _propose(self, sampler: _Resampler, shape: Tuple[int, ...]) -> Tuple[np.ndarray, np.ndarray]:
         """P-Net over the pyramid: squared candidate boxes (float64) and their scores."""
         height, width = shape[:2]
         found = []
@@ -417,7 +333,7 @@ class FaceDetector:
         keep = nms(boxes, scores, self.nms_thresholds[1])
         return _square(_regress(boxes[keep], reg[keep].astype(np.float64), 0.0)), scores[keep]
 
-    def _run(self, stage: Stage, sampler: Any, shape: Tuple[int, ...], boxes: np.ndarray,
+    def _run(self, stage: Stage, sampler: _Resampler, shape: Tuple[int, ...], boxes: np.ndarray,
              side: int) -> Tuple[np.ndarray, ...]:
         """``stage`` on the ``side x side`` crops of ``boxes``, in chunks of :data:`CHUNK`.
 

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 Interpolation = Literal["nearest", "linear", "cubic"]
-ResizeInterpolation = Literal["nearest", "linear", "cubic", "area"]
+ResizeInterpolation = Literal["nearest", "linear", "cubic", "area", "bins"]
 BorderMode = Literal["constant", "replicate", "reflect", "reflect101"]
 BorderValue = Union[float, Sequence[float]]
 
@@ -173,13 +173,19 @@ def resize(
       the source area it covers (partial pixels weighted by their share; whole-number factors as
       block means), bit-exact with OpenCV for uint8; when a side grows, OpenCV's bilinear
       emulation of it.
+    * ``"bins"``: torch's adaptive average pooling (``F.interpolate(mode="area")``, what
+      PyTorch-trained models such as facenet-pytorch's MTCNN were fed): output pixel ``i`` of an
+      axis is the plain mean of source pixels ``floor(i * W / width)`` to
+      ``ceil((i + 1) * W / width)`` (exclusive), every pixel a bin touches counting fully, so
+      bins overlap unless the sizes divide. Sums are exact; uint8 means are rounded half up,
+      float32 means rounded once from double.
     * float32 is computed in float32 with OpenCV's formulas: within ``2e-5`` of OpenCV for
       values in ``[0, 1]``. uint8 ``"cubic"`` is within 1 grey level of OpenCV.
 
     Args:
         image: ``(H, W)`` or ``(H, W, C)``, ``C`` in 1..4, uint8 or float32.
         dsize: output ``(width, height)``, both positive.
-        interpolation: ``"nearest"``, ``"linear"``, ``"cubic"`` or ``"area"``.
+        interpolation: ``"nearest"``, ``"linear"``, ``"cubic"``, ``"area"`` or ``"bins"``.
 
     Returns:
         ``(height, width)`` or ``(height, width, C)``, the image's dtype.
@@ -217,7 +223,7 @@ def crop_resize(
         boxes: ``(N, 4)`` integer array, or floats holding whole numbers (round them first);
             ``x2 > x1``, ``y2 > y1``, coordinates within ``±2**30``. ``N`` may be 0.
         out_size: ``(width, height)`` of every crop, both positive.
-        interpolation: ``"nearest"``, ``"linear"``, ``"cubic"`` or ``"area"``.
+        interpolation: ``"nearest"``, ``"linear"``, ``"cubic"``, ``"area"`` or ``"bins"``.
 
     Returns:
         ``(N, height, width)`` or ``(N, height, width, C)``, the image's dtype.

@@ -14,7 +14,6 @@
 #include <string>
 #include <vector>
 
-#include "detail/nms_min.hpp"
 #include "opticore/runtime/face_detector.hpp"
 #include "opticore/runtime/face_pipeline.hpp"
 #include "opticore/runtime/runner.hpp"
@@ -194,7 +193,8 @@ PYBIND11_MODULE(_runtime, m) {
   py::class_<FaceDetector>(m, "FaceDetector")
       .def(py::init([](const std::vector<std::string>& paths, const std::string& device, int64_t num_threads,
                        double min_face_size, double scale_factor, const std::array<double, 3>& thresholds,
-                       const std::array<double, 4>& nms_thresholds, const std::string& color) {
+                       const std::array<double, 4>& nms_thresholds, const std::string& color,
+                       const std::string& interpolation) {
              if (paths.size() != 3) throw std::invalid_argument("paths: expected the P-Net, R-Net and O-Net packages");
              opticore::runtime::FaceDetectorOptions options;
              options.min_face_size = min_face_size;
@@ -202,12 +202,15 @@ PYBIND11_MODULE(_runtime, m) {
              options.thresholds = thresholds;
              options.nms_thresholds = nms_thresholds;
              options.color = color == "rgb" ? opticore::ColorOrder::Rgb : opticore::ColorOrder::Bgr;
+             options.interpolation =
+                 interpolation == "area" ? opticore::Interpolation::Area : opticore::Interpolation::Bins;
              py::gil_scoped_release release;
              const RunnerOptions runner = runner_options(device, num_threads, 1, "");
              return FaceDetector(Runner(paths[0], runner), Runner(paths[1], runner), Runner(paths[2], runner), options);
            }),
            py::arg("paths"), py::arg("device"), py::arg("num_threads"), py::arg("min_face_size"),
-           py::arg("scale_factor"), py::arg("thresholds"), py::arg("nms_thresholds"), py::arg("color"))
+           py::arg("scale_factor"), py::arg("thresholds"), py::arg("nms_thresholds"), py::arg("color"),
+           py::arg("interpolation"))
       .def("detect",
            [](const FaceDetector& d, const py::array_t<uint8_t, 0>& image) {
              if (image.ndim() != 2 && image.ndim() != 3) throw std::invalid_argument("image: expected H x W (x C)");
@@ -223,14 +226,4 @@ PYBIND11_MODULE(_runtime, m) {
                                    to_numpy<float>(faces.landmarks));
            })
       .def("scales", &FaceDetector::scales, py::arg("height"), py::arg("width"));
-
-  // The detector's private "Min" NMS, for the tests (opticore.face_detection.nms_min is the public one).
-  m.def("_nms_min", [](const py::array_t<double, py::array::c_style>& boxes,
-                       const py::array_t<float, py::array::c_style>& scores, double threshold) {
-    if (boxes.ndim() != 2 || boxes.shape(1) != 4 || scores.ndim() != 1 || scores.shape(0) != boxes.shape(0)) {
-      throw std::invalid_argument("_nms_min: expected boxes (N, 4) and scores (N,)");
-    }
-    return opticore::runtime::detail::nms_min(opticore::MatrixView<double>(boxes.data(), boxes.shape(0), 4),
-                                              opticore::VectorView<float>(scores.data(), scores.shape(0)), threshold);
-  });
 }

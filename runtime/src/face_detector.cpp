@@ -9,8 +9,8 @@
 #include <utility>
 
 #include "detail/face_inputs.hpp"
-#include "detail/nms_min.hpp"
 #include "opticore/boxes/nms.hpp"
+#include "opticore/boxes/nms_min.hpp"
 #include "opticore/geometry/warp.hpp"
 
 namespace opticore::runtime {
@@ -67,15 +67,16 @@ void square(Candidates& c) {
   }
 }
 
-// (n, H, W, 3) uint8 crops in `color` order -> the networks' (n, 3, H, W) float32 RGB batch,
-// (v - 127.5) * 0.0078125 (exact in float32).
-at::Tensor normalised_batch(const uint8_t* crops, int64_t n, int64_t height, int64_t width, ColorOrder color) {
+// (n, H, W, 3) uint8 or float32 crops in `color` order -> the networks' (n, 3, H, W) float32 RGB
+// batch, (v - 127.5) * 0.0078125 in float32 (as face_detection.py and facenet-pytorch).
+template <class T>
+at::Tensor normalised_batch(const T* crops, int64_t n, int64_t height, int64_t width, ColorOrder color) {
   at::Tensor batch = at::empty({n, 3, height, width}, at::kFloat);
   float* out = batch.data_ptr<float>();
   const int64_t plane = height * width;
   const int64_t source[3] = {color == ColorOrder::Bgr ? 2 : 0, 1, color == ColorOrder::Bgr ? 0 : 2};
   for (int64_t i = 0; i < n; ++i) {
-    const uint8_t* crop = crops + i * plane * 3;
+    const T* crop = crops + i * plane * 3;
     float* dst = out + i * plane * 3;
     for (int64_t c = 0; c < 3; ++c) {
       for (int64_t p = 0; p < plane; ++p) {
@@ -125,6 +126,9 @@ FaceDetector::FaceDetector(Runner pnet, Runner rnet, Runner onet, const FaceDete
   }
   for (size_t i = 0; i < 3; ++i) check_unit(options.thresholds[i], "thresholds[" + std::to_string(i) + "]");
   for (size_t i = 0; i < 4; ++i) check_unit(options.nms_thresholds[i], "nms_thresholds[" + std::to_string(i) + "]");
+  if (options.interpolation != Interpolation::Bins && options.interpolation != Interpolation::Area) {
+    throw std::invalid_argument("interpolation: expected Bins or Area for MTCNN's resampling");
+  }
   const auto& specs = pnet_.input_specs();
   const bool pnet_ok = specs.size() == 1 && specs[0].dtype == c10::ScalarType::Float && specs[0].shape.size() == 4 &&
                        specs[0].shape[0].min <= 1 && specs[0].shape[0].max >= 1 && specs[0].shape[1].min == 3 &&
@@ -156,20 +160,22 @@ std::vector<double> FaceDetector::scales(int64_t height, int64_t width) const {
 
 namespace {
 
-// What one detect() call works on: the image (three channels), the options and the stages.
+// What one detect() call works on: the image (three channels; uint8 for Area, a float32 copy for
+// Bins), the options and the stages.
+template <class T>
 class Cascade {
  public:
-  Cascade(ImageView<uint8_t> image, const FaceDetectorOptions& options) : image_(image), options_(options) {}
+  Cascade(ImageView<T> image, const FaceDetectorOptions& options) : image_(image), options_(options) {}
 
   // P-Net over the pyramid: squared candidate boxes and their scores.
   Candidates propose(const Runner& pnet, const std::vector<double>& scales) const {
     Candidates found;
-    std::vector<uint8_t> level;
+    std::vector<T> level;
     for (const double scale : scales) {
       const auto h = static_cast<int64_t>(static_cast<double>(image_.height) * scale + 1.0);
       const auto w = static_cast<int64_t>(static_cast<double>(image_.width) * scale + 1.0);
       level.resize(static_cast<size_t>(h * w * 3));
-      resize(image_, OutputImage<uint8_t>{level.data(), h, w, 3}, Interpolation::Area);
+      resize(image_, OutputImage<T>{level.data(), h, w, 3}, options_.interpolation);
       const std::vector<at::Tensor> out = pnet.run({normalised_batch(level.data(), 1, h, w, options_.color)});
       const int64_t oh = (h - 1) / 2 - 4, ow = (w - 1) / 2 - 4;  // ceil((h - 2) / 2) - 4
       const at::Tensor reg = output(out, 0, {1, 4, oh, ow}, pnet), prob = output(out, 1, {1, oh, ow}, pnet);
@@ -219,7 +225,7 @@ class Cascade {
     if (onet) c.points.assign(static_cast<size_t>(n * 10), 0.0);
     const int64_t chunk = std::min(kChunk, max_batch);
     std::vector<int64_t> chosen_boxes;
-    std::vector<uint8_t> pixels;
+    std::vector<T> pixels;
     for (size_t begin = 0; begin < inside.size(); begin += static_cast<size_t>(chunk)) {
       const size_t end = std::min(inside.size(), begin + static_cast<size_t>(chunk));
       const auto m = static_cast<int64_t>(end - begin);
@@ -229,7 +235,7 @@ class Cascade {
       }
       pixels.resize(static_cast<size_t>(m * side * side * 3));
       crop_resize(image_, MatrixView<int64_t>(chosen_boxes.data(), m, 4), pixels.data(), side, side,
-                  Interpolation::Area);
+                  options_.interpolation);
       const std::vector<at::Tensor> out = stage.run({normalised_batch(pixels.data(), m, side, side, options_.color)});
       const at::Tensor reg = output(out, 0, {m, 4}, stage);
       const at::Tensor points = onet ? output(out, 1, {m, 10}, stage) : at::Tensor();
@@ -244,7 +250,7 @@ class Cascade {
   }
 
  private:
-  ImageView<uint8_t> image_;
+  ImageView<T> image_;
   const FaceDetectorOptions& options_;
 };
 
@@ -259,6 +265,51 @@ Candidates passing(const Candidates& c, double threshold) {
 
 Detections empty_detections() {
   return {at::empty({0, 4}, at::kFloat), at::empty({0}, at::kFloat), at::empty({0, 5, 2}, at::kFloat)};
+}
+
+struct Stages {
+  const Runner &pnet, &rnet, &onet;
+  int64_t rnet_batch, onet_batch;
+};
+
+// The cascade on one image, given its stages (with their largest batches) and pyramid scales.
+template <class T>
+Detections run_cascade(const Cascade<T>& cascade, const Stages& stages, const std::vector<double>& scales,
+                       const FaceDetectorOptions& options) {
+  Candidates c = cascade.propose(stages.pnet, scales);
+  if (c.size() == 0) return empty_detections();
+  cascade.refine(stages.rnet, stages.rnet_batch, 24, c);
+  c = passing(c, options.thresholds[1]);
+  c = c.select(nms(c.box_view(), c.score_view(), options.nms_thresholds[2]));
+  regress(c, 1.0);
+  square(c);
+  if (c.size() == 0) return empty_detections();
+  cascade.refine(stages.onet, stages.onet_batch, 48, c);
+  c = passing(c, options.thresholds[2]);
+  const int64_t n = c.size();
+  std::vector<double> landmarks(static_cast<size_t>(n * 10));
+  for (int64_t i = 0; i < n; ++i) {
+    const double* b = c.boxes.data() + i * 4;
+    const double w = b[2] - b[0] + 1.0, h = b[3] - b[1] + 1.0;
+    for (int64_t k = 0; k < 5; ++k) {
+      landmarks[i * 10 + k * 2] = c.points[i * 10 + k] * w + b[0] - 1.0;
+      landmarks[i * 10 + k * 2 + 1] = c.points[i * 10 + 5 + k] * h + b[1] - 1.0;
+    }
+  }
+  regress(c, 1.0);
+  const std::vector<int64_t> keep = nms_min(c.box_view(), c.score_view(), options.nms_thresholds[3]);
+  const auto kept = static_cast<int64_t>(keep.size());
+  Detections result{at::empty({kept, 4}, at::kFloat), at::empty({kept}, at::kFloat),
+                    at::empty({kept, 5, 2}, at::kFloat)};
+  for (int64_t j = 0; j < kept; ++j) {
+    const int64_t i = keep[static_cast<size_t>(j)];
+    for (int64_t k = 0; k < 4; ++k) result.boxes.data_ptr<float>()[j * 4 + k] = static_cast<float>(c.boxes[i * 4 + k]);
+    result.scores.data_ptr<float>()[j] = c.scores[i];
+    for (int64_t k = 0; k < 10; ++k) {
+      result.landmarks.data_ptr<float>()[j * 10 + k] = static_cast<float>(landmarks[i * 10 + k]);
+    }
+  }
+  return result;
 }
 
 }  // namespace
@@ -291,41 +342,20 @@ Detections FaceDetector::detect(ImageView<uint8_t> image) const {
   colour.channels = 3;
   if (image.channels == 1) colour.channel_stride = 0;
 
-  const Cascade cascade(colour, options_);
-  Candidates c = cascade.propose(pnet_, scales(image.height, image.width));
-  if (c.size() == 0) return empty_detections();
-  cascade.refine(rnet_, rnet_batch_, 24, c);
-  c = passing(c, options_.thresholds[1]);
-  c = c.select(nms(c.box_view(), c.score_view(), options_.nms_thresholds[2]));
-  regress(c, 1.0);
-  square(c);
-  if (c.size() == 0) return empty_detections();
-  cascade.refine(onet_, onet_batch_, 48, c);
-  c = passing(c, options_.thresholds[2]);
-  const int64_t n = c.size();
-  std::vector<double> landmarks(static_cast<size_t>(n * 10));
-  for (int64_t i = 0; i < n; ++i) {
-    const double* b = c.boxes.data() + i * 4;
-    const double w = b[2] - b[0] + 1.0, h = b[3] - b[1] + 1.0;
-    for (int64_t k = 0; k < 5; ++k) {
-      landmarks[i * 10 + k * 2] = c.points[i * 10 + k] * w + b[0] - 1.0;
-      landmarks[i * 10 + k * 2 + 1] = c.points[i * 10 + 5 + k] * h + b[1] - 1.0;
+  const Stages stages{pnet_, rnet_, onet_, rnet_batch_, onet_batch_};
+  const std::vector<double> pyramid = scales(image.height, image.width);
+  if (options_.interpolation == Interpolation::Area) {
+    return run_cascade(Cascade<uint8_t>(colour, options_), stages, pyramid, options_);
+  }
+  // Bins: a float32 copy (three channels, packed), read by resize and crop_resize.
+  std::vector<float> pixels(static_cast<size_t>(image.height * image.width * 3));
+  for (int64_t y = 0; y < image.height; ++y) {
+    for (int64_t x = 0; x < image.width; ++x) {
+      for (int64_t c = 0; c < 3; ++c) pixels[static_cast<size_t>((y * image.width + x) * 3 + c)] = colour(y, x, c);
     }
   }
-  regress(c, 1.0);
-  const std::vector<int64_t> keep = detail::nms_min(c.box_view(), c.score_view(), options_.nms_thresholds[3]);
-  const auto kept = static_cast<int64_t>(keep.size());
-  Detections result{at::empty({kept, 4}, at::kFloat), at::empty({kept}, at::kFloat),
-                    at::empty({kept, 5, 2}, at::kFloat)};
-  for (int64_t j = 0; j < kept; ++j) {
-    const int64_t i = keep[static_cast<size_t>(j)];
-    for (int64_t k = 0; k < 4; ++k) result.boxes.data_ptr<float>()[j * 4 + k] = static_cast<float>(c.boxes[i * 4 + k]);
-    result.scores.data_ptr<float>()[j] = c.scores[i];
-    for (int64_t k = 0; k < 10; ++k) {
-      result.landmarks.data_ptr<float>()[j * 10 + k] = static_cast<float>(landmarks[i * 10 + k]);
-    }
-  }
-  return result;
+  return run_cascade(Cascade<float>(ImageView<float>(pixels.data(), image.height, image.width, 3), options_), stages,
+                     pyramid, options_);
 }
 
 }  // namespace opticore::runtime

@@ -107,6 +107,41 @@ TEST(Nms, MatchesReferenceOnRandomAndClusteredInputs) {
   }
 }
 
+// MTCNN's "Min" overlap: intersection over the smaller box, inclusive pixel sizes.
+double ref_overlap_min(const double* a, const double* b) {
+  const auto side = [](double lo, double hi) { return std::max(hi - lo + 1.0, 0.0); };
+  const double inter =
+      side(std::max(a[0], b[0]), std::min(a[2], b[2])) * side(std::max(a[1], b[1]), std::min(a[3], b[3]));
+  const double smaller = std::min(side(a[0], a[2]) * side(a[1], a[3]), side(b[0], b[2]) * side(b[1], b[3]));
+  return smaller > 0 ? inter / smaller : 0.0;
+}
+
+TEST(NmsMin, MatchesReferenceOnRandomAndClusteredInputs) {
+  for (int clusters : {0, 3, 40}) {
+    for (double thr : {0.0, 0.3, 0.5, 0.7, 1.0}) {
+      const Data d = make_data(700, 20 + clusters, clusters);
+      std::vector<int64_t> expected;
+      for (int64_t i : ref_order(d)) {
+        const bool keep = std::none_of(expected.begin(), expected.end(), [&](int64_t k) {
+          return ref_overlap_min(&d.boxes[4 * k], &d.boxes[4 * i]) > thr;
+        });
+        if (keep) expected.push_back(i);
+      }
+      EXPECT_EQ(opticore::nms_min(d.view(), d.score_view(), thr), expected)
+          << "clusters=" << clusters << " thr=" << thr;
+    }
+  }
+  // A nested box has overlap 1: dropped below threshold 1 whatever its size, kept at 1 (strict).
+  const std::vector<float> nested = {0, 0, 99, 99, 10, 10, 29, 29};
+  const std::vector<float> scores = {0.9f, 0.95f};
+  EXPECT_EQ(opticore::nms_min(MatrixView<float>(nested.data(), 2, 4), VectorView<float>(scores.data(), 2), 0.99),
+            (std::vector<int64_t>{1}));
+  EXPECT_EQ(opticore::nms_min(MatrixView<float>(nested.data(), 2, 4), VectorView<float>(scores.data(), 2), 1.0),
+            (std::vector<int64_t>{1, 0}));
+  EXPECT_THROW(opticore::nms_min(MatrixView<float>(nested.data(), 2, 4), VectorView<float>(scores.data(), 2), 1.5),
+               std::invalid_argument);
+}
+
 TEST(Nms, StrictThresholdAndTieOrder) {
   // IoU(0, 1) = 1/3 exactly: box 1 is kept at threshold 1/3 (strict), suppressed below it.
   // Box 2 equals box 0 with the same score: the lower index (0) is visited first and wins.

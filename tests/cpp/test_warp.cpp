@@ -102,6 +102,29 @@ TEST(Resize, AreaAveragesWholeBlocksRoundingToEven) {
   EXPECT_EQ(out, (std::vector<uint8_t>{0, 1}));
 }
 
+TEST(Resize, BinsArePlainMeansOfOverlappingBins) {
+  // 1 x 3 -> 1 x 2: torch's adaptive bins [0, 2) and [1, 3) share pixel 1; means 1.5 and 6.
+  // uint8 rounds halves up (1.5 -> 2); 1 x 2 -> 1 x 3 (enlarging): bins [0, 1), [0, 2), [1, 2).
+  const std::vector<uint8_t> row = {0, 3, 9};
+  std::vector<uint8_t> out(3);
+  opticore::resize(ImageView<uint8_t>(row.data(), 1, 3), OutputImage<uint8_t>{out.data(), 1, 2, 1},
+                   Interpolation::Bins);
+  EXPECT_EQ(out[0], 2);
+  EXPECT_EQ(out[1], 6);
+  const std::vector<float> rowf = {0.f, 3.f, 9.f};
+  std::vector<float> outf(3);
+  opticore::resize(ImageView<float>(rowf.data(), 1, 3), OutputImage<float>{outf.data(), 1, 2, 1}, Interpolation::Bins);
+  EXPECT_EQ(outf[0], 1.5f);
+  EXPECT_EQ(outf[1], 6.f);
+  opticore::resize(ImageView<float>(rowf.data(), 1, 2), OutputImage<float>{outf.data(), 1, 3, 1}, Interpolation::Bins);
+  EXPECT_EQ(outf, (std::vector<float>{0.f, 1.5f, 3.f}));
+  WarpOptions bins;
+  bins.interpolation = Interpolation::Bins;
+  EXPECT_THROW(opticore::warp_affine(ImageView<float>(rowf.data(), 1, 3), {1, 0, 0, 0, 1, 0},
+                                     OutputImage<float>{outf.data(), 1, 3, 1}, bins),
+               std::invalid_argument);
+}
+
 TEST(CropResize, EachBoxIsResizeOfItsZeroPaddedCrop) {
   const int64_t h = 9, w = 11, c = 3;
   const auto src = ramp(h, w, c);

@@ -1,6 +1,6 @@
 """opticore.FaceDetector against facenet-pytorch's MTCNN (its outputs on real photographs, stored
-in fixtures/faces_mtcnn.npz by fixtures/make_face_fixtures.py), nms_min against a plain loop,
-replaceable stages, and bad input."""
+in fixtures/faces_mtcnn.npz by fixtures/make_face_fixtures.py), replaceable stages, and bad
+input."""
 
 import importlib.util
 import sys
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import opticore
-from opticore.face_detection import MAX_LEVEL_PIXELS, FaceDetector, Stages, nms_min, torch_stages
+from opticore.face_detection import MAX_LEVEL_PIXELS, FaceDetector, Stages, torch_stages
 
 FIXTURES = Path(__file__).parent / "fixtures"
 sys.path.insert(0, str(FIXTURES))
@@ -184,48 +184,6 @@ def test_exported_stages_give_the_same_faces(detector):
     assert len(ours.boxes) == len(exported.boxes) == 3
     np.testing.assert_allclose(exported.boxes, ours.boxes, atol=1e-2)
     np.testing.assert_allclose(exported.landmarks, ours.landmarks, atol=1e-2)
-
-
-def nms_min_reference(boxes, scores, threshold):
-    """Plain loops: visit by descending score (ties: lower index), drop what overlaps a kept box
-    by more than ``threshold`` of the smaller box's inclusive-pixel area."""
-    def area(b):
-        return max(b[2] - b[0] + 1, 0) * max(b[3] - b[1] + 1, 0)
-
-    keep = []
-    for i in sorted(range(len(boxes)), key=lambda k: (-scores[k], k)):
-        ok = True
-        for j in keep:
-            a, b = boxes[i], boxes[j]
-            inter = max(min(a[2], b[2]) - max(a[0], b[0]) + 1, 0) * max(min(a[3], b[3]) - max(a[1], b[1]) + 1, 0)
-            smaller = min(area(a), area(b))
-            if smaller > 0 and inter / smaller > threshold:
-                ok = False
-                break
-        if ok:
-            keep.append(i)
-    return keep
-
-
-def test_nms_min_against_loops():
-    rng = np.random.default_rng(5)
-    for trial in range(30):
-        n = int(rng.integers(0, 40))
-        xy = rng.uniform(0, 100, (n, 2))
-        boxes = np.concatenate([xy, xy + rng.uniform(-2, 40, (n, 2))], 1)  # some inverted or tiny
-        if n > 3:
-            boxes[1] = boxes[0]  # identical
-            boxes[2] = [boxes[0][0] + 1, boxes[0][1] + 1, boxes[0][2] - 1, boxes[0][3] - 1]  # nested
-        scores = rng.choice([0.5, 0.7, 0.9], n) if trial % 2 else rng.uniform(0, 1, n)  # ties
-        threshold = float(rng.choice([0.0, 0.3, 0.7, 1.0]))
-        assert nms_min(boxes, scores, threshold).tolist() == nms_min_reference(boxes, scores, threshold)
-    assert nms_min(np.zeros((0, 4)), np.zeros(0), 0.7).dtype == np.int64
-    with pytest.raises(ValueError, match="scores"):
-        nms_min(np.zeros((2, 4)), np.zeros(3), 0.5)
-    with pytest.raises(ValueError, match="finite"):
-        nms_min(np.array([[0, 0, np.nan, 1]]), np.ones(1), 0.5)
-    with pytest.raises(ValueError, match="threshold"):
-        nms_min(np.zeros((1, 4)), np.ones(1), 1.5)
 
 
 def test_detect_command(tmp_path, capsys):

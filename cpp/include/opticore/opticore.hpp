@@ -6,6 +6,7 @@
 #include "opticore/boxes/iou.hpp"
 #include "opticore/boxes/iou_variants.hpp"
 #include "opticore/boxes/nms.hpp"
+#include "opticore/boxes/nms_min.hpp"
 #include "opticore/boxes/soft_nms.hpp"
 #include "opticore/core/build_info.hpp"
 #include "opticore/core/image.hpp"

@@ -76,6 +76,8 @@ void resize_view(const ImageView<T>& im, const OutputImage<T>& dst, Interpolatio
     case Interpolation::Area:
       if (im.width >= dst.width && im.height >= dst.height) return resize_area(im, dst, parallel);
       return separable_kind(im, dst, AxisKind::AreaLinear, parallel);
+    case Interpolation::Bins:
+      return resize_bins(im, dst, parallel);
   }
 }
 

@@ -135,7 +135,7 @@ def format_report(report: Dict[str, Any]) -> str:
              for row in rows]
     legend = ("x = facenet-pytorch ms / this ms (>1: faster than facenet-pytorch); opticore: interpolation 'bins' "
               "(facenet-pytorch's numbers), opticore area: opticore.crop_resize's INTER_AREA; runner: the "
-              "'area' cascade in C++ over .pt2 packages")
+              "same cascade ('bins') in C++ over .pt2 packages")
     return "\n".join([header, m["setup"], "", lines[0], "-" * len(lines[0])] + lines[1:] + ["", legend])
 
 

@@ -1,10 +1,10 @@
 """MTCNN face detection in opticore's C++ runtime: the three networks as ``.pt2`` packages
 (:func:`export_mtcnn`), the cascade in C++ (``opticore::runtime::FaceDetector``).
 
-The C++ cascade is :class:`opticore.FaceDetector`'s with ``interpolation="area"``, step for step
-(the header ``opticore/runtime/face_detector.hpp`` states it in full), so both find the same
-faces; the packages' float rounding differs from eager PyTorch's by about 1e-6, which moves a
-box by a few thousandths of a pixel.
+The C++ cascade is :class:`opticore.FaceDetector`'s, step for step (the header
+``opticore/runtime/face_detector.hpp`` states it in full), so both find the same faces; the
+packages' float rounding differs from eager PyTorch's by about 1e-6, which moves a box by a few
+thousandths of a pixel.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .._args import choice, integer, real
-from ..face_detection import Detections, _check_image, _unit_values
+from ..face_detection import Detections, Interpolation, _check_image, _unit_values
 
 __all__ = ["FaceDetector", "export_mtcnn", "PACKAGES"]
 
@@ -82,18 +82,18 @@ class FaceDetector:
     """MTCNN face detector with the stages as ``.pt2`` packages, run in C++:
     ``detector(image)`` -> :class:`opticore.face_detection.Detections`.
 
-    The same detector as ``opticore.FaceDetector(interpolation="area")`` (same options, defaults
-    and images taken; see it), with the pyramid, crops, normalisation, NMS and box arithmetic in
-    C++, the GIL released for the whole detection.
+    The same detector as :class:`opticore.FaceDetector` (same options, defaults and images taken;
+    see it), with the pyramid, crops, normalisation, NMS and box arithmetic in C++, the GIL
+    released for the whole detection.
 
     Args:
         packages: a folder holding ``pnet.pt2``, ``rnet.pt2`` and ``onet.pt2``
             (:func:`export_mtcnn`), or the three paths.
         device: ``"cpu"`` or ``"cuda[:N]"`` (the packages' device).
         num_threads: torch's process-wide intra-op threads, when given.
-        min_face_size, scale_factor, thresholds, nms_thresholds, color: as
+        min_face_size, scale_factor, thresholds, nms_thresholds, color, interpolation: as
             :class:`opticore.FaceDetector`'s (defaults 20, 0.709, (0.6, 0.7, 0.7),
-            (0.5, 0.7, 0.7, 0.7), ``"bgr"``).
+            (0.5, 0.7, 0.7, 0.7), ``"bgr"``, ``"bins"``).
 
     Images: ``(H, W, 3)`` uint8 in ``color`` order, ``(H, W)`` / ``(H, W, 1)`` grey, ``(H, W, 4)``
     (alpha ignored); any memory layout, read in place.
@@ -116,7 +116,8 @@ class FaceDetector:
     def __init__(self, packages: Union[PathLike, Sequence[PathLike]], device: str = "cpu", *,
                  num_threads: Optional[int] = None, min_face_size: float = 20, scale_factor: float = 0.709,
                  thresholds: Sequence[float] = (0.6, 0.7, 0.7),
-                 nms_thresholds: Sequence[float] = (0.5, 0.7, 0.7, 0.7), color: str = "bgr") -> None:
+                 nms_thresholds: Sequence[float] = (0.5, 0.7, 0.7, 0.7), color: str = "bgr",
+                 interpolation: Interpolation = "bins") -> None:
         from . import _module
 
         paths = _package_paths(packages)
@@ -126,11 +127,13 @@ class FaceDetector:
         self.nms_thresholds = _unit_values(nms_thresholds, "nms_thresholds", 4)
         choice(color, "color", ("bgr", "rgb"))
         self.color = color
+        choice(interpolation, "interpolation", ("bins", "area"))
+        self.interpolation = interpolation
         if not isinstance(device, str):
             raise TypeError(f"device: expected a string such as 'cpu' or 'cuda:0', got {type(device).__name__}")
         threads = 0 if num_threads is None else integer(num_threads, "num_threads", low=1)
         self._detector = _module().FaceDetector(paths, device, threads, self.min_face_size, self.scale_factor,
-                                                self.thresholds, self.nms_thresholds, color)
+                                                self.thresholds, self.nms_thresholds, color, interpolation)
 
     def scales(self, height: int, width: int) -> List[float]:
         """The pyramid's scales for an image of ``height x width`` (as
@@ -148,4 +151,5 @@ class FaceDetector:
     def __repr__(self) -> str:
         return (f"opticore.runtime.FaceDetector(min_face_size={self.min_face_size:g}, "
                 f"scale_factor={self.scale_factor:g}, thresholds={self.thresholds}, "
-                f"nms_thresholds={self.nms_thresholds}, color={self.color!r})")
+                f"nms_thresholds={self.nms_thresholds}, color={self.color!r}, "
+                f"interpolation={self.interpolation!r})")

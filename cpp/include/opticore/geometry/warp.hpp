@@ -21,7 +21,10 @@
 //     (linear: bit-exact with OpenCV, including its vertical rounding; an exact 2x reduction is the
 //     2x2 mean); "nearest" takes floor(x * in / out); "area" averages the covered source area when
 //     both sides shrink or keep their size (whole-number factors as block means) and is OpenCV's
-//     bilinear area emulation otherwise.
+//     bilinear area emulation otherwise. "bins" is torch's adaptive average pooling instead
+//     (interpolate(mode="area")): output pixel i of an axis is the plain mean of source pixels
+//     [floor(i * in / out), ceil((i + 1) * in / out)), every pixel a bin touches counted fully (bins
+//     overlap unless out divides in); sides up to 2^31.
 //   - crop_resize: box i = (x1, y1, x2, y2) in whole pixels, x2 / y2 exclusive, is resized to
 //     dst[i] exactly as resize(image[y1:y2, x1:x2]); pixels of a box outside the image are 0.
 //
@@ -46,8 +49,8 @@
 
 namespace opticore {
 
-/// Area applies to resize / crop_resize only (warp_affine and remap reject it).
-enum class Interpolation { Nearest, Linear, Cubic, Area };
+/// Area and Bins apply to resize / crop_resize only (warp_affine and remap reject them).
+enum class Interpolation { Nearest, Linear, Cubic, Area, Bins };
 
 enum class BorderMode { Constant, Replicate, Reflect, Reflect101 };
 

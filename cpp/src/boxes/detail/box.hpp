@@ -71,17 +71,42 @@ inline void rescale_axis(double& a1, double& a2, double& b1, double& b2) {
   return inter > 0.0 && union_area > 0.0 ? inter / union_area : 0.0;
 }
 
+/// Whether the boxes overlap with positive width and height; `inter` then holds the area shared.
+inline bool intersect(const Box& a, const Box& b, double& inter) {
+  const double w = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
+  if (!(w > 0.0)) return false;
+  const double h = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
+  if (!(h > 0.0)) return false;
+  inter = w * h;
+  return true;
+}
+
 /// inter / (area_a + area_b - inter); 0 when the boxes do not overlap.
 inline double iou(const Box& a, const Box& b) {
-  const double w = std::min(a.x2, b.x2) - std::max(a.x1, b.x1);
-  if (!(w > 0.0)) return 0.0;
-  const double h = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
-  if (!(h > 0.0)) return 0.0;
-  const double inter = w * h;
+  double inter = 0.0;
+  if (!intersect(a, b, inter)) return 0.0;
   const double union_area = a.area + b.area - inter;
   // Every term normal and finite (always, for boxes of ordinary sizes): the plain formula is exact.
   if (inter >= DBL_MIN && union_area <= DBL_MAX) return inter / union_area;
   return iou_rescaled(a, b);
+}
+
+/// overlap_min's rescaled path (see iou_rescaled).
+[[gnu::cold, gnu::noinline]] inline double overlap_min_rescaled(Box a, Box b) {
+  rescale_axis(a.x1, a.x2, b.x1, b.x2);
+  rescale_axis(a.y1, a.y2, b.y1, b.y2);
+  const double inter = (std::min(a.x2, b.x2) - std::max(a.x1, b.x1)) * (std::min(a.y2, b.y2) - std::max(a.y1, b.y1));
+  const double smaller = std::min((a.x2 - a.x1) * (a.y2 - a.y1), (b.x2 - b.x1) * (b.y2 - b.y1));
+  return inter > 0.0 && smaller > 0.0 ? inter / smaller : 0.0;
+}
+
+/// inter / min(area_a, area_b) (MTCNN's "Min" overlap); 0 when the boxes do not overlap.
+inline double overlap_min(const Box& a, const Box& b) {
+  double inter = 0.0;
+  if (!intersect(a, b, inter)) return 0.0;
+  const double smaller = std::min(a.area, b.area);
+  if (inter >= DBL_MIN && smaller <= DBL_MAX) return inter / smaller;
+  return overlap_min_rescaled(a, b);
 }
 
 }  // namespace opticore::detail

@@ -30,12 +30,15 @@ namespace {
 // Below this many boxes a plain scan of the kept list beats building a grid.
 constexpr size_t kGridMinBoxes = 64;
 
-std::vector<int64_t> greedy_nms_scan(const std::vector<Box>& boxes, double iou_threshold, int64_t max_output) {
+// `suppresses(a, b)`: whether the candidate b is suppressed by the kept box a. A template parameter rather than
+// a runtime choice, so that nms's IoU test stays inlined in its inner loop.
+template <class Suppresses>
+std::vector<int64_t> greedy_nms_scan(const std::vector<Box>& boxes, int64_t max_output, const Suppresses& suppresses) {
   std::vector<int64_t> kept;
   for (size_t i = 0; i < boxes.size() && static_cast<int64_t>(kept.size()) < max_output; ++i) {
     bool suppressed = false;
     for (int64_t k : kept) {
-      if (iou(boxes[static_cast<size_t>(k)], boxes[i]) > iou_threshold) {
+      if (suppresses(boxes[static_cast<size_t>(k)], boxes[i])) {
         suppressed = true;
         break;
       }
@@ -45,22 +48,33 @@ std::vector<int64_t> greedy_nms_scan(const std::vector<Box>& boxes, double iou_t
   return kept;
 }
 
-}  // namespace
-
-std::vector<int64_t> greedy_nms(const std::vector<Box>& boxes, double iou_threshold, int64_t max_output) {
-  if (boxes.size() < kGridMinBoxes) return greedy_nms_scan(boxes, iou_threshold, max_output);
+template <class Suppresses>
+std::vector<int64_t> greedy_nms_grid(const std::vector<Box>& boxes, int64_t max_output, const Suppresses& suppresses) {
+  if (boxes.size() < kGridMinBoxes) return greedy_nms_scan(boxes, max_output, suppresses);
 
   BoxGrid grid(boxes);
   std::vector<int64_t> kept;
   for (size_t i = 0; i < boxes.size() && static_cast<int64_t>(kept.size()) < max_output; ++i) {
     const Box& candidate = boxes[i];
-    const bool suppressed = grid.any_near(
-        candidate, [&](int32_t k) { return iou(boxes[static_cast<size_t>(k)], candidate) > iou_threshold; });
+    const bool suppressed =
+        grid.any_near(candidate, [&](int32_t k) { return suppresses(boxes[static_cast<size_t>(k)], candidate); });
     if (suppressed) continue;
     kept.push_back(static_cast<int64_t>(i));
     grid.insert(static_cast<int32_t>(i), candidate);
   }
   return kept;
+}
+
+}  // namespace
+
+std::vector<int64_t> greedy_nms(const std::vector<Box>& boxes, double threshold, int64_t max_output, Overlap overlap) {
+  // The grid finds every kept box sharing positive area with the candidate: both overlaps are 0
+  // for any other, and a threshold >= 0 never suppresses at 0.
+  if (overlap == Overlap::Min) {
+    return greedy_nms_grid(boxes, max_output,
+                           [&](const Box& a, const Box& b) { return overlap_min(a, b) > threshold; });
+  }
+  return greedy_nms_grid(boxes, max_output, [&](const Box& a, const Box& b) { return iou(a, b) > threshold; });
 }
 
 }  // namespace opticore::detail

@@ -18,9 +18,14 @@ namespace opticore::detail {
 template <class S>
 std::vector<int64_t> indices_by_score(const VectorView<S>& scores, std::optional<double> score_threshold);
 
-/// Greedy NMS over `boxes`, already in visiting order (descending score). Returns the positions
-/// (into `boxes`) of the kept boxes, ascending, at most max_output of them.
-std::vector<int64_t> greedy_nms(const std::vector<Box>& boxes, double iou_threshold, int64_t max_output);
+/// How two boxes' overlap is measured: IoU (nms), or intersection over the smaller area (nms_min).
+enum class Overlap { Iou, Min };
+
+/// Greedy NMS over `boxes`, already in visiting order (descending score): a box is dropped when
+/// its overlap with a kept one is > threshold. Returns the positions (into `boxes`) of the kept
+/// boxes, ascending, at most max_output of them.
+std::vector<int64_t> greedy_nms(const std::vector<Box>& boxes, double threshold, int64_t max_output,
+                                Overlap overlap = Overlap::Iou);
 
 /// The checks nms and batched_nms share; returns max_output with "none" as int64 max.
 template <class T, class S>

@@ -54,6 +54,10 @@ void resize_separable(const ImageView<T>& image, const ResizeAxis& ax, const Res
 template <class T>
 void resize_area(const ImageView<T>& image, const OutputImage<T>& dst, bool parallel);
 
+/// torch's adaptive average pooling ("bins", see resize_bins.cpp).
+template <class T>
+void resize_bins(const ImageView<T>& image, const OutputImage<T>& dst, bool parallel);
+
 /// resize on a view with channel_stride 1 (checked by the caller); see resize in warp.hpp.
 template <class T>
 void resize_view(const ImageView<T>& image, const OutputImage<T>& dst, Interpolation interpolation, bool parallel);

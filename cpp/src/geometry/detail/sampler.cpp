@@ -324,7 +324,8 @@ void sample_row(const Sampler<T>& s, const int32_t* sx, const int32_t* sy, const
   switch (s.interpolation) {
     case Interpolation::Nearest:
       return nearest_row<T, C>(s, sx, sy, n, out);
-    case Interpolation::Area:  // refused by check_warp_interpolation
+    case Interpolation::Area:  // Area and Bins are refused by check_warp_interpolation
+    case Interpolation::Bins:
     case Interpolation::Linear:
 #if defined(__SSE2__)
       if constexpr (std::is_same_v<T, uint8_t> && (C == 3 || C == 4)) {

@@ -88,10 +88,11 @@ void check_image(const ImageView<T>& image, int64_t max_side) {
   }
 }
 
-/// Warps sample points: "area" has no meaning there.
+/// Warps sample points: "area" and "bins" have no meaning there.
 inline void check_warp_interpolation(Interpolation interpolation) {
-  if (interpolation == Interpolation::Area) {
-    fail("interpolation: expected nearest, linear or cubic for a warp, got area (resize only)");
+  if (interpolation == Interpolation::Area || interpolation == Interpolation::Bins) {
+    fail("interpolation: expected nearest, linear or cubic for a warp, got ",
+         interpolation == Interpolation::Area ? "area" : "bins", " (resize only)");
   }
 }
 
