@@ -114,11 +114,20 @@ function(opticore_find_libtorch result_var)
     return()
   endif()
   set(OPTICORE_LIBTORCH_VERSION "${_full}" PARENT_SCOPE)
+  # LibTorch's headers need C++20 from torch 2.14 on (operator<=>, requires-clauses,
+  # string_view::starts_with); up to 2.13 C++17 does. Whatever includes them gets that standard.
+  string(REGEX MATCH "^[0-9]+\\.[0-9]+" _major_minor "${_full}")
+  if(_major_minor VERSION_GREATER_EQUAL 2.14)
+    set(_standard cxx_std_20)
+  else()
+    set(_standard cxx_std_17)
+  endif()
   if(NOT TARGET opticore::libtorch)
     add_library(opticore::libtorch INTERFACE IMPORTED)
     set_target_properties(opticore::libtorch PROPERTIES
       INTERFACE_INCLUDE_DIRECTORIES "${_root}/include;${_root}/include/torch/csrc/api/include"
-      INTERFACE_LINK_LIBRARIES "${_lib_torch};${_lib_torch_cpu};${_lib_c10}")
+      INTERFACE_LINK_LIBRARIES "${_lib_torch};${_lib_torch_cpu};${_lib_c10}"
+      INTERFACE_COMPILE_FEATURES "${_standard}")
   endif()
   set(${result_var} TRUE PARENT_SCOPE)
 endfunction()

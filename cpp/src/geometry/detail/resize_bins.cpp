@@ -77,12 +77,12 @@ void resize_bins(const ImageView<T>& im, const OutputImage<T>& dst, bool paralle
       const int64_t rows = by.end[y] - by.begin[y];
       T* out = dst.data + y * dst.width * C;
       for (int64_t x = 0; x < dst.width; ++x) {
-        const int64_t count = rows * (bx.end[x] - bx.begin[x]);
-        for (int64_t c = 0; c < C; ++c) {
-          Sum<T> sum{0};
-          for (int64_t sx = bx.begin[x]; sx < bx.end[x]; ++sx) sum += columns[sx * C + c];
-          out[x * C + c] = mean<T>(sum, count);
+        Sum<T> sums[4] = {};  // per channel, the bin's columns read in memory order
+        for (int64_t sx = bx.begin[x]; sx < bx.end[x]; ++sx) {
+          for (int64_t c = 0; c < C; ++c) sums[c] += columns[sx * C + c];
         }
+        const int64_t count = rows * (bx.end[x] - bx.begin[x]);
+        for (int64_t c = 0; c < C; ++c) out[x * C + c] = mean<T>(sums[c], count);
       }
     }
   };
