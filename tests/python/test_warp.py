@@ -389,8 +389,8 @@ def test_string_choices_are_checked(kwargs, error, message):
     ):
         with pytest.raises(error, match=message):
             call()
-    if kwargs == {"interpolation": None}:  # resize and crop_resize also take "area"
-        resize_message = "interpolation: expected one of 'nearest', 'linear', 'cubic', 'area', got None"
+    if kwargs == {"interpolation": None}:  # resize and crop_resize also take "area" and "bins"
+        resize_message = "interpolation: expected one of 'nearest', 'linear', 'cubic', 'area', 'bins', got None"
         with pytest.raises(TypeError, match=resize_message):
             opticore.resize(img, (3, 3), **kwargs)
         with pytest.raises(TypeError, match=resize_message):
