@@ -11,6 +11,7 @@
 #include "detail/face_inputs.hpp"
 #include "opticore/boxes/nms.hpp"
 #include "opticore/boxes/nms_min.hpp"
+#include "opticore/core/limits.hpp"
 #include "opticore/geometry/warp.hpp"
 
 namespace opticore::runtime {
@@ -348,6 +349,7 @@ Detections FaceDetector::detect(ImageView<uint8_t> image) const {
     return run_cascade(Cascade<uint8_t>(colour, options_), stages, pyramid, options_);
   }
   // Bins: a float32 copy (three channels, packed), read by resize and crop_resize.
+  check_array_size("image", {image.height, image.width, 3}, sizeof(float));
   std::vector<float> pixels(static_cast<size_t>(image.height * image.width * 3));
   for (int64_t y = 0; y < image.height; ++y) {
     for (int64_t x = 0; x < image.width; ++x) {
