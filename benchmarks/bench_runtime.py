@@ -1,4 +1,4 @@
-"""PFLD 0.25X / 1X: eager PyTorch, AOTInductor .pt2 (Python and the C++ runner), onnxruntime, ExecuTorch (``--help``)."""
+"""PFLD 0.25X / 1X: eager PyTorch, AOTInductor .pt2 (Python, C++ runner), onnxruntime, ExecuTorch (``--help``)."""
 import sys
 
 from opticore.bench.runtime import main
