@@ -26,6 +26,20 @@ def median_ms(call: Callable[[], Any], repeats: int) -> Tuple[float, Any]:
     return statistics.median(times) * 1e3, out
 
 
+def interleaved_median_ms(calls: Dict[str, Callable[[], Any]], repeats: int) -> Dict[str, Tuple[float, Any]]:
+    """Median wall time (ms) of each call and its warm-up result, the calls taking turns: round
+    ``r`` times every call once, so that a machine whose speed drifts during the run (other
+    tenants, frequency changes) slows every implementation alike and their ratios hold."""
+    out = {name: call() for name, call in calls.items()}  # warm-up
+    times: Dict[str, List[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]) * 1e3, out[name]) for name in calls}
+
+
 def time_cases(name: str, cases: Sequence[Any], run_case: Callable[[Any, int], Dict[str, Any]],
                repeats: int) -> List[Dict[str, Any]]:
     """``run_case(case, repeats)`` for each case, under a progress bar named after benchmark ``name``."""

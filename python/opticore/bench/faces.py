@@ -6,8 +6,9 @@ The image is opencv-doc's basketball1.png (640x480, one player) when installed, 
 astronaut resized to 640x480. facenet-pytorch needs torchvision: run this in an environment with
 both (``pip install torch==2.14.1 torchvision==0.29.1``, ``pip install --no-deps facenet-pytorch
 requests tqdm``) for its column; elsewhere it reads n/a. Each figure is the median of ``repeats``
-calls after one warm-up call. ``x`` columns are facenet-pytorch's time over the other's (>1: faster
-than facenet-pytorch). Run ``python -m opticore.bench.faces --help``.
+calls after one warm-up call, the implementations taking turns call by call
+(:func:`opticore.bench._common.interleaved_median_ms`). ``x`` columns are facenet-pytorch's time
+over the other's (>1: faster than facenet-pytorch). Run ``python -m opticore.bench.faces --help``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 import opticore
 
 from . import _common
-from ._common import fmt_number, median_ms
+from ._common import fmt_number, interleaved_median_ms
 
 OPENCV_DOC_IMAGE = "/usr/share/doc/opencv-doc/examples/data/basketball1.png"
 #: Columns, in order. "runner": the C++ cascade over the exported .pt2 stages
@@ -101,13 +102,12 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
     for n in sorted({1, max(threads, 2)}):
         opticore.set_num_threads(n)
         torch.set_num_threads(n)
-        ms: Dict[str, Optional[float]] = {}
-        faces: Dict[str, Optional[int]] = {}
-        for name, call in detectors(n).items():
-            if call is None:
-                ms[name], faces[name] = None, None
-                continue
-            ms[name], out = median_ms(lambda c=call: c(image), repeats)
+        available = {name: call for name, call in detectors(n).items() if call is not None}
+        timed = interleaved_median_ms({name: (lambda c=call: c(image)) for name, call in available.items()}, repeats)
+        ms: Dict[str, Optional[float]] = dict.fromkeys(IMPLEMENTATIONS)
+        faces: Dict[str, Optional[int]] = dict.fromkeys(IMPLEMENTATIONS)
+        for name, (time_ms, out) in timed.items():
+            ms[name] = time_ms
             faces[name] = len(out[0]) if isinstance(out, tuple) and out[0] is not None else len(out)
         ref = ms["facenet-pytorch"]
         speedup = {k: (ref / v if ref and v else None) for k, v in ms.items()}
