@@ -55,6 +55,23 @@ def test_resize_uint8_bit_exact_on_random_sizes(interp):
                                       err_msg=f"{(h, w, c)} -> {(dh, dw)}")
 
 
+@pytest.mark.parametrize("interp", ["linear", "area"])
+def test_resize_halving_bit_exact(interp):
+    # An exact 2x reduction is OpenCV's 2x2 mean (sum + 2) >> 2 (rounded to even for 2 channels):
+    # every output width from 1 to 40 and wide odd ones (the SIMD blocks of 16, 8 or 4 pixels and
+    # their scalar tails), 1-4 channels, noise with 0 / 255 runs, and a flipped (negative stride) view.
+    rng = np.random.default_rng(21)
+    for c in range(1, 5):
+        for w in list(range(1, 41)) + [253, 320, 333]:
+            h = int(rng.integers(1, 5))
+            img = rng.integers(0, 256, (2 * h, 2 * w, c), dtype=np.uint8)
+            img[:, : 2 * w // 3] = rng.choice(np.uint8([0, 255]), (2 * h, 2 * w // 3, c))
+            for view in (img, img[::-1, ::-1]):
+                ref = cv2.resize(np.ascontiguousarray(view), (w, h), interpolation=RESIZE_INTERP[interp])
+                np.testing.assert_array_equal(opticore.resize(view, (w, h), interpolation=interp),
+                                              ref.reshape(h, w, c), err_msg=f"{(2 * h, 2 * w, c)}")
+
+
 def test_resize_saturates():
     # uint8 extremes (a 0 / 255 checkerboard) saturate instead of wrapping.
     board = (np.indices((31, 33)).sum(0) % 2 * 255).astype(np.uint8)
