@@ -85,16 +85,21 @@ class Pool {
 
  private:
   /// Starts threads up to `size` (called under dispatch_mutex_); false when the system refused
-  /// one (std::system_error, or the memory for it).
+  /// one (std::system_error, or the memory for it). Returns once they all wait for work, so that
+  /// no thread is still starting when the caller goes on (a fork() then would copy the locks it
+  /// holds in the C library or a sanitizer's runtime, locked for ever in the child).
   bool grow(int size) {
+    bool all = true;
     try {
       while (static_cast<int>(threads_.size()) < size) {
         threads_.emplace_back(&Pool::worker, this, static_cast<int>(threads_.size()));
       }
     } catch (const std::exception&) {
-      return false;
+      all = false;
     }
-    return true;
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return started_ == static_cast<int>(threads_.size()); });
+    return all;
   }
 
   /// Stops and joins the threads from index `size` on (called under dispatch_mutex_).
@@ -136,9 +141,14 @@ class Pool {
   void worker(int index) {
     t_in_parallel_loop = true;
     std::unique_lock<std::mutex> lock(mutex_);
+    ++started_;
+    done_.notify_all();
     for (;;) {
       wake_.wait(lock, [&] { return index >= keep_ || open_slots_ > 0; });
-      if (index >= keep_) return;
+      if (index >= keep_) {
+        --started_;
+        return;
+      }
       --open_slots_;
       ++running_;
       Loop* loop = loop_;
@@ -157,17 +167,24 @@ class Pool {
   int open_slots_ = 0;  // workers that may still join loop_
   int running_ = 0;     // workers inside loop_
   int keep_ = INT32_MAX;
+  int started_ = 0;  // threads past their start-up, not yet stopped
 };
 
 /// The process's pool, created on first use and never destroyed: its threads wait idle until the
 /// process ends (joining them from a static destructor could wait on a loop still running). A
 /// child of fork() has none of its parent's threads and starts a pool of its own.
-Pool*& pool_pointer() {
-  static Pool* pool = [] {
-    pthread_atfork(nullptr, nullptr, [] { pool_pointer() = new Pool; });  // the parent's is left as it is
-    return new Pool;
+struct ProcessPool {
+  Pool* pool = new Pool;
+  ProcessPool* forked_from = nullptr;  // the parent's, left untouched (its locks may be held) but
+                                       // reachable, so that a child's leak check passes
+};
+
+Pool* pool() {
+  static ProcessPool* current = [] {
+    pthread_atfork(nullptr, nullptr, [] { current = new ProcessPool{new Pool, current}; });
+    return new ProcessPool;
   }();
-  return pool;
+  return current->pool;
 }
 
 }  // namespace
@@ -178,7 +195,7 @@ void set_num_threads(int64_t n) {
   if (n < 1 || n > kMaxNumThreads) detail::fail("n: expected a thread count in [1, ", kMaxNumThreads, "], got ", n);
   num_threads_setting().store(static_cast<int>(n), std::memory_order_relaxed);
   // Inside a loop the pool is in use: it keeps its threads until the next call from outside.
-  if (!t_in_parallel_loop) pool_pointer()->shrink(static_cast<int>(n) - 1);
+  if (!t_in_parallel_loop) pool()->shrink(static_cast<int>(n) - 1);
 }
 
 namespace detail {
@@ -188,7 +205,7 @@ void run_parallel(int64_t n, int64_t grain, int workers, const std::function<voi
   if (t_in_parallel_loop) {
     loop.work();  // a loop inside a loop's chunk: serial
   } else {
-    pool_pointer()->run(loop, workers - 1);
+    pool()->run(loop, workers - 1);
   }
   if (loop.first_error) std::rethrow_exception(loop.first_error);
 }
