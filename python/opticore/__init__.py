@@ -49,9 +49,10 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> None:
     """Cap opticore's parallel loops at ``n`` threads (``1 <= n <= 1024``; 1 = single-threaded).
 
-    Applies to NumPy and torch calls alike; it does not change torch's own thread count. Threads
-    are started per call; when the system refuses one (a thread or memory limit), the call goes
-    on with those it has, down to the calling thread alone.
+    Applies to NumPy and torch calls alike; it does not change torch's own thread count. The
+    threads are started once, when a call first needs them, and reused; lowering ``n`` stops
+    those beyond it. When the system refuses one (a thread or memory limit), calls go on with
+    those there are, down to the calling thread alone.
 
     Example:
         >>> import opticore

@@ -211,6 +211,7 @@ for name, img in (("rgb", rgb), ("rgba", rgba), ("flipped", rgb[::-1, 1:]), ("gr
     out[name + "_warp"] = opticore.warp_affine(img, m, (150, 130))
     out[name + "_remap"] = opticore.remap(img, xx * 1.7 + 3.3, yy * 1.6 - 2.1, border_mode="reflect")
     out[name + "_resize"] = opticore.resize(img, (333, 171))
+    out[name + "_half"] = opticore.resize(img[:342, :506], (253, 171))  # the 2x2 means
     out[name + "_crops"] = opticore.crop_resize(img, [[0, 0, 512, 512], [400, 300, 530, 420], [5, 7, 90, 61]], (47, 51))
 np.savez(sys.argv[1], **out)
 """

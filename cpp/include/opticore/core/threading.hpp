@@ -1,7 +1,9 @@
 // The core's own thread count. Heavy operators (box_iou on large inputs, batched_nms over many
 // classes, warps, ...) split their work over at most get_num_threads() threads; everything else is
-// serial. Threads are started per call; when the system refuses to start one (thread or memory
-// limits), the call carries on with the threads it has, down to the calling thread alone.
+// serial. The threads are started once, when a loop first needs them, and reused (a pool); when
+// the system refuses to start one (thread or memory limits), loops carry on with the threads there
+// are, down to the calling thread alone. One loop at a time uses the pool: a loop started by another
+// thread meanwhile, or inside a loop's body, runs on its calling thread alone.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +19,7 @@ int get_num_threads();
 
 /// Caps the core's parallel loops at n threads (1 <= n <= kMaxNumThreads; 1 makes every operator
 /// single-threaded). Throws std::invalid_argument naming `n` otherwise. Affects calls that start
-/// after it returns.
+/// after it returns; stops the pool's threads beyond n - 1 (waiting for a loop that uses them).
 void set_num_threads(int64_t n);
 
 }  // namespace opticore

@@ -19,7 +19,8 @@
 //   - resize uses OpenCV's cv::resize arithmetic instead: "linear" and "cubic" sample at
 //     ((x + 0.5) * in / out - 0.5) with replicated borders, uint8 in 11-bit fixed point per axis
 //     (linear: bit-exact with OpenCV, including its vertical rounding; an exact 2x reduction is the
-//     2x2 mean); "nearest" takes floor(x * in / out); "area" averages the covered source area when
+//     2x2 mean; cubic: bit-exact with OpenCV's own code, not the IPP its builds use by default);
+//     "nearest" takes floor(x * in / out); "area" averages the covered source area when
 //     both sides shrink or keep their size (whole-number factors as block means) and is OpenCV's
 //     bilinear area emulation otherwise. "bins" is torch's adaptive average pooling instead
 //     (interpolate(mode="area")): output pixel i of an axis is the plain mean of source pixels

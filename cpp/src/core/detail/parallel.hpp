@@ -1,6 +1,7 @@
 // A minimal parallel loop over [0, n): the range is cut into chunks of `grain` items that
-// get_num_threads() threads take in turn (dynamic scheduling, so uneven items balance out).
-// The first exception thrown by `body` is rethrown in the caller.
+// get_num_threads() threads take in turn (dynamic scheduling, so uneven items balance out): the
+// caller and the workers of a pool started once (threading.cpp). A parallel_for inside `body`
+// runs serially. The first exception thrown by `body` is rethrown in the caller.
 #pragma once
 
 #include <algorithm>
@@ -11,7 +12,8 @@
 
 namespace opticore::detail {
 
-/// parallel_for's threaded case: `workers` (>= 2) threads, the caller one of them.
+/// parallel_for's threaded case: `workers` (>= 2) threads, the caller one of them (the caller
+/// alone when the pool is busy or this is a loop inside a loop).
 void run_parallel(int64_t n, int64_t grain, int workers, const std::function<void(int64_t, int64_t)>& body);
 
 /// body(begin, end) over chunks of [0, n). One chunk or one thread calls `body` directly, with

@@ -16,6 +16,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <tmmintrin.h>
+#endif
 
 namespace opticore::detail {
 namespace {
@@ -104,6 +107,62 @@ int64_t half_means_sse2(const uint16_t* t, uint8_t* out, int64_t width) {
 }
 #endif
 
+#if defined(OPTICORE_SSSE3_KERNELS)
+/// The means of the blocks of 16 bytes at r0 and r1 whose horizontal pairs `pairs` makes
+/// adjacent, as 16-bit lanes (a lane of two -1 indices is 0).
+__attribute__((target("ssse3"))) inline __m128i block_means_ssse3(const uint8_t* r0, const uint8_t* r1, __m128i pairs) {
+  const __m128i ones = _mm_set1_epi8(1);
+  const __m128i s0 =
+      _mm_maddubs_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r0)), pairs), ones);
+  const __m128i s1 =
+      _mm_maddubs_epi16(_mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(r1)), pairs), ones);
+  return _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(s0, s1), _mm_set1_epi16(2)), 2);
+}
+
+/// 2 x 2 means (a + b + c + d + 2) >> 2 of one output row straight from its two source rows r0,
+/// r1 (2 * width * C bytes each, channels adjacent), with SSSE3 (chosen at run time): pshufb puts
+/// the two bytes of each horizontal pair side by side and pmaddubsw with ones adds them into a
+/// 16-bit lane, the two rows' pair sums are added, rounded and packed. Reads only inside the two
+/// rows; returns the pixels done.
+template <int C>
+__attribute__((target("ssse3"))) int64_t half_means_ssse3(const uint8_t* r0, const uint8_t* r1, uint8_t* out,
+                                                          int64_t width) {
+  int64_t x = 0;
+  if constexpr (C == 1) {  // neighbours are adjacent bytes already
+    const __m128i same = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (; x + 16 <= width; x += 16) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + x),
+                       _mm_packus_epi16(block_means_ssse3(r0 + 2 * x, r1 + 2 * x, same),
+                                        block_means_ssse3(r0 + 2 * x + 16, r1 + 2 * x + 16, same)));
+    }
+  } else if constexpr (C == 4) {  // 16 bytes: two blocks of two pixels
+    const __m128i pairs = _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+    for (; x + 4 <= width; x += 4) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4 * x),
+                       _mm_packus_epi16(block_means_ssse3(r0 + 8 * x, r1 + 8 * x, pairs),
+                                        block_means_ssse3(r0 + 8 * x + 16, r1 + 8 * x + 16, pairs)));
+    }
+  } else if constexpr (C == 3) {
+    // 8 output pixels from 48 bytes a row: four 16-byte windows of two blocks (12 bytes) each, at
+    // bytes 0, 12, 24 and 32 (the last one's blocks start at its byte 4, so that no read passes
+    // byte 48); six means a window in lanes 0-5, then packed and joined into 24 bytes.
+    const __m128i pairs = _mm_setr_epi8(0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11, -1, -1, -1, -1);
+    const __m128i pairs_last = _mm_setr_epi8(4, 7, 5, 8, 6, 9, 10, 13, 11, 14, 12, 15, -1, -1, -1, -1);
+    const __m128i join = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, -1, -1, -1, -1);
+    for (; x + 8 <= width; x += 8) {
+      const uint8_t *a = r0 + 6 * x, *b = r1 + 6 * x;
+      const __m128i m0 = block_means_ssse3(a, b, pairs), m1 = block_means_ssse3(a + 12, b + 12, pairs);
+      const __m128i m2 = block_means_ssse3(a + 24, b + 24, pairs), m3 = block_means_ssse3(a + 32, b + 32, pairs_last);
+      const __m128i lo = _mm_shuffle_epi8(_mm_packus_epi16(m0, m1), join);
+      const __m128i hi = _mm_shuffle_epi8(_mm_packus_epi16(m2, m3), join);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 3 * x), _mm_or_si128(lo, _mm_slli_si128(hi, 12)));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(out + 3 * x + 16), _mm_srli_si128(hi, 4));
+    }
+  }
+  return x;
+}
+#endif
+
 /// uint8 blocks of adjacent pixels (column stride C): per output row the fy source rows summed
 /// column by column, then fx neighbours per output: (sum + 2) >> 2 for 2 x 2 blocks (OpenCV has
 /// no such path for 2 channels), else sum * (1 / area) in float rounded to even, as OpenCV.
@@ -112,6 +171,12 @@ void blocks_u8_row(const uint8_t* row0, int64_t rs, int64_t fx, int64_t fy, floa
                    uint8_t* out, int64_t width) {
   const int64_t n = width * fx * C;
   if (fx == 2 && fy == 2 && C != 2) {
+#if defined(OPTICORE_SSSE3_KERNELS)
+    if (has_ssse3()) {
+      const int64_t x = half_means_ssse3<C>(row0, row0 + rs, out, width);
+      return half_row_strided<uint8_t, C>(row0 + 2 * x * C, row0 + rs + 2 * x * C, C, out + x * C, width - x);
+    }
+#endif
     for (int64_t j = 0; j < n; ++j) t16[j] = static_cast<uint16_t>(row0[j] + row0[rs + j]);
     int64_t x = 0;
 #if defined(__SSE2__)

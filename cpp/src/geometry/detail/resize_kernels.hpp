@@ -5,6 +5,7 @@
 // uint8 "linear" reproduces OpenCV bit for bit: 11-bit weights (INTER_RESIZE_COEF_BITS), exact
 // int32 horizontal sums, and OpenCV's vertical rounding: each row sum is cut by 4 bits to int16,
 // multiplied by its weight keeping the high 16 bits, the two added and rounded by 2 more bits.
+// uint8 "cubic" too: its vertical pass in float over blocks of 8 values, in integers after them.
 // Instruction sets: SSE2 (the x86-64 baseline, always present there) for the uint8 linear passes;
 // plain C++ elsewhere, with the same results.
 #pragma once

@@ -168,9 +168,9 @@ std::optional<std::array<double, 6>> invert_affine(const std::array<double, 6>& 
 /// Output row positions (of a warp's coordinate rows) held without a heap allocation.
 constexpr size_t kSmallRow = 512;
 
-/// Output values per parallel chunk: 256k, about a millisecond of work. parallel_for starts its
-/// threads per call (tens of microseconds each, far more on a busy machine), so only outputs of
-/// two chunks or more are split.
+/// Output values per parallel chunk: 256k, about a millisecond of work; only outputs of two
+/// chunks or more are split. (parallel_for's pool threads wake in microseconds, but on a busy
+/// machine a woken thread may wait far longer for a core, so small outputs stay on one thread.)
 constexpr int64_t kValuesPerChunk = int64_t{1} << 18;
 
 /// Rows (of width x channels values) per parallel chunk for `rows` rows: all of them when they
