@@ -27,16 +27,20 @@ def median_ms(call: Callable[[], Any], repeats: int) -> Tuple[float, Any]:
 
 
 def interleaved_median_ms(calls: Dict[str, Callable[[], Any]], repeats: int) -> Dict[str, Tuple[float, Any]]:
-    """Median wall time (ms) of each call and its warm-up result, the calls taking turns: round
-    ``r`` times every call once, so that a machine whose speed drifts during the run (other
-    tenants, frequency changes) slows every implementation alike and their ratios hold."""
+    """Median wall time (ms) of ``repeats`` calls of each, and its warm-up call's result. The calls
+    take turns in ten rounds of blocks (``repeats // 10`` calls of one, then of the next), so that
+    a machine whose speed drifts during the run (other tenants, frequency changes) slows every
+    implementation alike and their ratios hold, while a library's worker threads that spin for a
+    while after its calls (OpenMP, onnxruntime) disturb only the first call of the next block."""
     out = {name: call() for name, call in calls.items()}  # warm-up
     times: Dict[str, List[float]] = {name: [] for name in calls}
-    for _ in range(repeats):
+    block = max(1, repeats // 10)
+    while any(len(t) < repeats for t in times.values()):
         for name, call in calls.items():
-            start = time.perf_counter()
-            call()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(min(block, repeats - len(times[name]))):
+                start = time.perf_counter()
+                call()
+                times[name].append(time.perf_counter() - start)
     return {name: (statistics.median(times[name]) * 1e3, out[name]) for name in calls}
 
 

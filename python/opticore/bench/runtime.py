@@ -5,7 +5,8 @@ if more): eager PyTorch (eval, no_grad), the AOTInductor ``.pt2`` package throug
 ``torch._inductor.aoti_load_package`` (Python) and through opticore's C++ runner
 (:class:`opticore.runtime.Runner`, when the runtime is available), onnxruntime (CPU provider) on the ONNX file,
 the ExecuTorch runtime on the XNNPACK ``.pte`` (float32, and int8 calibrated on generated
-faces). Each figure is the median of ``repeats`` calls after a warm-up call; the ratio is eager's
+faces). Each figure is the median of ``repeats`` calls after a warm-up call, the backends taking
+turns call by call (:func:`opticore.bench._common.interleaved_median_ms`); the ratio is eager's
 time over the backend's (above 1: faster than eager); sizes are the files'. The models are
 untrained (random weights, random batch-norm statistics): speed does not depend on training.
 The exports are made first (minutes: ``.pt2`` compiles C++). Run ``python -m
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence
 
 from . import _common
-from ._common import fmt_number, median_ms
+from ._common import fmt_number, interleaved_median_ms
 
 SETUP = ("PFLD(98, width), eval, random weights and batch-norm statistics (seed 0), input (N, 3, 112, 112) "
          "float32 uniform [0, 1]; int8 calibrated on 64 generated faces")
@@ -161,12 +162,15 @@ def run(*, quick: bool = False, threads: int = 1, json_path: Optional[str] = Non
                 for batch in batches:
                     x = np.random.default_rng(batch).random((batch, 3, 112, 112), dtype=np.float32)
                     row: Dict[str, Any] = {"model": name, "threads": t, "batch": batch, "ms": {}, "mb": {}}
+                    calls = {}
                     for label, backend in backends.items():
                         key = None if backend.format is None else backend.format + ("-int8" if backend.int8 else "")
                         runner = backend.load(model if key is None else reports[key].path, t)
-                        row["ms"][label], _ = median_ms(lambda r=runner, a=x: r(a), repeats)
+                        calls[label] = lambda r=runner, a=x: r(a)
                         row["mb"][label] = (sum(p.numel() for p in model.parameters()) * 4 if key is None
                                             else sizes[key]) / 1e6
+                    for label, (time_ms, _) in interleaved_median_ms(calls, repeats).items():
+                        row["ms"][label] = time_ms
                     rows.append(row)
     labels = list(backends)
     lines = [f"PFLD inference, 112 x 112, median of {repeats} (ms; ratio = eager / backend); {_common.cpu_name()}",
