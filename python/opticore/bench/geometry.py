@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
 import sys
-import time
 import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -26,7 +24,7 @@ import opticore
 
 from .._progress import progress_bar
 from . import _common
-from ._common import fmt_number, median_ms
+from ._common import fmt_number, interleaved_median_ms, median_ms
 
 CROP = 112
 SETUP = (
@@ -131,21 +129,12 @@ SPEED_REFERENCES = {
 
 
 def paired_median_ms(ours: Callable[[], Any], ref: Callable[[], Any], repeats: int) -> Tuple[float, float, Any, Any]:
-    """Median times of ``ours`` and ``ref`` in ms and their warm-up results. The two run in ten
-    alternating blocks, so that a machine's changing load falls on both alike while OpenCV's
-    worker threads, which spin for a while after each call, disturb only the first call of a
-    block of opticore's."""
-    out_ours, out_ref = ours(), ref()
-    t_ours: List[float] = []
-    t_ref: List[float] = []
-    block = max(1, repeats // 10)
-    while len(t_ours) < repeats:
-        for call, times in ((ours, t_ours), (ref, t_ref)):
-            for _ in range(block):
-                start = time.perf_counter()
-                call()
-                times.append(time.perf_counter() - start)
-    return statistics.median(t_ours) * 1e3, statistics.median(t_ref) * 1e3, out_ours, out_ref
+    """Median times of ``ours`` and ``ref`` in ms and their warm-up results, the two taking turns
+    in ten rounds of blocks (:func:`opticore.bench._common.interleaved_median_ms`): a machine's
+    changing load falls on both alike, and OpenCV's worker threads, which spin for a while after
+    each call, disturb only the first call of a block of opticore's."""
+    timed = interleaved_median_ms({"ours": ours, "ref": ref}, repeats)
+    return timed["ours"][0], timed["ref"][0], timed["ours"][1], timed["ref"][1]
 
 
 def speed_cases(quick: bool, repeats: Optional[int], cv2: Any) -> List[Tuple[str, str, Callable, Callable, float, int]]:
