@@ -8,10 +8,7 @@ namespace opticore {
 
 template <class T, class S>
 std::vector<int64_t> nms_min(MatrixView<T> boxes, VectorView<S> scores, double threshold) {
-  detail::check_boxes(boxes, "boxes");
-  detail::check_scores(scores, boxes.rows, "scores");
-  detail::check_unit_interval(threshold, "threshold");
-  detail::BoxGrid::check_capacity(boxes.rows);
+  const int64_t all = detail::check_nms_arguments(boxes, scores, threshold, std::nullopt, std::nullopt, "threshold");
   const std::vector<int64_t> order = detail::indices_by_score(scores, std::nullopt);
   // Inclusive pixel sizes: the exclusive box one pixel larger to the right and below.
   std::vector<detail::Box> loaded;
@@ -21,7 +18,7 @@ std::vector<int64_t> nms_min(MatrixView<T> boxes, VectorView<S> scores, double t
                  y2 = static_cast<double>(boxes(i, 3)) + 1.0;
     loaded.push_back({x1, y1, x2, y2, detail::clamped_area(x1, y1, x2, y2)});
   }
-  std::vector<int64_t> kept = detail::greedy_nms(loaded, threshold, INT64_MAX, detail::Overlap::Min);
+  std::vector<int64_t> kept = detail::greedy_nms(loaded, threshold, all, detail::Overlap::Min);
   for (int64_t& k : kept) k = order[static_cast<size_t>(k)];
   return kept;
 }

@@ -27,13 +27,15 @@ enum class Overlap { Iou, Min };
 std::vector<int64_t> greedy_nms(const std::vector<Box>& boxes, double threshold, int64_t max_output,
                                 Overlap overlap = Overlap::Iou);
 
-/// The checks nms and batched_nms share; returns max_output with "none" as int64 max.
+/// The checks nms, batched_nms and nms_min share; returns max_output with "none" as int64 max.
+/// `threshold_name`: the overlap threshold's argument name.
 template <class T, class S>
 int64_t check_nms_arguments(const MatrixView<T>& boxes, const VectorView<S>& scores, double iou_threshold,
-                            const std::optional<double>& score_threshold, const std::optional<int64_t>& max_output) {
+                            const std::optional<double>& score_threshold, const std::optional<int64_t>& max_output,
+                            const char* threshold_name = "iou_threshold") {
   check_boxes(boxes, "boxes");
   check_scores(scores, boxes.rows, "scores");
-  check_unit_interval(iou_threshold, "iou_threshold");
+  check_unit_interval(iou_threshold, threshold_name);
   if (score_threshold) check_finite(*score_threshold, "score_threshold");
   BoxGrid::check_capacity(boxes.rows);
   return check_max_output(max_output);
