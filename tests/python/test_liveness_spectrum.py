@@ -11,7 +11,7 @@ import pytest
 import opticore
 from gil_check import assert_releases_gil
 
-TOL = 1e-5  # measured: at most about 2e-7 (float32 output rounding)
+TOL = 5e-7  # the issue asks 1e-5; measured at most 1.3e-7 (the float log and the float32 output)
 
 
 def reference(image: np.ndarray, color: str = "bgr", out_size=None) -> np.ndarray:
