@@ -383,8 +383,8 @@ def multi_scale_roi_align(
         result = first.new_zeros((table.shape[0], first.shape[1], pooled_height, pooled_width))
         for level, (feature, scale) in enumerate(zip(features, scales)):
             index = torch.nonzero(levels == level).flatten()
-            result = result.index_put((index,), roi_align(feature, table[index], output_size, scale, sampling_ratio,
-                                                          aligned))
+            # In place: an out-of-place index_put would copy the whole result once per level.
+            result.index_put_((index,), roi_align(feature, table[index], output_size, scale, sampling_ratio, aligned))
         return cast("A", result)
     first_np = as_array(features[0])
     result_np = np.zeros((table.shape[0], first_np.shape[1], pooled_height, pooled_width), first_np.dtype)

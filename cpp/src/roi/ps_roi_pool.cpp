@@ -4,7 +4,6 @@
 #include <cmath>
 #include <vector>
 
-#include "core/detail/vector_clones.hpp"
 #include "roi/detail/roi_args.hpp"
 #include "roi/detail/sampling.hpp"
 
@@ -27,51 +26,6 @@ Cells bin_cells(const detail::PooledRoi<T>& roi, int64_t ph, int64_t pw, int64_t
   return cells;
 }
 
-/// Forward of one RoI for n_channels output channels; bin b's channels start at base + b * bin_step.
-template <class T>
-OPTICORE_VECTOR_CLONES void mean_bins(const T* features, int64_t row, int64_t col, int64_t bin_step,
-                                      const detail::PooledRoi<T>& roi, int64_t PH, int64_t PW, int64_t H, int64_t W,
-                                      int64_t n_channels, T* __restrict acc, T* out) {
-  for (int64_t ph = 0; ph < PH; ++ph) {
-    for (int64_t pw = 0; pw < PW; ++pw) {
-      const Cells cells = bin_cells(roi, ph, pw, H, W);
-      const T* base = features + (ph * PW + pw) * bin_step;
-      std::fill(acc, acc + n_channels, T(0));
-      for (int64_t y = cells.y0; y < cells.y1; ++y) {
-        for (int64_t x = cells.x0; x < cells.x1; ++x) {
-          const T* v = base + y * row + x * col;
-          for (int64_t c = 0; c < n_channels; ++c) acc[c] += v[c];
-        }
-      }
-      const T area = static_cast<T>(std::max<int64_t>(cells.count(), 1));
-      for (int64_t c = 0; c < n_channels; ++c) out[(c * PH + ph) * PW + pw] = cells.empty() ? T(0) : acc[c] / area;
-    }
-  }
-}
-
-/// Backward of mean_bins for RoI k: adds grad_output(k, c0 + c, ph, pw) / area to every cell of the bin.
-template <class T>
-OPTICORE_VECTOR_CLONES void spread_bins(const Array4View<T>& grad_output, int64_t k, int64_t c0, T* features,
-                                        int64_t row, int64_t col, int64_t bin_step, const detail::PooledRoi<T>& roi,
-                                        int64_t PH, int64_t PW, int64_t H, int64_t W, int64_t n_channels,
-                                        T* __restrict g) {
-  for (int64_t ph = 0; ph < PH; ++ph) {
-    for (int64_t pw = 0; pw < PW; ++pw) {
-      const Cells cells = bin_cells(roi, ph, pw, H, W);
-      if (cells.empty()) continue;
-      const T area = static_cast<T>(cells.count());
-      for (int64_t c = 0; c < n_channels; ++c) g[c] = grad_output(k, c0 + c, ph, pw) / area;
-      T* base = features + (ph * PW + pw) * bin_step;
-      for (int64_t y = cells.y0; y < cells.y1; ++y) {
-        for (int64_t x = cells.x0; x < cells.x1; ++x) {
-          T* v = base + y * row + x * col;
-          for (int64_t c = 0; c < n_channels; ++c) v[c] += g[c];
-        }
-      }
-    }
-  }
-}
-
 template <class T>
 int64_t check_arguments(const MatrixView<T>& rois, int64_t N, int64_t C, int64_t H, int64_t W,
                         const RoiPoolOptions& options) {
@@ -79,25 +33,62 @@ int64_t check_arguments(const MatrixView<T>& rois, int64_t N, int64_t C, int64_t
   return detail::position_sensitive_channels(C, options.pooled_height, options.pooled_width);
 }
 
+/// The cells of every bin of every RoI, bin b = ph * PW + pw of RoI k at [k * PH * PW + b], and
+/// each RoI's image: what the kernels need, computed once rather than per channel.
+struct RoiCells {
+  std::vector<Cells> cells;
+  std::vector<int64_t> image;
+};
+
+template <class T>
+RoiCells roi_cells(const MatrixView<T>& rois, const RoiPoolOptions& options, int64_t H, int64_t W) {
+  const int64_t K = rois.rows, PH = options.pooled_height, PW = options.pooled_width;
+  RoiCells out;
+  out.cells.resize(static_cast<size_t>(K * PH * PW));
+  out.image.resize(static_cast<size_t>(K));
+  for (int64_t k = 0; k < K; ++k) {
+    const detail::PooledRoi<T> roi = detail::pooled_roi_at(rois, k, options, /*inclusive=*/false);
+    out.image[static_cast<size_t>(k)] = roi.image;
+    for (int64_t ph = 0; ph < PH; ++ph)
+      for (int64_t pw = 0; pw < PW; ++pw)
+        out.cells[static_cast<size_t>((k * PH + ph) * PW + pw)] = bin_cells(roi, ph, pw, H, W);
+  }
+  return out;
+}
+
+/// RoIs per forward task: enough to keep one output channel's score maps in cache across RoIs.
+constexpr int64_t kRoisPerTask = 32;
+
 }  // namespace
+
+// Both passes read (write) the maps in place, one output channel at a time: its PH * PW score maps
+// (one per bin) stay in cache while every RoI is pooled from them, each bin a few short runs of a
+// row. No channels-last copy: a bin reads a map of its own, so nothing is shared between bins.
 
 template <class T>
 void ps_roi_pool(const Array4View<T>& input, const MatrixView<T>& rois, const RoiPoolOptions& options, T* output) {
   const int64_t N = input.size[0], C = input.size[1], H = input.size[2], W = input.size[3];
-  const int64_t PH = options.pooled_height, PW = options.pooled_width;
+  const int64_t PH = options.pooled_height, PW = options.pooled_width, bins = PH * PW;
   const int64_t C_out = check_arguments(rois, N, C, H, W, options), K = rois.rows;
   check_array_size("output_size", {K, C_out, PH, PW}, sizeof(T));
   if (K == 0 || C_out == 0) return;
-  const detail::ChannelsLast<T> features = detail::channels_last(input, PH * PW);
-  const int64_t block = detail::kRoiChannelBlock, blocks = (C_out + block - 1) / block;
-  detail::parallel_for(K * blocks, 1, [&](int64_t begin, int64_t end) {
-    std::vector<T> sums(static_cast<size_t>(block));
+  const RoiCells rc = roi_cells(rois, options, H, W);
+  const int64_t sy = input.stride[2], sx = input.stride[3], chunks = (K + kRoisPerTask - 1) / kRoisPerTask;
+  detail::parallel_for(C_out * chunks, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t k = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C_out - c0);
-      const detail::PooledRoi<T> roi = detail::pooled_roi_at(rois, k, options, /*inclusive=*/false);
-      const T* base = features.data + roi.image * features.image + c0;
-      mean_bins(base, features.row, features.col, C_out, roi, PH, PW, H, W, n_channels, sums.data(),
-                output + (k * C_out + c0) * PH * PW);
+      const int64_t c = task / chunks, k0 = (task % chunks) * kRoisPerTask, k1 = std::min(K, k0 + kRoisPerTask);
+      for (int64_t k = k0; k < k1; ++k) {
+        const T* maps = input.data + rc.image[static_cast<size_t>(k)] * input.stride[0] + c * bins * input.stride[1];
+        const Cells* cells = rc.cells.data() + k * bins;
+        T* out = output + (k * C_out + c) * bins;
+        for (int64_t b = 0; b < bins; ++b) {
+          const T* map = maps + b * input.stride[1];
+          T sum = 0;
+          for (int64_t y = cells[b].y0; y < cells[b].y1; ++y)
+            for (int64_t x = cells[b].x0; x < cells[b].x1; ++x) sum += map[y * sy + x * sx];
+          out[b] = cells[b].empty() ? T(0) : sum / static_cast<T>(std::max<int64_t>(cells[b].count(), 1));
+        }
+      }
     }
   });
 }
@@ -106,26 +97,31 @@ template <class T>
 void ps_roi_pool_backward(const Array4View<T>& grad_output, const MatrixView<T>& rois, int64_t batch, int64_t channels,
                           int64_t height, int64_t width, const RoiPoolOptions& options, T* grad_input) {
   const int64_t N = batch, C = channels, H = height, W = width;
-  const int64_t PH = options.pooled_height, PW = options.pooled_width;
+  const int64_t PH = options.pooled_height, PW = options.pooled_width, bins = PH * PW;
   const int64_t C_out = check_arguments(rois, N, C, H, W, options), K = rois.rows;
   detail::check_grad_output_shape(grad_output, K, C_out, PH, PW);
   check_array_size("input", {N, C, H, W}, sizeof(T));
-  std::vector<T> scratch(static_cast<size_t>(N * H * W * C));
+  std::fill(grad_input, grad_input + N * C * H * W, T(0));
+  const RoiCells rc = roi_cells(rois, options, H, W);
+  // Each task owns the score maps of one output channel of one image and adds that image's RoIs
+  // in index order: deterministic on any number of threads.
   const auto by_image = detail::rois_by_image(rois, N);
-  const int64_t block = detail::roi_channel_block(N, C_out), blocks = (C_out + block - 1) / block;
-  detail::parallel_for(N * blocks, 1, [&](int64_t begin, int64_t end) {
-    std::vector<T> grads(static_cast<size_t>(block));
+  detail::parallel_for(N * C_out, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t n = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C_out - c0);
-      T* base = scratch.data() + n * H * W * C + c0;
+      const int64_t n = task / C_out, c = task % C_out;
+      T* maps = grad_input + (n * C + c * bins) * H * W;
       for (const int64_t k : by_image[static_cast<size_t>(n)]) {
-        spread_bins(grad_output, k, c0, base, W * C, C, C_out,
-                    detail::pooled_roi_at(rois, k, options, /*inclusive=*/false), PH, PW, H, W, n_channels,
-                    grads.data());
+        const Cells* cells = rc.cells.data() + k * bins;
+        for (int64_t b = 0; b < bins; ++b) {
+          if (cells[b].empty()) continue;
+          const T g = grad_output(k, c, b / PW, b % PW) / static_cast<T>(cells[b].count());
+          T* map = maps + b * H * W;
+          for (int64_t y = cells[b].y0; y < cells[b].y1; ++y)
+            for (int64_t x = cells[b].x0; x < cells[b].x1; ++x) map[y * W + x] += g;
+        }
       }
     }
   });
-  detail::channels_first(scratch.data(), N, C, H, W, grad_input, PH * PW);
 }
 
 template void ps_roi_pool<float>(const Array4View<float>&, const MatrixView<float>&, const RoiPoolOptions&, float*);

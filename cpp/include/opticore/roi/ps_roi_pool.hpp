@@ -15,9 +15,9 @@
 //
 // Requires: input channels divisible by PH * PW; otherwise as roi_align (opticore/roi/roi_align.hpp).
 // Throws:   std::invalid_argument naming the argument otherwise.
-// Cost: each bin reads only its cells inside the map, over contiguous channels (a regrouped
-// channels-last copy); forward in parallel over RoIs and channel blocks, backward over (image,
-// channel block), deterministic.
+// Cost: each bin reads (backward: writes) only its cells inside the map, in place, one output
+// channel's score maps at a time so that they stay in cache across RoIs; forward in parallel over
+// (output channel, RoIs), backward over (image, output channel), deterministic.
 #pragma once
 
 #include <cstdint>

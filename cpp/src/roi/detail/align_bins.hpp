@@ -85,6 +85,53 @@ OPTICORE_VECTOR_CLONES void gather_bins(const T* features, int64_t row, int64_t 
   }
 }
 
+/// The samples of one RoI as gather_plane reads them in place: sample s of bin b reads offsets
+/// at[4 s .. 4 s + 3] of the bin's plane with weights w[4 s .. 4 s + 3] (gather_bins' corners and
+/// weights, in its order); bin b's samples are [begin[b], begin[b + 1]).
+template <class T>
+struct PlaneSamples {
+  std::vector<int64_t> begin, at;
+  std::vector<T> w;
+};
+
+template <class T>
+void plane_samples(const AxisSamples<T>& ys, const AxisSamples<T>& xs, int64_t row, int64_t col, PlaneSamples<T>& out) {
+  const int64_t PH = static_cast<int64_t>(ys.begin.size()) - 1, PW = static_cast<int64_t>(xs.begin.size()) - 1;
+  out.begin.assign(1, 0);
+  out.at.clear(), out.w.clear();
+  for (int64_t ph = 0; ph < PH; ++ph) {
+    for (int64_t pw = 0; pw < PW; ++pw) {
+      for (int64_t sy = ys.begin[ph]; sy < ys.begin[ph + 1]; ++sy) {
+        for (int64_t sx = xs.begin[pw]; sx < xs.begin[pw + 1]; ++sx) {
+          out.at.insert(out.at.end(), {ys.low[sy] * row + xs.low[sx] * col, ys.low[sy] * row + xs.high[sx] * col,
+                                       ys.high[sy] * row + xs.low[sx] * col, ys.high[sy] * row + xs.high[sx] * col});
+          out.w.insert(out.w.end(), {ys.w_low[sy] * xs.w_low[sx], ys.w_low[sy] * xs.w_high[sx],
+                                     ys.w_high[sy] * xs.w_low[sx], ys.w_high[sy] * xs.w_high[sx]});
+        }
+      }
+      out.begin.push_back(static_cast<int64_t>(out.at.size() / 4));
+    }
+  }
+}
+
+/// gather_bins for one channel read in place: the same sums in the same order, from the
+/// precomputed samples (a short loop whose loads the processor can issue far ahead: reading a
+/// channels-first map in place waits on memory).
+template <class T>
+void gather_plane(const T* plane, int64_t bin_step, const PlaneSamples<T>& samples, T count, T* out) {
+  const int64_t bins = static_cast<int64_t>(samples.begin.size()) - 1;
+  const int64_t* at = samples.at.data();
+  const T* w = samples.w.data();
+  for (int64_t b = 0; b < bins; ++b) {
+    const T* base = plane + b * bin_step;
+    T sum = 0;
+    for (int64_t s = 4 * samples.begin[b]; s < 4 * samples.begin[b + 1]; s += 4) {
+      sum += w[s] * base[at[s]] + w[s + 1] * base[at[s + 1]] + w[s + 2] * base[at[s + 2]] + w[s + 3] * base[at[s + 3]];
+    }
+    out[b] = sum / count;
+  }
+}
+
 /// The backward of gather_bins for RoI k: adds grad_output(k, c0 + c, ph, pw) / count times each
 /// sample's weights at features + y * row + x * col + (ph * PW + pw) * bin_step + c. g: n_channels
 /// values of scratch.
@@ -164,6 +211,7 @@ void align_forward(const Array4View<T>& input, const MatrixView<T>& rois, const 
   const int64_t block = kRoiChannelBlock, blocks = (C_out + block - 1) / block;
   parallel_for(K * blocks, 1, [&](int64_t begin, int64_t end) {
     AxisSamples<T> ys, xs;
+    PlaneSamples<T> samples;
     std::vector<T> sums(static_cast<size_t>(block));
     for (int64_t task = begin; task < end; ++task) {
       const int64_t k = task / blocks, c0 = (task % blocks) * block, n_channels = std::min(block, C_out - c0);
@@ -173,10 +221,10 @@ void align_forward(const Array4View<T>& input, const MatrixView<T>& rois, const 
       T* out = output + (k * C_out + c0) * PH * PW;
       if (in_place) {  // one channel at a time, its bins reading channels c * groups + b
         const int64_t bin_step = groups > 1 ? input.stride[1] : 0;
+        plane_samples(ys, xs, input.stride[2], input.stride[3], samples);
         for (int64_t c = c0; c < c0 + n_channels; ++c) {
           const T* plane = input.data + roi.image * input.stride[0] + c * groups * input.stride[1];
-          gather_bins(plane, input.stride[2], input.stride[3], bin_step, ys, xs, 1, roi.count, sums.data(),
-                      out + (c - c0) * PH * PW);
+          gather_plane(plane, bin_step, samples, roi.count, out + (c - c0) * PH * PW);
         }
       } else {
         const T* base = features.data + roi.image * features.image + c0;

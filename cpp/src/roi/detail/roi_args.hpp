@@ -145,16 +145,34 @@ ChannelsLast<T> channels_last(const Array4View<T>& input, int64_t groups = 1) {
   }
   out.storage.resize(static_cast<size_t>(N * H * W * C));
   T* dst = out.storage.data();
-  // A transpose of each image's (C, H * W) planes, in tiles of kTransposeTile channels x pixels
-  // so that both the strided reads and the strided writes stay in cache.
-  const int64_t HW = H * W, tiles = (HW + kTransposeTile - 1) / kTransposeTile;
-  parallel_for(N * tiles, 1, [&](int64_t begin, int64_t end) {
+  // One task per row of the map, kTransposeTile pixels at a time: four channels' runs of the row
+  // are read together and written as four adjacent values per pixel, the tile's pixels staying in
+  // cache until all their channels are written. Bin b's channels (stored at b * group_size + j)
+  // are input channels j * groups + b: walked in that order, no division per value.
+  const int64_t bins = std::max<int64_t>(groups, 1), sc = input.stride[1], sx = input.stride[3];
+  parallel_for(N * H, 1, [&](int64_t begin, int64_t end) {
     for (int64_t task = begin; task < end; ++task) {
-      const int64_t n = task / tiles, p0 = (task % tiles) * kTransposeTile, p1 = std::min(HW, p0 + kTransposeTile);
-      for (int64_t s0 = 0; s0 < C; s0 += kTransposeTile) {
-        for (int64_t stored = s0; stored < std::min(C, s0 + kTransposeTile); ++stored) {
-          const int64_t c = groups > 1 ? (stored % group_size) * groups + stored / group_size : stored;
-          for (int64_t p = p0; p < p1; ++p) dst[(n * HW + p) * C + stored] = input(n, c, p / W, p % W);
+      const int64_t n = task / H, y = task % H;
+      for (int64_t x0 = 0; x0 < W; x0 += kTransposeTile) {
+        const int64_t count = std::min(kTransposeTile, W - x0);
+        const T* src = input.data + n * input.stride[0] + y * input.stride[2] + x0 * sx;
+        T* tile = dst + (task * W + x0) * C;
+        for (int64_t b = 0; b < bins; ++b) {
+          int64_t j = 0;
+          for (; j + 4 <= group_size; j += 4) {
+            const T* s0 = src + (j * bins + b) * sc;
+            const T *s1 = s0 + bins * sc, *s2 = s1 + bins * sc, *s3 = s2 + bins * sc;
+            T* d = tile + b * group_size + j;
+            for (int64_t x = 0; x < count; ++x) {
+              T* e = d + x * C;
+              e[0] = s0[x * sx], e[1] = s1[x * sx], e[2] = s2[x * sx], e[3] = s3[x * sx];
+            }
+          }
+          for (; j < group_size; ++j) {
+            const T* s0 = src + (j * bins + b) * sc;
+            T* d = tile + b * group_size + j;
+            for (int64_t x = 0; x < count; ++x) d[x * C] = s0[x * sx];
+          }
         }
       }
     }
