@@ -23,15 +23,15 @@ from opticore.train.loop import load_checkpoint  # noqa: E402
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("liveness") / "gen"
-    train_liveness.make_synthetic(root, 80, 40, seed=0)
+    train_liveness.make_synthetic(root, 200, 40, seed=0)
     return root
 
 
 def test_v2se_learns_generated_recaptures(generated: Path, tmp_path: Path) -> None:
     torch.set_num_threads(2)
     out = tmp_path / "run"
-    assert train_liveness.main(["--synthetic", str(generated), "--synthetic-per-class", "80", "--model", "v2se",
-                                "--epochs", "4", "--batch-size", "16", "--lr", "2e-3", "--out", str(out),
+    assert train_liveness.main(["--synthetic", str(generated), "--synthetic-per-class", "200", "--model", "v2se",
+                                "--epochs", "5", "--batch-size", "16", "--lr", "2e-3", "--out", str(out),
                                 "--no-progress"]) == 0
     checkpoint = load_checkpoint(out / "best.pt")
     assert checkpoint["extra"] == {"task": "liveness", "variant": "v2se", "num_classes": 3, "ft_weight": 1.0,
@@ -41,18 +41,18 @@ def test_v2se_learns_generated_recaptures(generated: Path, tmp_path: Path) -> No
                                "--out", str(tmp_path / "eval")]) == 0
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert (metrics["n_live"], metrics["n_attack"]) == (40, 80)  # held-out photographs only
-    # Chance is ACER 0.5, AUC 0.5. Measured with this budget (4 epochs of 204 crops): held-out ACER
-    # 0.38, AUC 0.84 — it learns, but this short run does not reach the ACER <= 0.10; the
-    # longer runs are in the liveness note.
-    assert metrics["acer"] <= 0.45, metrics
-    assert metrics["auc"] >= 0.70, metrics
+    # Chance is ACER 0.5, AUC 0.5. Measured with this budget (5 epochs of 510 crops, about a minute):
+    # held-out ACER 0.156, AUC 0.951. The ACER <= 0.10 takes the longer run of the README
+    # (400 images per class, 8-10 epochs: held-out ACER 0.066-0.090).
+    assert metrics["acer"] <= 0.20, metrics
+    assert metrics["auc"] >= 0.93, metrics
     assert (tmp_path / "eval" / "roc.png").stat().st_size > 1000
 
     # Fusing two checkpoints (best and last of the run).
     assert eval_liveness.main(["--checkpoint", str(out / "best.pt"), "--checkpoint", str(out / "last.pt"),
                                "--data", str(generated / "test"), "--out", str(tmp_path / "fused")]) == 0
     fused = json.loads((tmp_path / "fused" / "metrics.json").read_text())
-    assert fused["checkpoints"] == [str(out / "best.pt"), str(out / "last.pt")] and fused["auc"] >= 0.70
+    assert fused["checkpoints"] == [str(out / "best.pt"), str(out / "last.pt")] and fused["auc"] >= 0.93
 
 
 def test_seeded_runs_repeat_and_no_ft_head(generated: Path, tmp_path: Path) -> None:

@@ -154,15 +154,23 @@ def read_samples(data: Union[str, Path], classes: int = 3) -> List[Sample]:
 
 
 def _augment(crop: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Flip, small rotation / scale / shift, brightness and contrast — applied before the Fourier
-    target is computed, so the target describes the image the network sees."""
+    """Flip, a shift by whole pixels (up to a tenth of the side, reflected at the border),
+    brightness and contrast — applied before the Fourier target is computed, so the target
+    describes the image the network sees.
+
+    No rotation or zoom: resampling at sub-pixel positions is a low-pass filter, and it erases the
+    one- to three-pixel patterns that tell a recapture (halftone dots, a screen's grid, their
+    moiré) from a live face. Trained with a rotation of up to 10 degrees and a zoom of up to 1.15,
+    V2SE's validation ACER on the generated recaptures stayed near 0.2; with whole-pixel shifts it
+    reached 0.1 in the same number of steps (measured on a split by photograph of the training
+    photographs)."""
     h, w = crop.shape[:2]
     if rng.random() < 0.5:
         crop = crop[:, ::-1]
-    angle, zoom = rng.uniform(-10, 10), rng.uniform(1.0, 1.15)
-    M = np.asarray(cv2.getRotationMatrix2D((w / 2 - 0.5, h / 2 - 0.5), angle, zoom), np.float64)
-    M[:, 2] += rng.uniform(-0.05, 0.05, 2) * (w, h)
-    crop = warp_affine(np.ascontiguousarray(crop), M, (w, h), border_mode="reflect101")
+    pad_y, pad_x = max(1, h // 10), max(1, w // 10)
+    padded = np.pad(crop, ((pad_y, pad_y), (pad_x, pad_x), (0, 0)), mode="reflect")
+    y, x = int(rng.integers(0, 2 * pad_y + 1)), int(rng.integers(0, 2 * pad_x + 1))
+    crop = padded[y:y + h, x:x + w]
     gain, bias = rng.uniform(0.8, 1.2), rng.uniform(-20, 20)
     return np.clip(crop.astype(np.float32) * gain + bias, 0, 255).astype(np.uint8)
 
