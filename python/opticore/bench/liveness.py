@@ -4,7 +4,8 @@ cv2.resize to the 10x10 target), one image at a time as the reference computes i
 
 Cases: one 80x80x3 uint8 crop, and a batch of 256 (the reference loops over it; opticore takes
 the whole batch in one call, split over ``--threads`` threads). Each figure is the median of
-``repeats`` calls after one warm-up call; inputs are made before the clock starts. Run
+``repeats`` calls after one warm-up call, the two implementations taking turns
+(:func:`opticore.bench._common.interleaved_median_ms`); inputs are made before the clock starts. Run
 ``python -m opticore.bench.liveness --help``.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 import opticore
 
 from . import _common
-from ._common import fmt_number, median_ms
+from ._common import fmt_number, interleaved_median_ms
 
 SETUP = ("crops: 80x80x3 uint8 BGR, random U(0, 255), seed 0; target 10x10 (out_size) and full 80x80; "
          "reference: cv2.cvtColor(BGR2GRAY) + np.fft.fft2 + np.fft.fftshift + np.log(abs + 1) + normalisation "
@@ -35,7 +36,7 @@ def reference_spectrum(cv2: Any, crop: np.ndarray, out_size: Optional[tuple]) ->
 def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
         repeats: Optional[int] = None) -> Dict[str, Any]:
     cv2 = _common.load_cv2(threads)
-    repeats = repeats or (3 if quick else 9)
+    repeats = repeats or (3 if quick else 30)
     batch = np.random.default_rng(0).integers(0, 256, (64 if quick else 256, 80, 80, 3), dtype=np.uint8)
     opticore.set_num_threads(threads)
     cases = [(name, out) for name in ("single", "batch") for out in ((10, 10), None)]
@@ -43,11 +44,12 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
     def run_case(case: Any, reps: int) -> Dict[str, Any]:
         name, out = case
         data = batch[0] if name == "single" else batch
-        ours, _ = median_ms(lambda: opticore.fourier_spectrum(data, out_size=out), reps)
-        ref = None
+        calls = {"opticore": lambda: opticore.fourier_spectrum(data, out_size=out)}
         if cv2 is not None:
             frames = [data] if name == "single" else list(data)
-            ref, _ = median_ms(lambda: [reference_spectrum(cv2, f, out) for f in frames], reps)
+            calls["reference"] = lambda: [reference_spectrum(cv2, f, out) for f in frames]
+        timed = interleaved_median_ms(calls, reps)
+        ours, ref = timed["opticore"][0], timed["reference"][0] if "reference" in timed else None
         return {"case": f"{name} ({len(data) if name == 'batch' else 1} x 80x80x3)",
                 "out_size": "10x10" if out else "80x80", "opticore_ms": ours, "reference_ms": ref,
                 "speedup": None if ref is None else ref / ours}
@@ -66,7 +68,7 @@ def run(quick: bool = False, threads: int = 1, json_path: Optional[str] = None,
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command-line entry point: 0 on success; argparse exits with 2 on bad arguments."""
     return _common.cli_main("liveness", run, argv, __doc__.splitlines()[0], "a 64-crop batch, 3 repeats",
-                            "timed calls per case (9; --quick: 3)")
+                            "timed calls per case (30; --quick: 3)")
 
 
 if __name__ == "__main__":
