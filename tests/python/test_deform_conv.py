@@ -5,6 +5,9 @@ argument errors."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -104,10 +107,6 @@ def test_product_without_avx2(tmp_path: Path) -> None:
     # elsewhere; OPTICORE_NO_AVX2 forces the fallback. The two sum in other orders (measured here:
     # 9.5e-7 apart in float32, 1.1e-15 in float64, outputs up to 4.7); the tests above check the
     # path this CPU takes against torchvision and the reference.
-    import os
-    import subprocess
-    import sys
-
     results = {}
     for name, env in (("fallback", {**os.environ, "OPTICORE_NO_AVX2": "1"}),
                       ("default", {k: v for k, v in os.environ.items() if k != "OPTICORE_NO_AVX2"})):

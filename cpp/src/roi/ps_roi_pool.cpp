@@ -86,7 +86,7 @@ void ps_roi_pool(const Array4View<T>& input, const MatrixView<T>& rois, const Ro
           T sum = 0;
           for (int64_t y = cells[b].y0; y < cells[b].y1; ++y)
             for (int64_t x = cells[b].x0; x < cells[b].x1; ++x) sum += map[y * sy + x * sx];
-          out[b] = cells[b].empty() ? T(0) : sum / static_cast<T>(std::max<int64_t>(cells[b].count(), 1));
+          out[b] = cells[b].empty() ? T(0) : sum / static_cast<T>(cells[b].count());
         }
       }
     }

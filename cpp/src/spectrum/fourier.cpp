@@ -70,10 +70,9 @@ struct Scratch {
   SplitBuffer half;      // W x half_height: kept rows of the column spectra, transposed
   SplitBuffer spectrum;  // W x half_height: the 2-D spectrum, v major
   std::vector<double> fft;
-  std::vector<double> magnitude;      // W x half_height: |F| + 1, v major
-  std::vector<double> log_magnitude;  // its log
-  std::vector<double> logmag;         // H x W, shifted
-  std::vector<float> full;            // the normalised map before a resize
+  std::vector<double> magnitude;  // W x half_height: |F| + 1, then its log; v major
+  std::vector<double> logmag;     // H x W, shifted
+  std::vector<float> full;        // the normalised map before a resize
 
   Scratch(const Plan& p, bool resized)
       : packed(static_cast<size_t>(p.height * p.pairs)),
@@ -82,7 +81,6 @@ struct Scratch {
         spectrum(half.re.size()),
         fft(static_cast<size_t>(std::max(p.rows.scratch_size(), p.cols.scratch_size()))),
         magnitude(half.re.size()),
-        log_magnitude(half.re.size()),
         logmag(static_cast<size_t>(p.height * p.width)),
         full(resized ? static_cast<size_t>(p.height * p.width) : 0) {}
 };
@@ -139,11 +137,11 @@ void column_spectra(const Plan& p, Scratch& s) {
   }
 }
 
-/// out[i] = log(x[i]) for finite x >= 1: x = z 2^k with z in [0.7, 1.4) taken from the bits,
+/// x[i] = log(x[i]) for finite x >= 1: x = z 2^k with z in [0.7, 1.4) taken from the bits,
 /// then log z = 2 atanh(t), t = (z - 1) / (z + 1), |t| < 0.18, by its series to t^15 (the next
 /// term is under 1e-14 relative). Written without calls or branches so that the loop vectorises:
 /// libm's log, one value at a time, took as long as the whole 2-D FFT.
-OPTICORE_VECTOR_CLONES void log_of(const double* x, double* out, int64_t n) {
+OPTICORE_VECTOR_CLONES void log_in_place(double* x, int64_t n) {
   constexpr uint64_t kOffset = 0x3fe6600000000000u;  // the bits of 0.6992: z starts there
   constexpr uint64_t kExponent = 0xfff0000000000000u;
   constexpr double kLn2 = 0.693147180559945309417;
@@ -158,7 +156,7 @@ OPTICORE_VECTOR_CLONES void log_of(const double* x, double* out, int64_t n) {
     const double series =
         1.0 +
         t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 * (1.0 / 9 + t2 * (1.0 / 11 + t2 * (1.0 / 13 + t2 / 15))))));
-    out[i] = static_cast<double>(static_cast<int32_t>(shifted >> 52)) * kLn2 + 2.0 * t * series;
+    x[i] = static_cast<double>(static_cast<int32_t>(shifted >> 52)) * kLn2 + 2.0 * t * series;
   }
 }
 
@@ -172,13 +170,13 @@ std::pair<double, double> log_magnitudes(const Plan& p, Scratch& s) {
   const double* re = s.spectrum.re.data();
   const double* im = s.spectrum.im.data();
   for (int64_t i = 0; i < n; ++i) s.magnitude[i] = std::sqrt(re[i] * re[i] + im[i] * im[i]) + 1.0;
-  log_of(s.magnitude.data(), s.log_magnitude.data(), n);
+  log_in_place(s.magnitude.data(), n);
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (int64_t v = 0; v < W; ++v) {
     // Shifted columns of v and of its mirror -v; rows follow u and -u with wrap-around.
     double* column = &s.logmag[(v + W / 2) % W];
     double* mirror = &s.logmag[((W - v) % W + W / 2) % W];
-    const double* f = &s.log_magnitude[v * Hh];
+    const double* f = &s.magnitude[v * Hh];
     int64_t row = H / 2, mirror_row = H / 2;  // shifted rows of u and of -u, for u = 0
     for (int64_t u = 0; u < Hh; ++u) {
       lo = std::min(lo, f[u]);

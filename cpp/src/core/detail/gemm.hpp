@@ -2,8 +2,8 @@
 // by 16 columns of C kept in registers over a depth block, the inner loop over contiguous columns
 // vectorised (SSE2 or AVX2, picked at load time: the same operations in the same order, so the
 // same result on every CPU). It beats Eigen's product (built for the SSE2 baseline) on the thin
-// products of deform_conv2d's backward (a few rows, or a few columns); on large square-ish ones
-// Eigen's is faster, and the forward uses that.
+// products of deform_conv2d's backward (a few rows, or a few columns); the forward's large
+// products take gemm_packed.hpp (or Eigen's product on CPUs without AVX2).
 #pragma once
 
 #include <algorithm>

@@ -40,6 +40,10 @@ inline bool has_avx2() {
 
 constexpr int64_t kPackRows = 4, kPackDepth = 256, kPackColumns = 256;
 
+/// Values in a 32-byte vector; a strip of B (and a row of the kernel's block of C) is two of them.
+template <class T>
+constexpr int64_t kVectorLanes = 32 / static_cast<int64_t>(sizeof(T));
+
 /// The micro-kernel: C[0..rows, 0..cols] (row stride ldc) = (accumulate ? C : 0) + a * b over
 /// `depth`, a packed depth-major (kPackRows values per k), b one strip (two 32-byte vectors per k).
 /// Written with GCC / Clang vector types: the compiler's vectoriser left the plain loops scalar.
@@ -47,7 +51,7 @@ template <class T>
 OPTICORE_TARGET_AVX2 void packed_block(int64_t depth, const T* a, const T* b, T* C, int64_t ldc, int64_t rows,
                                        int64_t cols, bool accumulate) {
   typedef T Vec __attribute__((vector_size(32)));
-  constexpr int64_t kLanes = 32 / static_cast<int64_t>(sizeof(T));
+  constexpr int64_t kLanes = kVectorLanes<T>;
   Vec acc[kPackRows][2] = {};
   for (int64_t k = 0; k < depth; ++k) {
     Vec b0, b1;
@@ -79,7 +83,7 @@ OPTICORE_TARGET_AVX2 void packed_block(int64_t depth, const T* a, const T* b, T*
 template <class T>
 OPTICORE_TARGET_AVX2 void gemm_packed(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
                                       T* C, int64_t ldc, std::vector<T>& pack) {
-  constexpr int64_t kWidth = 64 / static_cast<int64_t>(sizeof(T));
+  constexpr int64_t kWidth = 2 * kVectorLanes<T>;  // a strip's columns
   if (K == 0) {
     for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, T(0));
     return;
